@@ -1,0 +1,7 @@
+"""corridor: planner for heavy-duty truck charging (1+ MW, MCS) and hydrogen refuelling corridors."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,385 @@
+"""Scenario configuration: one frozen pydantic model per pipeline stage.
+
+A :class:`Scenario` is loaded from TOML (built-in ones live in ``data/scenarios/``). Every field
+carries its unit in its name or description. Unknown keys and bad values are rejected with the key
+path and the allowed values, see :func:`load_scenario`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from corridor.errors import ScenarioError
+
+__all__ = [
+    "SCENARIO_DIR",
+    "FlowsConfig",
+    "GridConfig",
+    "NetworkConfig",
+    "OptimiseConfig",
+    "OutputsConfig",
+    "Scenario",
+    "SitesConfig",
+    "VehicleConfig",
+    "builtin_scenarios",
+    "load_scenario",
+]
+
+#: Folder of the built-in scenarios (``data/scenarios`` in the repository).
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+HighwayClass = Literal["motorway", "motorway_link", "trunk", "trunk_link"]
+Technology = Literal["bev", "h2"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NetworkConfig(_Frozen):
+    """Road graph built from OpenStreetMap motorway/trunk lines."""
+
+    countries: tuple[CountryCode, ...] = Field(
+        ("NL", "DE"),
+        description="ISO country codes whose road layers are loaded (files named CC_*.geojson).",
+    )
+    highway_classes: tuple[HighwayClass, ...] = Field(
+        ("motorway", "motorway_link", "trunk", "trunk_link"),
+        description="OSM highway classes kept in the truck graph.",
+    )
+    bbox_lonlat: tuple[float, float, float, float] | None = Field(
+        None, description="Optional clip box (min_lon, min_lat, max_lon, max_lat) in degrees."
+    )
+    snap_tolerance_m: float = Field(
+        5.0, ge=0, le=50, description="Dangling line ends closer than this (m) are joined."
+    )
+    speed_kph: dict[HighwayClass, float] = Field(
+        default_factory=lambda: {
+            "motorway": 80.0,
+            "motorway_link": 60.0,
+            "trunk": 70.0,
+            "trunk_link": 50.0,
+        },
+        description="Truck speed per highway class (km/h).",
+    )
+    crs: str = Field("EPSG:3035", description="Projected CRS (metres) used for all distances.")
+
+    @model_validator(mode="after")
+    def _speeds_positive(self) -> NetworkConfig:
+        bad = {k: v for k, v in self.speed_kph.items() if v <= 0}
+        if bad:
+            msg = f"speed_kph must be > 0 km/h, got {bad}"
+            raise ValueError(msg)
+        return self
+
+
+class PilotFleetConfig(_Frozen):
+    """Pilot fleet: named firms' trucks on named corridor routes (pilot-fleet mode)."""
+
+    trucks: int = Field(250, ge=1, description="Number of pilot trucks (trucks).")
+    firms: int = Field(10, ge=1, description="Number of logistics firms in the pilot.")
+
+
+class FlowsConfig(_Frozen):
+    """ETISplus truck OD demand (Speth et al. 2022) placed on the road graph."""
+
+    countries: tuple[CountryCode, ...] = Field(
+        ("NL", "DE"), description="Countries whose ETISplus OD tables are loaded."
+    )
+    base_year: int = Field(2019, description="Year of the ETISplus volumes (year).")
+    target_year: int = Field(2027, ge=2019, le=2050, description="Year planned for (year).")
+    annual_growth: float | None = Field(
+        None,
+        ge=-0.5,
+        le=0.5,
+        description=(
+            "Truck traffic growth per year (fraction). None: derived from the ETISplus 2019→2030 "
+            "network flows (04_network-edges_truckflows.csv)."
+        ),
+    )
+    days_per_year: float = Field(
+        300.0, gt=0, le=366, description="Operating days per year (days) to get trucks per day."
+    )
+    zero_emission_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of truck trips made by the planned technology in target_year (0–1).",
+    )
+    min_trucks_per_day: float = Field(
+        0.0, ge=0, description="OD pairs below this volume (trucks/day) are dropped, counted."
+    )
+    stitch_borders: bool = Field(
+        True, description="Rebuild cross-border trips from the per-country clipped tables."
+    )
+    border_match_km: float = Field(
+        25.0, gt=0, description="Max distance (km) between border nodes of two countries to pair."
+    )
+    max_connector_km: float = Field(
+        30.0, gt=0, description="ETISplus nodes farther than this (km) from the graph are excluded."
+    )
+    pilot_fleet: PilotFleetConfig | None = Field(None, description="Pilot fleet mode.")
+
+
+class SitesConfig(_Frozen):
+    """Candidate sites: rest areas, service areas and truck parkings next to the carriageway."""
+
+    sources: tuple[str, ...] = Field(
+        ("nl_truck_parking", "rest_stops_sample"),
+        description="Catalogue dataset keys (or file paths) of candidate layers.",
+    )
+    countries: tuple[CountryCode, ...] = Field(
+        ("NL", "DE"), description="Keep candidates in these countries."
+    )
+    max_snap_m: float = Field(
+        3000.0, gt=0, description="Candidates farther than this (m) from a motorway are excluded."
+    )
+    both_directions_max_m: float = Field(
+        300.0,
+        ge=0,
+        description=(
+            "A candidate this close (m) to both carriageways' ends of a junction is taken to serve "
+            "both directions; otherwise it serves the carriageway it is on."
+        ),
+    )
+    dedupe_m: float = Field(150.0, ge=0, description="Candidates closer than this (m) are merged.")
+
+
+class GridConfig(_Frozen):
+    """Electricity grid: substations, congestion areas and connection rules."""
+
+    substation_sources: tuple[str, ...] = Field(
+        ("de_substations", "nl_substations_2016", "dk_substations_2016"),
+        description="Catalogue dataset keys of substation layers.",
+    )
+    mv_max_distance_km: float = Field(
+        5.0, gt=0, description="A site within this distance (km) of a substation can connect on MV."
+    )
+    mv_max_power_mw: float = Field(10.0, gt=0, description="Largest MV connection (MW).")
+    hv_max_power_mw: float = Field(60.0, gt=0, description="Largest HV connection (MW).")
+    default_headroom_mw: float = Field(
+        10.0, ge=0, description="Headroom assumed per site where no capacity data is known (MW)."
+    )
+    congested_headroom_mw: float = Field(
+        4.0,
+        ge=0,
+        description="Non-firm headroom (MW) at a site in a congested area (time-restricted).",
+    )
+
+
+class VehicleConfig(_Frozen):
+    """The planned vehicle: battery-electric tractor or hydrogen tractor."""
+
+    technology: Technology = Field("bev", description="bev (battery) or h2 (hydrogen).")
+    battery_kwh: float = Field(600.0, gt=0, description="Usable-gross battery capacity (kWh).")
+    consumption_kwh_per_km: float = Field(
+        1.3, gt=0, description="Energy use at 40 t on motorways (kWh/km)."
+    )
+    tank_kg: float = Field(70.0, gt=0, description="H2 tank capacity (kg).")
+    consumption_kg_per_km: float = Field(0.08, gt=0, description="H2 use (kg/km).")
+    soc_max: float = Field(0.9, gt=0, le=1, description="State of charge after a stop (0–1).")
+    soc_start: float = Field(0.8, ge=0, le=1, description="State of charge at the origin (0–1).")
+    soc_reserve: float = Field(0.1, ge=0, lt=1, description="Lowest allowed state of charge (0–1).")
+
+    @model_validator(mode="after")
+    def _soc_window(self) -> VehicleConfig:
+        if not self.soc_reserve < self.soc_max:
+            msg = f"soc_reserve ({self.soc_reserve}) must be below soc_max ({self.soc_max})"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def capacity(self) -> float:
+        """Energy store in its own unit (kWh for bev, kg for h2)."""
+        return self.battery_kwh if self.technology == "bev" else self.tank_kg
+
+    @property
+    def consumption_per_km(self) -> float:
+        """Consumption in the store's unit per km."""
+        return self.consumption_kwh_per_km if self.technology == "bev" else (
+            self.consumption_kg_per_km
+        )
+
+    @property
+    def range_km(self) -> float:
+        """Distance (km) from a stop (``soc_max``) down to the reserve."""
+        return (self.soc_max - self.soc_reserve) * self.capacity / self.consumption_per_km
+
+    @property
+    def start_range_km(self) -> float:
+        """Distance (km) from the origin (``soc_start``) down to the reserve."""
+        return max(0.0, self.soc_start - self.soc_reserve) * self.capacity / (
+            self.consumption_per_km
+        )
+
+
+class OptimiseConfig(_Frozen):
+    """The siting model (flow refuelling location model on real paths)."""
+
+    vehicle: VehicleConfig = Field(default_factory=VehicleConfig)
+    objective: Literal["max_trucks", "max_truck_km"] = Field(
+        "max_trucks", description="Maximise served trucks/day or served truck-km/day."
+    )
+    min_sites: int = Field(1, ge=0, description="Fewest sites to open (sites).")
+    max_sites: int = Field(6, ge=1, description="Most sites to open, p (sites).")
+    min_sites_per_country: dict[CountryCode, int] = Field(
+        default_factory=dict, description="Fewest sites per country, e.g. {NL = 2, DE = 2}."
+    )
+    min_sites_per_direction: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Fewest sites serving each of the two corridor travel directions (see "
+            "corridor_axis_deg); a site serving both counts for both."
+        ),
+    )
+    corridor_axis_deg: float = Field(
+        90.0,
+        ge=0,
+        lt=360,
+        description="Compass bearing (deg) of the corridor's outbound direction (90 = eastbound).",
+    )
+    charger_power_mw: float = Field(1.0, gt=0, description="Power per MCS charger (MW).")
+    min_site_power_mw: float = Field(1.0, ge=0, description="Least power per opened site (MW).")
+    max_chargers_per_site: int = Field(12, ge=1, description="Chargers per site at most.")
+    h2_module_kg_per_day: float = Field(
+        1000.0, gt=0, description="H2 station capacity module (kg/day)."
+    )
+    peak_hour_share: float = Field(
+        0.09, gt=0, le=1, description="Share of daily charging stops in the peak hour (0–1)."
+    )
+    max_wait_probability: float = Field(
+        0.2, gt=0, lt=1, description="Erlang-C: highest probability a truck has to wait (0–1)."
+    )
+    fixed_open: tuple[str, ...] = Field((), description="Site ids forced into the plan.")
+    fixed_closed: tuple[str, ...] = Field((), description="Site ids kept out of the plan.")
+    solver: Literal["highs", "cbc"] = Field("highs", description="MILP solver.")
+    time_limit_s: float = Field(120.0, gt=0, description="Solver time limit (s).")
+    mip_gap: float = Field(0.0, ge=0, lt=1, description="Relative MIP gap accepted (fraction).")
+
+    @model_validator(mode="after")
+    def _site_bounds(self) -> OptimiseConfig:
+        if self.min_sites > self.max_sites:
+            msg = f"min_sites ({self.min_sites}) must not exceed max_sites ({self.max_sites})"
+            raise ValueError(msg)
+        if self.vehicle.technology == "bev" and self.charger_power_mw < 1.0:
+            msg = f"charger_power_mw must be >= 1 MW for MCS, got {self.charger_power_mw}"
+            raise ValueError(msg)
+        return self
+
+
+class OutputsConfig(_Frozen):
+    """What a run writes."""
+
+    map_html: bool = Field(True, description="Write the interactive folium map.")
+    map_max_flow_edges: int = Field(
+        4000, ge=0, description="Most loaded flow edges drawn on the map (edges)."
+    )
+
+
+class Scenario(_Frozen):
+    """A complete planning scenario: the one frozen config of a run."""
+
+    name: str = Field(description="Stable scenario id, e.g. nl-de-bev-pilot.")
+    description: str = Field("", description="What the scenario plans, for whom and by when.")
+    year: int = Field(2027, ge=2019, le=2050, description="Year the plan is for (year).")
+    targets: dict[str, float] = Field(
+        default_factory=dict,
+        description="Headline targets to compare with, e.g. {min_trucks = 250}.",
+    )
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    flows: FlowsConfig = Field(default_factory=FlowsConfig)
+    sites: SitesConfig = Field(default_factory=SitesConfig)
+    grid: GridConfig = Field(default_factory=GridConfig)
+    optimise: OptimiseConfig = Field(default_factory=OptimiseConfig)
+    outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """Return the built-in scenarios by name.
+
+    Returns
+    -------
+    dict
+        Scenario name to its TOML file, sorted by name.
+    """
+    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            parent_model = _model_at(tuple(e["loc"][:-1]))
+            allowed = ", ".join(sorted(parent_model.model_fields)) if parent_model else "?"
+            lines.append(f"unknown key '{path}' (allowed here: {allowed})")
+        else:
+            ctx = e.get("ctx") or {}
+            hint = f" (allowed: {ctx['expected']})" if "expected" in ctx else ""
+            lines.append(f"'{path}': {e['msg']}{hint}; got {e.get('input')!r}")
+    return f"invalid scenario {source}: " + "; ".join(lines)
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    model: type[BaseModel] = Scenario
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        sub = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if sub is None:
+            return None
+        model = sub
+    return model
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a built-in scenario by name, or a user's TOML file.
+
+    Parameters
+    ----------
+    name_or_path
+        A built-in scenario name (see :func:`builtin_scenarios`) or a path to a ``.toml`` file.
+
+    Returns
+    -------
+    Scenario
+        The validated, frozen scenario.
+
+    Raises
+    ------
+    ScenarioError
+        If the name is unknown, the file is missing or not TOML, or a key or value is invalid
+        (the message names the key path and the allowed keys or values).
+    """
+    builtins = builtin_scenarios()
+    text = str(name_or_path)
+    if text in builtins:
+        path = builtins[text]
+    else:
+        path = Path(text)
+        if path.suffix.lower() != ".toml" or not path.is_file():
+            known = ", ".join(builtins) or "(none)"
+            msg = (
+                f"unknown scenario '{text}': not a built-in scenario ({known}) and not an "
+                "existing .toml file"
+            )
+            raise ScenarioError(msg)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"scenario file {path} is not valid TOML: {exc}"
+        raise ScenarioError(msg) from exc
+    raw.setdefault("name", path.stem)
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_format_validation_error(exc, str(path))) from None
