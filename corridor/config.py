@@ -124,6 +124,16 @@ class FlowsConfig(_Frozen):
         30.0, gt=0, description="ETISplus nodes farther than this (km) from the graph are excluded."
     )
     pilot_fleet: PilotFleetConfig | None = Field(None, description="Pilot fleet mode.")
+    corridor_countries: tuple[CountryCode, ...] = Field(
+        (),
+        description=(
+            "Countries of the planned corridor; with min_corridor_countries, keeps only the flows "
+            "whose path runs through that many of them (e.g. NL and DE: cross-border trips)."
+        ),
+    )
+    min_corridor_countries: int = Field(
+        0, ge=0, description="Fewest corridor_countries a kept flow's path must cross (countries)."
+    )
 
 
 class SitesConfig(_Frozen):
