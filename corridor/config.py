@@ -211,8 +211,10 @@ class VehicleConfig(_Frozen):
     @property
     def consumption_per_km(self) -> float:
         """Consumption in the store's unit per km."""
-        return self.consumption_kwh_per_km if self.technology == "bev" else (
-            self.consumption_kg_per_km
+        return (
+            self.consumption_kwh_per_km
+            if self.technology == "bev"
+            else (self.consumption_kg_per_km)
         )
 
     @property
@@ -223,8 +225,8 @@ class VehicleConfig(_Frozen):
     @property
     def start_range_km(self) -> float:
         """Distance (km) from the origin (``soc_start``) down to the reserve."""
-        return max(0.0, self.soc_start - self.soc_reserve) * self.capacity / (
-            self.consumption_per_km
+        return (
+            max(0.0, self.soc_start - self.soc_reserve) * self.capacity / (self.consumption_per_km)
         )
 
 
@@ -344,7 +346,9 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
             return None
         ann = field.annotation
         candidates = [ann, *getattr(ann, "__args__", ())]
-        sub = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        sub = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
         if sub is None:
             return None
         model = sub

@@ -1,0 +1,1 @@
+"""Outputs: plan documents, shortlist tables, maps, written atomically."""

@@ -1,0 +1,197 @@
+"""The planner's outputs: ``plan.json`` and the ranked shortlist of sites."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from corridor.catalogue import FLOWS_ATTRIBUTION, OSM_ATTRIBUTION
+
+__all__ = [
+    "plan_document",
+    "shortlist_frame",
+    "write_json",
+    "write_shortlist_csv",
+    "write_shortlist_geojson",
+]
+
+SHORTLIST_COLUMNS = [
+    "rank",
+    "site_id",
+    "name",
+    "technology",
+    "kind",
+    "country",
+    "direction",
+    "chargers",
+    "power_mw",
+    "capacity_kg_per_day",
+    "served_trucks_per_day",
+    "stops_per_day",
+    "energy_mwh_per_day",
+    "h2_kg_per_day",
+    "share_of_corridor_flow",
+    "substation_id",
+    "substation_voltage_kv",
+    "grid_distance_km",
+    "headroom_mw",
+    "congestion",
+    "connection",
+    "osm_id",
+    "source",
+    "lon",
+    "lat",
+]
+
+
+def shortlist_frame(
+    plan_sites: pd.DataFrame,
+    sites: gpd.GeoDataFrame,
+    technology: str,
+    corridor_trucks_per_day: float,
+) -> gpd.GeoDataFrame:
+    """Join the chosen sites' sizing with their candidate and grid attributes, ranked.
+
+    Parameters
+    ----------
+    plan_sites
+        ``PlanResult.sites``: indexed by ``site_id``, with chargers, power / capacity and served
+        trucks per day.
+    sites
+        Candidate sites with grid columns (EPSG:3035), indexed by ``site_id``.
+    technology
+        ``bev`` or ``h2``.
+    corridor_trucks_per_day
+        Planned-technology trucks per day of the corridor flows, to express each site's share.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per chosen site in rank order (most served trucks first), EPSG:4326 points.
+    """
+    chosen = sites.loc[list(plan_sites.index)].copy()
+    for col in plan_sites.columns:
+        chosen[col] = plan_sites[col]
+    chosen["site_id"] = chosen.index.astype(str)
+    chosen["technology"] = technology
+    share = (
+        chosen["served_trucks_per_day"] / corridor_trucks_per_day
+        if corridor_trucks_per_day
+        else 0.0
+    )
+    chosen["share_of_corridor_flow"] = share
+    chosen = chosen.sort_values(["served_trucks_per_day", "site_id"], ascending=[False, True])
+    chosen["rank"] = range(1, len(chosen) + 1)
+    for col in SHORTLIST_COLUMNS:
+        if col not in chosen.columns:
+            chosen[col] = math.nan
+    out = gpd.GeoDataFrame(chosen[SHORTLIST_COLUMNS], geometry=chosen.geometry, crs=sites.crs)
+    return out.to_crs("EPSG:4326").reset_index(drop=True)
+
+
+def _clean(value: Any) -> Any:
+    """Turn numpy / NaN values into JSON-friendly Python values."""
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def plan_document(
+    scenario: Any,
+    plan: Any,
+    shortlist: gpd.GeoDataFrame,
+    summary: dict[str, Any],
+) -> dict[str, Any]:
+    """Build the ``plan.json`` document.
+
+    Parameters
+    ----------
+    scenario
+        The :class:`~corridor.config.Scenario` of the run.
+    plan
+        The optimiser's ``PlanResult``.
+    shortlist
+        Output of :func:`shortlist_frame`.
+    summary
+        Sizes of the inputs and headline figures (graph, flows, candidates, timings).
+
+    Returns
+    -------
+    dict
+        JSON-ready plan: scenario, status, gap, solve time, objective, sites and provenance.
+    """
+    tech = scenario.optimise.vehicle.technology
+    site_rows = []
+    for row in shortlist.itertuples(index=False):
+        entry = {
+            "rank": row.rank,
+            "site_id": row.site_id,
+            "name": row.name,
+            "lon": round(float(row.lon), 6),
+            "lat": round(float(row.lat), 6),
+            "country": row.country,
+            "direction": row.direction,
+            "kind": row.kind,
+            "technology": tech,
+            "chargers": int(row.chargers),
+            "served_trucks_per_day": round(float(row.served_trucks_per_day), 3),
+            "stops_per_day": row.stops_per_day,
+            "substation_id": row.substation_id,
+            "grid_distance_km": row.grid_distance_km,
+            "headroom_mw": row.headroom_mw,
+            "congestion": row.congestion,
+            "connection": row.connection,
+        }
+        if tech == "bev":
+            entry["power_mw"] = float(row.power_mw)
+            entry["energy_mwh_per_day"] = row.energy_mwh_per_day
+        else:
+            entry["capacity_kg_per_day"] = float(row.capacity_kg_per_day)
+            entry["h2_kg_per_day"] = row.h2_kg_per_day
+        site_rows.append(entry)
+    doc = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "year": scenario.year,
+        "technology": tech,
+        "status": plan.status,
+        "valid": not plan.violations,
+        "violations": [str(v) for v in plan.violations],
+        "gap": plan.gap,
+        "objective": plan.objective,
+        "best_bound": plan.best_bound,
+        "solve_time_s": plan.solve_time_s,
+        "solver": plan.solver,
+        "served_trucks_per_day": plan.served_trucks_per_day,
+        "sites": site_rows,
+        "summary": summary,
+        "model_stats": plan.model_stats,
+        "attribution": [OSM_ATTRIBUTION, FLOWS_ATTRIBUTION],
+    }
+    return _clean(doc)
+
+
+def write_json(doc: dict[str, Any], path: Path) -> None:
+    """Write a JSON document (UTF-8, indented)."""
+    Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_shortlist_csv(shortlist: gpd.GeoDataFrame, path: Path) -> None:
+    """Write the shortlist as CSV (no geometry column; lon/lat are in it)."""
+    pd.DataFrame(shortlist.drop(columns="geometry")).to_csv(path, index=False)
+
+
+def write_shortlist_geojson(shortlist: gpd.GeoDataFrame, path: Path) -> None:
+    """Write the shortlist as GeoJSON (EPSG:4326)."""
+    shortlist.to_file(path, driver="GeoJSON")
