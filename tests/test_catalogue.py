@@ -1,0 +1,40 @@
+"""Data catalogue: root resolution order and clear errors for missing data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corridor.catalogue import DATASETS, Catalogue, resolve_data_root
+from corridor.errors import InputDataError
+
+
+def test_real_data_present(catalogue: Catalogue) -> None:
+    status = dict((ds.key, ok) for ds, ok in catalogue.status())
+    assert set(status) == set(DATASETS)
+    assert all(status.values()), status
+    assert len(catalogue.paths("osm_motorways")) >= 20
+
+
+def test_flag_wins_over_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    monkeypatch.setenv("CORRIDOR_DATA", str(b))
+    assert resolve_data_root(a) == a.resolve()
+    assert resolve_data_root() == b.resolve()
+
+
+def test_missing_root_is_clear(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="does not exist.*--data-dir"):
+        resolve_data_root(tmp_path / "nope")
+
+
+def test_missing_dataset_names_file_and_how_to_get_it(tmp_path: Path) -> None:
+    cat = Catalogue(tmp_path)
+    with pytest.raises(InputDataError, match=r"osm_motorways.*roads/osm_motorways_2021.*Geofabrik"):
+        cat.paths("osm_motorways")
+    with pytest.raises(InputDataError, match=r"speth_zones.*02_NUTS-3-Regions\.csv"):
+        cat.path("speth_zones")
+    assert not any(ok for _, ok in cat.status())

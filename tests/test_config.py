@@ -1,0 +1,87 @@
+"""Scenario config: built-ins load, bad keys and values are rejected with their path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corridor.config import Scenario, VehicleConfig, builtin_scenarios, load_scenario
+from corridor.errors import ScenarioError
+
+
+def test_builtin_scenarios_load_and_match_the_pilots() -> None:
+    names = builtin_scenarios()
+    assert {"nl-de-bev-pilot", "nl-de-scandinavia-h2-pilot"} <= set(names)
+    bev = load_scenario("nl-de-bev-pilot")
+    assert bev.optimise.vehicle.technology == "bev"
+    assert (bev.optimise.min_sites, bev.optimise.max_sites) == (4, 6)
+    assert bev.optimise.charger_power_mw >= 1.0
+    assert set(bev.optimise.min_sites_per_country) == {"NL", "DE"}
+    h2 = load_scenario("nl-de-scandinavia-h2-pilot")
+    assert h2.optimise.vehicle.technology == "h2"
+    assert h2.optimise.max_sites == 10 and h2.year == 2028
+
+
+def test_scenario_is_frozen() -> None:
+    sc = load_scenario("nl-de-bev-pilot")
+    with pytest.raises(Exception, match="frozen"):
+        sc.optimise.max_sites = 3  # type: ignore[misc]
+
+
+def test_vehicle_ranges() -> None:
+    v = VehicleConfig(
+        battery_kwh=600, consumption_kwh_per_km=1.2, soc_start=0.8, soc_max=0.9, soc_reserve=0.1
+    )
+    assert v.range_km == pytest.approx(0.8 * 600 / 1.2)
+    assert v.start_range_km == pytest.approx(0.7 * 600 / 1.2)
+    h2 = VehicleConfig(
+        technology="h2",
+        tank_kg=80,
+        consumption_kg_per_km=0.08,
+        soc_max=1.0,
+        soc_reserve=0.0,
+        soc_start=1.0,
+    )
+    assert h2.range_km == pytest.approx(1000.0)
+
+
+def test_misspelt_key_names_path_and_allowed_keys(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text('name = "mine"\n[optimise]\nmax_site = 5\n')
+    with pytest.raises(ScenarioError, match=r"unknown key 'optimise\.max_site'.*max_sites"):
+        load_scenario(f)
+
+
+def test_bad_value_names_path_and_allowed_values(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text('[optimise.vehicle]\ntechnology = "diesel"\n')
+    with pytest.raises(ScenarioError, match=r"optimise\.vehicle\.technology.*'bev'.*'h2'"):
+        load_scenario(f)
+
+
+def test_inconsistent_values_rejected(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text("[optimise]\nmin_sites = 7\nmax_sites = 6\n")
+    with pytest.raises(ScenarioError, match="min_sites"):
+        load_scenario(f)
+    f.write_text("[optimise]\ncharger_power_mw = 0.35\n")
+    with pytest.raises(ScenarioError, match="MCS"):
+        load_scenario(f)
+
+
+def test_unknown_scenario_and_broken_toml(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="unknown scenario 'does-not-exist'.*nl-de-bev-pilot"):
+        load_scenario("does-not-exist")
+    f = tmp_path / "broken.toml"
+    f.write_text("[optimise\n")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_scenario(f)
+
+
+def test_user_file_uses_defaults_for_missing_sections(tmp_path: Path) -> None:
+    f = tmp_path / "small.toml"
+    f.write_text('description = "mine"\n[optimise]\nmax_sites = 3\n')
+    sc = load_scenario(f)
+    assert sc.name == "small" and sc.optimise.max_sites == 3
+    assert sc.network == Scenario(name="x").network
