@@ -1,0 +1,82 @@
+"""End to end on the real data: the default scenario gives a valid 4–6 site NL–DE plan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from corridor.pipeline import PlanRun, corridor_flows, write_run
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+
+def test_corridor_flow_filter() -> None:
+    from corridor.config import FlowsConfig
+
+    od = pd.DataFrame({"countries": ["NL", "NL;DE", "DE", "DE;NL;BE", None]})
+    cfg = FlowsConfig(corridor_countries=("NL", "DE"), min_corridor_countries=2)
+    assert corridor_flows(od, cfg).index.tolist() == [1, 3]
+    assert len(corridor_flows(od, FlowsConfig())) == 5
+
+
+def test_default_plan_meets_the_pilot(bev_out: Path) -> None:
+    doc = json.loads((bev_out / "plan.json").read_text())
+    assert doc["scenario"] == "nl-de-bev-pilot"
+    assert doc["status"] in {"optimal", "feasible"}
+    if doc["status"] == "optimal":
+        assert doc["gap"] is None or doc["gap"] <= 1e-6
+    assert doc["valid"] and doc["violations"] == []
+    sites = doc["sites"]
+    assert 4 <= len(sites) <= 6
+    for s in sites:
+        assert s["technology"] == "bev"
+        assert s["power_mw"] >= 1.0 and s["chargers"] >= 1
+        for key in (
+            "site_id",
+            "name",
+            "lon",
+            "lat",
+            "country",
+            "direction",
+            "served_trucks_per_day",
+        ):
+            assert key in s
+    assert {"NL", "DE"} <= {s["country"] for s in sites}
+    assert doc["served_trucks_per_day"] == pytest.approx(doc["objective"], rel=1e-6)
+    assert doc["solve_time_s"] >= 0
+    assert any("OpenStreetMap" in a for a in doc["attribution"])
+
+
+def test_plan_serves_both_directions(bev_run: PlanRun) -> None:
+    chosen = bev_run.plan.sites.index
+    dirs = bev_run.instance.sites.loc[list(chosen), "directions"]
+    served = set().union(*dirs)
+    assert {"outbound", "inbound"} <= served
+
+
+def test_shortlist_files_agree(bev_out: Path) -> None:
+    doc = json.loads((bev_out / "plan.json").read_text())
+    csv = pd.read_csv(bev_out / "shortlist.csv")
+    gj = gpd.read_file(bev_out / "shortlist.geojson")
+    assert len(csv) == len(gj) == len(doc["sites"])
+    assert list(csv["rank"]) == list(range(1, len(csv) + 1))
+    assert set(csv["site_id"]) == {s["site_id"] for s in doc["sites"]}
+    assert gj.crs.to_epsg() == 4326
+    assert (csv["served_trucks_per_day"].diff().dropna() <= 1e-9).all()
+
+
+def test_failed_write_keeps_previous_results(
+    bev_run: PlanRun, bev_out: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(bev_out, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    broken = PlanRun(**{**bev_run.__dict__, "plan": None})
+    with pytest.raises(AttributeError):
+        write_run(broken, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
