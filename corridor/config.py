@@ -158,6 +158,13 @@ class SitesConfig(_Frozen):
         ),
     )
     dedupe_m: float = Field(150.0, ge=0, description="Candidates closer than this (m) are merged.")
+    detour_speed_kph: float = Field(
+        40.0,
+        gt=0,
+        description=(
+            "Speed (km/h) on ramps and access roads used to turn a site's detour (m) into minutes."
+        ),
+    )
 
 
 class GridConfig(_Frozen):
