@@ -1,0 +1,40 @@
+"""Freight flows: ETISplus truck OD demand, stitched across borders, routed on the road graph.
+
+The pipeline calls :func:`build_flows` and gets a :class:`FlowSet` (the FLOWS contract).
+"""
+
+from corridor.flows.build import (
+    OD_COLUMNS,
+    FlowSet,
+    assign_flows,
+    build_flows,
+    growth_factor,
+    scale_to_daily,
+)
+from corridor.flows.etisplus import (
+    EtisTables,
+    etisplus_road_graph,
+    growth_rate_from_speth,
+    load_etisplus,
+)
+from corridor.flows.routing import RouteResult, RoutingGraph, place_nodes, route_flows
+from corridor.flows.stitch import find_border_crossings, stitch_borders
+
+__all__ = [
+    "OD_COLUMNS",
+    "EtisTables",
+    "FlowSet",
+    "RouteResult",
+    "RoutingGraph",
+    "assign_flows",
+    "build_flows",
+    "etisplus_road_graph",
+    "find_border_crossings",
+    "growth_factor",
+    "growth_rate_from_speth",
+    "load_etisplus",
+    "place_nodes",
+    "route_flows",
+    "scale_to_daily",
+    "stitch_borders",
+]
