@@ -176,7 +176,7 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
 
 
 def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
-    """Write ``plan.json``, ``shortlist.csv``, ``shortlist.geojson`` and ``map.html``.
+    """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md and map.html.
 
     All files are written to a staging folder first and moved into ``out_dir`` only when every
     one of them succeeded, so a failed run leaves earlier results untouched.
@@ -203,16 +203,32 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         write_shortlist_csv,
         write_shortlist_geojson,
     )
+    from corridor.outputs.shortlist import (
+        add_marginal_values,
+        marginal_values,
+        write_shortlist_gpkg,
+        write_shortlist_xlsx,
+    )
+    from corridor.outputs.summary import summary_markdown
 
     sc = result.scenario
     tech = sc.optimise.vehicle.technology
     corridor_ze = float(result.corridor_od["ze_trucks_per_day"].sum())
     shortlist = shortlist_frame(result.plan.sites, result.sites, tech, corridor_ze)
+    shortlist = add_marginal_values(
+        shortlist, marginal_values(result.instance, list(result.plan.sites.index))
+    )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
+    summary_md = summary_markdown(sc, doc, shortlist)
     writers: dict[str, Callable[[Path], None]] = {
         "plan.json": lambda p: write_json(doc, p),
         "shortlist.csv": lambda p: write_shortlist_csv(shortlist, p),
         "shortlist.geojson": lambda p: write_shortlist_geojson(shortlist, p),
+        "shortlist.gpkg": lambda p: write_shortlist_gpkg(shortlist, p),
+        "shortlist.xlsx": lambda p: write_shortlist_xlsx(
+            shortlist, p, {"scenario": sc.name, "description": sc.description}
+        ),
+        "summary.md": lambda p: p.write_text(summary_md, encoding="utf-8"),
     }
     if sc.outputs.map_html:
         edges = edges_gdf(result.graph)

@@ -184,7 +184,8 @@ def plan_map(
     <div id="corridor-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;
       background:white;padding:8px 10px;border:1px solid #999;font:12px sans-serif;max-width:340px">
       <b>{html.escape(title)}</b><br>
-      <span style="color:#0b7285">&#9679;</span> selected {technology.upper()} site (size: capacity)<br>
+      <span style="color:#0b7285">&#9679;</span> selected {technology.upper()} site
+      (size: capacity)<br>
       <span style="color:#777">&#9679;</span> candidate site<br>
       <span style="color:#d9480f">&#9644;</span> truck flow (width: trucks/day)<br>
       <span style="color:#6b6b6b">&#9644;</span> motorway / trunk<br>

@@ -159,6 +159,9 @@ def plan_document(
         else:
             entry["capacity_kg_per_day"] = float(row.capacity_kg_per_day)
             entry["h2_kg_per_day"] = row.h2_kg_per_day
+        for col in ("marginal_trucks_per_day", "marginal_od_flows", "marginal_share"):
+            if hasattr(row, col):
+                entry[col] = getattr(row, col)
         site_rows.append(entry)
     doc = {
         "scenario": scenario.name,

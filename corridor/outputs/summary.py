@@ -1,0 +1,320 @@
+"""A run's ``summary.md`` and the comparison of several runs' headline figures."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from corridor.catalogue import DATASETS
+from corridor.errors import InputDataError
+
+__all__ = [
+    "NL_REST_AREA_POINTS_2030",
+    "compare_runs",
+    "headline",
+    "scenario_dataset_keys",
+    "summary_markdown",
+    "target_checks",
+]
+
+#: Heavy-duty charging points foreseen at Dutch motorway rest areas by 2030 (national outlook,
+#: as quoted in the project's issue 6): the scale a corridor pilot is a first step towards.
+NL_REST_AREA_POINTS_2030 = 253
+
+
+def scenario_dataset_keys(scenario: Any) -> list[str]:
+    """Catalogue dataset keys (or file paths) a scenario reads, in pipeline order."""
+    keys = ["osm_motorways", "etisplus_countries", "speth_edges", "speth_zones"]
+    keys += list(scenario.sites.sources)
+    keys += list(scenario.grid.substation_sources)
+    keys.append("nuts")
+    return list(dict.fromkeys(keys))
+
+
+def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Headline figures of one ``plan.json`` document.
+
+    Returns
+    -------
+    dict
+        ``scenario``, ``technology``, ``status``, ``valid``, ``gap``, ``solve_time_s``,
+        ``solver``, ``sites``, ``sites_nl``, ``sites_de``, ``chargers``, ``power_mw``,
+        ``capacity_kg_per_day``, ``served_trucks_per_day``, ``served_share``,
+        ``energy_mwh_per_day``, ``h2_kg_per_day``, ``corridor_ze_trucks_per_day``.
+    """
+    sites = list(doc.get("sites") or [])
+    tech = doc.get("technology") or (sites[0].get("technology") if sites else None)
+
+    def total(key: str) -> float:
+        vals = [s.get(key) for s in sites]
+        nums = [float(v) for v in vals if v is not None]
+        return float(sum(nums)) if nums else math.nan
+
+    flows = (doc.get("summary") or {}).get("flows") or {}
+    by_country = pd.Series([s.get("country") for s in sites], dtype=object).value_counts()
+    return {
+        "scenario": doc.get("scenario"),
+        "technology": tech,
+        "status": doc.get("status"),
+        "valid": doc.get("valid"),
+        "gap": doc.get("gap"),
+        "solve_time_s": doc.get("solve_time_s"),
+        "solver": doc.get("solver"),
+        "sites": len(sites),
+        "sites_nl": int(by_country.get("NL", 0)),
+        "sites_de": int(by_country.get("DE", 0)),
+        "chargers": int(total("chargers")) if sites else 0,
+        "power_mw": total("power_mw"),
+        "capacity_kg_per_day": total("capacity_kg_per_day"),
+        "served_trucks_per_day": doc.get("served_trucks_per_day"),
+        "served_share": (doc.get("summary") or {}).get("served_share_of_corridor_flow"),
+        "energy_mwh_per_day": total("energy_mwh_per_day"),
+        "h2_kg_per_day": total("h2_kg_per_day"),
+        "corridor_ze_trucks_per_day": flows.get("corridor_ze_trucks_per_day"),
+    }
+
+
+def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
+    """Headline figures of several runs side by side.
+
+    Parameters
+    ----------
+    run_dirs
+        Run output folders (each holding a ``plan.json``) or ``plan.json`` files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run, indexed by ``run`` (the folder name), columns of :func:`headline`.
+
+    Raises
+    ------
+    InputDataError
+        If a folder has no ``plan.json`` or it is not valid JSON.
+    """
+    if not run_dirs:
+        msg = "compare needs at least one run folder (holding plan.json)"
+        raise InputDataError(msg)
+    rows = []
+    for d in run_dirs:
+        p = Path(d)
+        plan = p if p.suffix == ".json" else p / "plan.json"
+        if not plan.is_file():
+            msg = f"{plan} not found: pass run output folders written by `corridor plan --out DIR`"
+            raise InputDataError(msg)
+        try:
+            doc = json.loads(plan.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            msg = f"{plan} is not valid JSON (line {exc.lineno}): {exc.msg}"
+            raise InputDataError(msg) from None
+        row = headline(doc)
+        row["run"] = plan.parent.name if plan.name == "plan.json" else plan.stem
+        rows.append(row)
+    df = pd.DataFrame(rows).set_index("run")
+    return df
+
+
+def target_checks(
+    targets: Mapping[str, float], figures: Mapping[str, Any]
+) -> list[tuple[str, str, str, str]]:
+    """Compare headline figures with a scenario's targets and the Dutch 2030 outlook.
+
+    Parameters
+    ----------
+    targets
+        ``Scenario.targets``: ``min_stations``, ``max_stations``, ``min_trucks``, ``min_firms``
+        (others are listed as not assessed).
+    figures
+        Output of :func:`headline`.
+
+    Returns
+    -------
+    list of tuple
+        ``(target, wanted, plan, verdict)`` rows; verdict is ``met``, ``not met``, ``not
+        assessed`` or ``context``.
+    """
+    rows: list[tuple[str, str, str, str]] = []
+    n = int(figures.get("sites") or 0)
+    served = figures.get("served_trucks_per_day")
+    for key, value in targets.items():
+        if key == "min_stations":
+            rows.append(("stations", f">= {value:g}", str(n), _verdict(n >= value)))
+        elif key == "max_stations":
+            rows.append(("stations", f"<= {value:g}", str(n), _verdict(n <= value)))
+        elif key == "min_trucks":
+            plan = "–" if served is None else f"{served:,.1f} trucks/day"
+            ok = served is not None and served >= value
+            rows.append(
+                (
+                    "trucks served (planned-technology trucks/day on the corridor)",
+                    f">= {value:g}",
+                    plan,
+                    _verdict(ok),
+                )
+            )
+        elif key == "min_firms":
+            rows.append(
+                (
+                    "logistics firms",
+                    f">= {value:g}",
+                    "–",
+                    "not assessed (needs fleet data; use `corridor coverage` per firm)",
+                )
+            )
+        else:
+            rows.append((key, f"{value:g}", "–", "not assessed"))
+    if figures.get("technology") == "bev":
+        ch = figures.get("chargers") or 0
+        rows.append(
+            (
+                f"NL outlook: {NL_REST_AREA_POINTS_2030} heavy-duty charging points at Dutch "
+                "motorway rest areas by 2030",
+                str(NL_REST_AREA_POINTS_2030),
+                f"{ch} chargers ({ch / NL_REST_AREA_POINTS_2030:.1%} of the outlook)",
+                "context",
+            )
+        )
+    return rows
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
+def _fmt(v: Any, spec: str = ",.1f", unit: str = "") -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:{spec}}{unit}"
+    return str(v)
+
+
+def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return out
+
+
+def summary_markdown(
+    scenario: Any,
+    doc: Mapping[str, Any],
+    shortlist: pd.DataFrame,
+    extra_sections: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The run's ``summary.md``: scenario, inputs, solver, headline figures, targets.
+
+    Parameters
+    ----------
+    scenario
+        The run's :class:`~corridor.config.Scenario`.
+    doc
+        The ``plan.json`` document (:func:`corridor.outputs.plan.plan_document`).
+    shortlist
+        The ranked shortlist (with ``marginal_trucks_per_day`` if computed).
+    extra_sections
+        Further sections (title to markdown lines), e.g. the AFIR verdicts.
+
+    Returns
+    -------
+    str
+        Markdown text.
+    """
+    fig = headline(doc)
+    tech = fig["technology"] or scenario.optimise.vehicle.technology
+    lines = [f"# {scenario.name}", "", scenario.description or "", ""]
+    lines += ["## Scenario", ""]
+    opt = scenario.optimise
+    veh = opt.vehicle
+    store = (
+        f"{veh.battery_kwh:g} kWh battery, {veh.consumption_kwh_per_km:g} kWh/km"
+        if tech == "bev"
+        else f"{veh.tank_kg:g} kg tank, {veh.consumption_kg_per_km:g} kg/km"
+    )
+    lines += [
+        f"- year {scenario.year}, flows for {scenario.flows.target_year}, zero-emission share "
+        f"{scenario.flows.zero_emission_share:.1%}",
+        f"- technology {tech.upper()}: {store}, range {veh.range_km:,.0f} km after a stop, "
+        f"{veh.start_range_km:,.0f} km from the origin",
+        f"- {opt.min_sites}–{opt.max_sites} sites, objective {opt.objective}, solver {opt.solver}"
+        f" (time limit {opt.time_limit_s:g} s, gap {opt.mip_gap:g})",
+        "",
+        "## Inputs",
+        "",
+    ]
+    rows = []
+    for key in scenario_dataset_keys(scenario):
+        ds = DATASETS.get(key)
+        if ds is None:
+            rows.append((key, "user file or dataset outside the catalogue", "–", "–"))
+        else:
+            rows.append((key, ds.title, ds.source, ds.licence))
+    lines += _md_table(["dataset", "what", "source and date", "licence"], rows)
+    gap = doc.get("gap")
+    lines += [
+        "",
+        "## Solver",
+        "",
+        f"- status **{doc.get('status')}**"
+        + (", plan re-checked by simulation: valid" if doc.get("valid") else ", INVALID plan"),
+        f"- relative gap {_fmt(100 * gap if gap is not None else None, '.2f', ' %')}, objective "
+        f"{_fmt(doc.get('objective'))}, best bound {_fmt(doc.get('best_bound'))}",
+        f"- solver {doc.get('solver')}, {_fmt(doc.get('solve_time_s'), '.1f', ' s')}",
+        "",
+        "## Headline figures",
+        "",
+        f"- {fig['sites']} sites ({fig['sites_nl']} NL, {fig['sites_de']} DE)",
+    ]
+    if tech == "bev":
+        lines.append(
+            f"- {fig['chargers']} MCS chargers, {_fmt(fig['power_mw'])} MW, "
+            f"{_fmt(fig['energy_mwh_per_day'])} MWh/day"
+        )
+    else:
+        lines.append(
+            f"- {_fmt(fig['capacity_kg_per_day'], ',.0f')} kg/day capacity, "
+            f"{_fmt(fig['h2_kg_per_day'], ',.0f')} kg H2/day"
+        )
+    share = fig["served_share"]
+    lines += [
+        f"- {_fmt(fig['served_trucks_per_day'])} {tech.upper()} trucks/day served"
+        + (f" ({share:.1%} of the corridor's {tech.upper()} flow)" if share is not None else ""),
+        "",
+        "## Targets",
+        "",
+    ]
+    lines += _md_table(
+        ["target", "wanted", "plan", "verdict"], target_checks(scenario.targets, fig)
+    )
+    lines += ["", "## Shortlist", ""]
+    size = "power_mw" if tech == "bev" else "capacity_kg_per_day"
+    head = ["rank", "site", "country", "direction", "chargers", size, "trucks/day"]
+    has_marginal = "marginal_trucks_per_day" in shortlist.columns
+    if has_marginal:
+        head.append("lost without it (trucks/day)")
+    srows = []
+    for r in shortlist.itertuples(index=False):
+        row = [
+            r.rank,
+            f"{r.name} ({r.site_id})",
+            r.country,
+            r.direction,
+            r.chargers,
+            _fmt(getattr(r, size)),
+            _fmt(r.served_trucks_per_day),
+        ]
+        if has_marginal:
+            row.append(_fmt(r.marginal_trucks_per_day))
+        srows.append(row)
+    lines += _md_table(head, srows)
+    for title, body in (extra_sections or {}).items():
+        lines += ["", f"## {title}", "", *body]
+    lines += ["", "Attribution: " + "; ".join(doc.get("attribution") or []), ""]
+    return "\n".join(lines)

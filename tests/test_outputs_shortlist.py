@@ -1,0 +1,193 @@
+"""Shortlist extras: marginal values, GeoPackage / Excel writers, summary.md, compare_runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+from corridor.config import Scenario, load_scenario
+from corridor.errors import InputDataError
+from corridor.outputs.shortlist import (
+    add_marginal_values,
+    flow_is_served,
+    marginal_values,
+    served_flows,
+    write_shortlist_gpkg,
+    write_shortlist_xlsx,
+)
+from corridor.outputs.summary import compare_runs, headline, summary_markdown, target_checks
+
+
+def _stop(site: str, km: float, detour_km: float = 0.0) -> SimpleNamespace:
+    return SimpleNamespace(site_id=site, km=km, detour_km=detour_km)
+
+
+def _instance() -> SimpleNamespace:
+    """Three flows on a 700 km line; range 300 km after a stop, 250 km from the origin."""
+    flows = (
+        # needs a (200) and b (450): without either it fails
+        SimpleNamespace(
+            od_id="long",
+            trucks_per_day=10.0,
+            length_km=700.0,
+            stops=(_stop("a", 200), _stop("b", 450), _stop("c", 460)),
+        ),
+        # needs a only
+        SimpleNamespace(od_id="mid", trucks_per_day=5.0, length_km=400.0, stops=(_stop("a", 150),)),
+        # needs nothing
+        SimpleNamespace(od_id="short", trucks_per_day=7.0, length_km=200.0, stops=()),
+    )
+    return SimpleNamespace(flows=flows, range_km=300.0, start_range_km=250.0)
+
+
+def test_flow_is_served_respects_range_and_detour() -> None:
+    stops = [_stop("a", 240, detour_km=4.0)]
+    # reaching a: 240 + 2 (half detour) = 242 <= 250; after: 240 + 300 - 2 = 538
+    assert flow_is_served(stops, 538.0, 300.0, 250.0, {"a"})
+    assert not flow_is_served(stops, 539.0, 300.0, 250.0, {"a"})
+    assert not flow_is_served([_stop("a", 249, detour_km=4.0)], 400.0, 300.0, 250.0, {"a"})
+    assert not flow_is_served(stops, 538.0, 300.0, 250.0, set())
+    assert flow_is_served([], 250.0, 300.0, 250.0, set())
+
+
+def test_marginal_values_are_what_the_plan_loses() -> None:
+    inst = _instance()
+    assert served_flows(inst, ["a", "b"]) == {"long": 10.0, "mid": 5.0, "short": 7.0}
+    m = marginal_values(inst, ["a", "b", "c"])
+    assert m.loc["a", "marginal_trucks_per_day"] == 15.0  # long and mid
+    assert m.loc["a", "marginal_od_flows"] == 2
+    assert m.loc["b", "marginal_trucks_per_day"] == 0.0  # c at 460 km replaces b
+    assert m.loc["c", "marginal_trucks_per_day"] == 0.0
+    m2 = marginal_values(inst, ["a", "b"])
+    assert m2.loc["b", "marginal_trucks_per_day"] == 10.0
+    assert m2.loc["b", "marginal_share"] == pytest.approx(10.0 / 22.0)
+
+
+def _shortlist() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "rank": [1, 2],
+            "site_id": ["nl-1", "de-2"],
+            "name": ["Ruste <b>A12</b>", "Rastplatz Hünxe"],
+            "technology": ["bev", "bev"],
+            "kind": ["rest_area", "service_area"],
+            "country": ["NL", "DE"],
+            "direction": ["E (93°)", "both"],
+            "chargers": [4, 2],
+            "power_mw": [4.0, 2.0],
+            "capacity_kg_per_day": [float("nan")] * 2,
+            "served_trucks_per_day": [30.0, 12.5],
+            "energy_mwh_per_day": [9.0, 3.75],
+            "covered": [("od1", "od2"), ("od3",)],
+            "lon": [5.9, 6.7],
+            "lat": [52.0, 51.6],
+        },
+        geometry=[Point(5.9, 52.0), Point(6.7, 51.6)],
+        crs="EPSG:4326",
+    )
+
+
+def test_gpkg_and_xlsx_writers(tmp_path: Path) -> None:
+    sl = add_marginal_values(
+        _shortlist(),
+        pd.DataFrame({"marginal_trucks_per_day": [20.0, 1.0]}, index=["nl-1", "de-2"]),
+    )
+    assert list(sl["marginal_trucks_per_day"]) == [20.0, 1.0]
+    write_shortlist_gpkg(sl, tmp_path / "s.gpkg")
+    back = gpd.read_file(tmp_path / "s.gpkg", layer="shortlist")
+    assert pyogrio.list_layers(tmp_path / "s.gpkg")[0][0] == "shortlist"
+    assert back.crs.to_epsg() == 4326 and list(back["site_id"]) == ["nl-1", "de-2"]
+    assert back.loc[0, "covered"] == "od1;od2"
+    write_shortlist_xlsx(sl, tmp_path / "s.xlsx", {"scenario": "x"})
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    assert wb.sheetnames == ["shortlist", "notes"]
+    ws = wb["shortlist"]
+    header = [c.value for c in ws[1]]
+    assert "marginal_trucks_per_day" in header and "geometry" not in header
+    assert ws.cell(2, header.index("name") + 1).value == "Ruste <b>A12</b>"
+
+
+def _doc(n_sites: int = 2) -> dict:
+    sites = [
+        {
+            "site_id": f"s{i}",
+            "country": "NL" if i % 2 else "DE",
+            "chargers": 3,
+            "power_mw": 3.0,
+            "energy_mwh_per_day": 5.0,
+            "technology": "bev",
+        }
+        for i in range(n_sites)
+    ]
+    return {
+        "scenario": "nl-de-bev-pilot",
+        "technology": "bev",
+        "status": "optimal",
+        "valid": True,
+        "gap": 0.0,
+        "objective": 42.5,
+        "best_bound": 42.5,
+        "solve_time_s": 3.2,
+        "solver": "highs",
+        "served_trucks_per_day": 42.5,
+        "sites": sites,
+        "summary": {
+            "served_share_of_corridor_flow": 0.5,
+            "flows": {"corridor_ze_trucks_per_day": 85.0},
+        },
+        "attribution": ["© OpenStreetMap contributors", "Speth et al. 2022"],
+    }
+
+
+def test_headline_and_targets() -> None:
+    fig = headline(_doc(4))
+    assert fig["sites"] == 4 and fig["chargers"] == 12 and fig["power_mw"] == 12.0
+    assert fig["sites_nl"] == 2 and fig["sites_de"] == 2
+    checks = target_checks({"min_stations": 4, "max_stations": 6, "min_trucks": 250}, fig)
+    verdicts = {(t, w): v for t, w, _, v in checks}
+    assert verdicts[("stations", ">= 4")] == "met"
+    assert verdicts[("stations", "<= 6")] == "met"
+    assert [v for t, _, _, v in checks if t.startswith("trucks")] == ["not met"]
+    assert any("253" in t for t, *_ in checks)
+
+
+def test_summary_markdown_names_inputs_licences_and_targets() -> None:
+    sc = load_scenario("nl-de-bev-pilot")
+    sl = add_marginal_values(
+        _shortlist(),
+        pd.DataFrame({"marginal_trucks_per_day": [20.0, 1.0]}, index=["nl-1", "de-2"]),
+    )
+    md = summary_markdown(sc, _doc(2), sl, {"AFIR": ["- all pass"]})
+    assert md.startswith("# nl-de-bev-pilot")
+    for text in ("ODbL", "CC BY 4.0", "2021-08-06", "optimal", "0.00 %", "253", "not met"):
+        assert text in md
+    assert "lost without it" in md and "## AFIR" in md
+    assert "Ruste <b>A12</b>" in md  # markdown keeps the name; tables escape only pipes
+
+
+def test_compare_runs(tmp_path: Path) -> None:
+    for name, n in (("a", 4), ("b", 6)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "plan.json").write_text(json.dumps(_doc(n)))
+    df = compare_runs([tmp_path / "a", tmp_path / "b"])
+    assert list(df.index) == ["a", "b"]
+    assert list(df["sites"]) == [4, 6] and list(df["chargers"]) == [12, 18]
+    with pytest.raises(InputDataError, match=r"plan\.json not found"):
+        compare_runs([tmp_path / "missing"])
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "plan.json").write_text("{oops")
+    with pytest.raises(InputDataError, match="not valid JSON"):
+        compare_runs([tmp_path / "bad"])
+
+
+def test_targets_without_scenario_targets() -> None:
+    sc = Scenario(name="x")
+    assert target_checks(sc.targets, headline(_doc(1)))[-1][3] == "context"
