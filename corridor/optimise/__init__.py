@@ -1,0 +1,43 @@
+"""Optimiser: where to build 1+ MW chargers / H2 stations so that truck flows can make their trips.
+
+Public API: :class:`Instance` (the array core, :meth:`Instance.from_arrays`),
+:func:`instance_from_pipeline`, :func:`solve` → :class:`PlanResult`, :func:`validate` →
+list of :class:`Violation`, and the Erlang-C helpers. The model is documented in
+:mod:`corridor.optimise.model`.
+"""
+
+from corridor.optimise.instance import (
+    DIRECTIONS,
+    FlowPath,
+    Instance,
+    Stop,
+    direction_of_bearing,
+    instance_from_pipeline,
+)
+from corridor.optimise.model import ModelSpec, build_model, flow_cover_sets, preprocess
+from corridor.optimise.queueing import erlang_b, erlang_c, servers_for_wait_probability
+from corridor.optimise.solve import PLAN_SITE_COLUMNS, PlanResult, size_sites, solve
+from corridor.optimise.validate import Violation, simulate_flow, validate
+
+__all__ = [
+    "DIRECTIONS",
+    "PLAN_SITE_COLUMNS",
+    "FlowPath",
+    "Instance",
+    "ModelSpec",
+    "PlanResult",
+    "Stop",
+    "Violation",
+    "build_model",
+    "direction_of_bearing",
+    "erlang_b",
+    "erlang_c",
+    "flow_cover_sets",
+    "instance_from_pipeline",
+    "preprocess",
+    "servers_for_wait_probability",
+    "simulate_flow",
+    "size_sites",
+    "solve",
+    "validate",
+]

@@ -1,0 +1,516 @@
+"""The optimiser's array core: candidate sites, OD flow paths with their reachable stops, range.
+
+An :class:`Instance` is everything the siting model needs and nothing more. It is built either from
+generic arrays (:meth:`Instance.from_arrays`, the inputs ``spopt.locate.FRLM`` takes: a sparse
+distance matrix in km, origins, destinations, volumes, candidate nodes, range) or from the
+pipeline's stages (:func:`instance_from_pipeline`: flows on the road graph, candidate sites with
+their carriageway access, grid headroom, the vehicle).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from corridor.errors import InputDataError
+
+__all__ = [
+    "DIRECTIONS",
+    "FlowPath",
+    "Instance",
+    "Stop",
+    "direction_of_bearing",
+    "instance_from_pipeline",
+]
+
+log = logging.getLogger(__name__)
+
+#: The two corridor travel directions a site can serve.
+DIRECTIONS = ("outbound", "inbound")
+_BOTH = frozenset(DIRECTIONS)
+
+
+class Stop(NamedTuple):
+    """A candidate site a flow can stop at, in its direction of travel.
+
+    Attributes
+    ----------
+    site_id
+        The candidate site.
+    km
+        Distance (km) along the flow's path from its origin to where the truck leaves the road.
+    detour_km
+        Extra driving (km) to visit the site and get back to the same point (half each way).
+    """
+
+    site_id: str
+    km: float
+    detour_km: float = 0.0
+
+
+@dataclass(frozen=True)
+class FlowPath:
+    """One OD flow on its path, with the stops reachable in its travel direction.
+
+    Attributes
+    ----------
+    od_id
+        Stable flow id.
+    trucks_per_day
+        Trucks of the planned technology per day on this OD (trucks/day).
+    length_km
+        Path length (km).
+    stops
+        Candidate sites on the path in travel direction, sorted by ``km``.
+    """
+
+    od_id: str
+    trucks_per_day: float
+    length_km: float
+    stops: tuple[Stop, ...] = ()
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A siting instance: candidate sites, flow paths and the vehicle's range.
+
+    Attributes
+    ----------
+    site_ids
+        Candidate site ids, in the order of ``sites``.
+    sites
+        DataFrame indexed by ``site_id`` with ``country`` (ISO2 or ""), ``directions`` (frozenset
+        of "outbound"/"inbound"), ``headroom_mw`` (float, ``inf`` when unlimited / unknown),
+        ``cost_eur`` (float, 0 when unknown) and ``kind`` (str).
+    flows
+        The OD flows with their reachable stops.
+    range_km
+        Distance (km) after a stop (``soc_max``) down to the reserve.
+    start_range_km
+        Distance (km) from the origin (start state of charge) down to the reserve.
+    energy_per_km
+        Consumption per km in the store's unit (kWh/km for bev, kg/km for h2).
+    technology
+        ``bev`` or ``h2``.
+    report
+        Counts from building the instance (flows read, stops found, sites without grid data…).
+    corridors
+        Named corridor directions for AFIR spacing: each a :class:`FlowPath` whose ``od_id`` is
+        the corridor name (e.g. "A1-outbound") and whose stops are the candidate sites along it.
+    mode
+        ``one_way`` or ``round_trip`` (then each flow's path is the trip out and back).
+    """
+
+    site_ids: tuple[str, ...]
+    sites: pd.DataFrame
+    flows: tuple[FlowPath, ...]
+    range_km: float
+    start_range_km: float
+    energy_per_km: float = 1.0
+    technology: str = "bev"
+    report: dict[str, Any] = field(default_factory=dict)
+    corridors: tuple[FlowPath, ...] = ()
+    mode: str = "one_way"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("one_way", "round_trip"):
+            msg = f"mode must be 'one_way' or 'round_trip', got {self.mode!r}"
+            raise InputDataError(msg)
+        if not self.range_km > 0:
+            msg = f"range_km must be > 0 km, got {self.range_km}"
+            raise InputDataError(msg)
+        if self.start_range_km < 0:
+            msg = f"start_range_km must be >= 0 km, got {self.start_range_km}"
+            raise InputDataError(msg)
+        if self.technology not in ("bev", "h2"):
+            msg = f"technology must be 'bev' or 'h2', got {self.technology!r}"
+            raise InputDataError(msg)
+        missing = [c for c in _SITE_COLUMNS if c not in self.sites.columns]
+        if missing:
+            msg = f"Instance.sites lacks columns {missing}; expected {list(_SITE_COLUMNS)}"
+            raise InputDataError(msg)
+        if tuple(self.sites.index) != self.site_ids:
+            msg = "Instance.sites must be indexed by site_id in the order of site_ids"
+            raise InputDataError(msg)
+        known = set(self.site_ids)
+        for fp in (*self.flows, *self.corridors):
+            bad = [s.site_id for s in fp.stops if s.site_id not in known]
+            if bad:
+                msg = f"flow {fp.od_id}: stops at unknown sites {bad[:5]}"
+                raise InputDataError(msg)
+
+    @property
+    def total_trucks_per_day(self) -> float:
+        """All trucks/day of the instance's flows."""
+        return float(sum(f.trucks_per_day for f in self.flows))
+
+    @classmethod
+    def from_arrays(
+        cls,
+        distance_matrix: Any,
+        origins: Sequence[int],
+        destinations: Sequence[int],
+        volumes: Sequence[float],
+        candidates: Sequence[int],
+        range_km: float,
+        paths: Sequence[Sequence[int]] | None = None,
+        *,
+        start_range_km: float | None = None,
+        headroom_mw: Sequence[float] | None = None,
+        cost_eur: Sequence[float] | None = None,
+        countries: Sequence[str] | None = None,
+        energy_per_km: float = 1.0,
+        technology: str = "bev",
+    ) -> Instance:
+        """Build an instance from a sparse road network, the inputs ``spopt.locate.FRLM`` takes.
+
+        Parameters
+        ----------
+        distance_matrix
+            Square ``scipy.sparse`` matrix (or dense array) of directed arc lengths (km) between
+            network nodes ``0..n-1``; zero / missing entries are "no arc".
+        origins, destinations
+            Node index of each flow's origin and destination.
+        volumes
+            Trucks per day of each flow.
+        candidates
+            Node indices where a site can be opened (site id = ``str(node)``).
+        range_km
+            Range (km) after a stop.
+        paths
+            Optional node sequence of each flow (origin..destination); when ``None`` the shortest
+            paths are computed with :func:`scipy.sparse.csgraph.dijkstra`.
+        start_range_km
+            Range (km) at the origin; defaults to ``range_km`` (full at the origin).
+        headroom_mw, cost_eur, countries
+            Optional per-candidate grid headroom (MW, default unlimited), cost (EUR, default 0)
+            and country code (default "").
+        energy_per_km
+            Consumption per km (kWh/km or kg/km) used to express energy per stop.
+        technology
+            ``bev`` or ``h2``.
+
+        Returns
+        -------
+        Instance
+            Flows with their candidate stops (detour 0, sites serve both directions).
+
+        Raises
+        ------
+        InputDataError
+            If lengths differ, a node index is out of range, or a flow has no path.
+        """
+        from scipy import sparse
+        from scipy.sparse.csgraph import dijkstra
+
+        mat = sparse.csr_array(distance_matrix, dtype=float)
+        n = mat.shape[0]
+        if mat.shape != (n, n):
+            msg = f"distance_matrix must be square, got shape {mat.shape}"
+            raise InputDataError(msg)
+        o = np.asarray(origins, dtype=int)
+        d = np.asarray(destinations, dtype=int)
+        vol = np.asarray(volumes, dtype=float)
+        if not (len(o) == len(d) == len(vol)):
+            msg = (
+                f"origins ({len(o)}), destinations ({len(d)}) and volumes ({len(vol)}) must have "
+                "the same length"
+            )
+            raise InputDataError(msg)
+        cand = [int(c) for c in candidates]
+        for name, arr in (("origins", o), ("destinations", d), ("candidates", np.array(cand))):
+            if len(arr) and (arr.min() < 0 or arr.max() >= n):
+                msg = f"{name} must be node indices in 0..{n - 1}"
+                raise InputDataError(msg)
+        if len(set(cand)) != len(cand):
+            msg = "candidates must be unique node indices"
+            raise InputDataError(msg)
+        if paths is None:
+            uniq = np.unique(o)
+            _, pred = dijkstra(mat, directed=True, indices=uniq, return_predecessors=True)
+            row_of = {int(u): i for i, u in enumerate(uniq)}
+            paths = [
+                _walk_back(pred[row_of[int(a)]], int(a), int(b)) for a, b in zip(o, d, strict=True)
+            ]
+        if len(paths) != len(o):
+            msg = f"paths ({len(paths)}) must have one node sequence per flow ({len(o)})"
+            raise InputDataError(msg)
+        dense_lookup = mat.todok() if n <= 50_000 else mat
+        cand_set = set(cand)
+        flows = []
+        for i, path in enumerate(paths):
+            if path is None or len(path) == 0:
+                msg = f"flow {i} ({o[i]}→{d[i]}) has no path in distance_matrix"
+                raise InputDataError(msg)
+            km = [0.0]
+            for a, b in itertools.pairwise(path):
+                w = float(dense_lookup[int(a), int(b)])
+                if w <= 0 and a != b:
+                    msg = f"flow {i}: path uses arc {a}→{b} that is not in distance_matrix"
+                    raise InputDataError(msg)
+                km.append(km[-1] + w)
+            seen: set[int] = set()
+            stops = []
+            for node, pos in zip(path, km, strict=False):
+                node = int(node)
+                if node in cand_set and node not in seen:
+                    seen.add(node)
+                    stops.append(Stop(str(node), pos, 0.0))
+            flows.append(FlowPath(str(i), float(vol[i]), km[-1], tuple(stops)))
+        ids = tuple(str(c) for c in cand)
+        sites = pd.DataFrame(
+            {
+                "country": list(countries) if countries is not None else [""] * len(cand),
+                "directions": [_BOTH] * len(cand),
+                "headroom_mw": (
+                    np.asarray(headroom_mw, dtype=float)
+                    if headroom_mw is not None
+                    else np.full(len(cand), np.inf)
+                ),
+                "cost_eur": (
+                    np.asarray(cost_eur, dtype=float)
+                    if cost_eur is not None
+                    else np.zeros(len(cand))
+                ),
+                "kind": ["node"] * len(cand),
+            },
+            index=pd.Index(ids, name="site_id"),
+        )
+        return cls(
+            site_ids=ids,
+            sites=sites,
+            flows=tuple(flows),
+            range_km=float(range_km),
+            start_range_km=float(range_km if start_range_km is None else start_range_km),
+            energy_per_km=float(energy_per_km),
+            technology=technology,
+            report={"flows": len(flows), "candidates": len(ids), "source": "from_arrays"},
+        )
+
+
+_SITE_COLUMNS = ("country", "directions", "headroom_mw", "cost_eur", "kind")
+
+
+def _walk_back(pred_row: np.ndarray, origin: int, dest: int) -> list[int] | None:
+    if origin == dest:
+        return [origin]
+    path = [dest]
+    node = dest
+    while node != origin:
+        node = int(pred_row[node])
+        if node < 0:
+            return None
+        path.append(node)
+    return path[::-1]
+
+
+def direction_of_bearing(bearing_deg: float, corridor_axis_deg: float) -> frozenset[str]:
+    """Travel direction(s) a site serves, from the bearing of the carriageway it is on.
+
+    Parameters
+    ----------
+    bearing_deg
+        Compass bearing (deg) of the carriageway; NaN means the site serves both.
+    corridor_axis_deg
+        Compass bearing (deg) of the corridor's outbound direction.
+
+    Returns
+    -------
+    frozenset
+        ``{"outbound"}`` if the bearing is within ±90° of the axis, ``{"inbound"}`` otherwise,
+        both for NaN.
+    """
+    if bearing_deg is None or not math.isfinite(bearing_deg):
+        return _BOTH
+    diff = abs((bearing_deg - corridor_axis_deg + 180.0) % 360.0 - 180.0)
+    return frozenset({"outbound"}) if diff <= 90.0 else frozenset({"inbound"})
+
+
+def _edge_lengths_from_graph(graph: Any) -> dict[tuple[int, int], float]:
+    """Shortest parallel edge length (m) per directed node pair."""
+    out: dict[tuple[int, int], float] = {}
+    for u, v, length in graph.edges(data="length_m"):
+        if length is None:
+            msg = f"graph edge ({u}, {v}) has no length_m attribute"
+            raise InputDataError(msg)
+        key = (u, v)
+        if key not in out or length < out[key]:
+            out[key] = float(length)
+    return out
+
+
+def _edge_bearings_from_graph(graph: Any) -> dict[tuple[int, int], float]:
+    out: dict[tuple[int, int], float] = {}
+    for u, v, b in graph.edges(data="bearing_deg"):
+        if b is not None:
+            out.setdefault((u, v), float(b))
+    return out
+
+
+def instance_from_pipeline(
+    flows: Any,
+    candidates: Any,
+    sites_with_grid: pd.DataFrame,
+    vehicle: Any,
+    graph: Any = None,
+    *,
+    edge_length_m: Mapping[tuple[int, int], float] | None = None,
+    corridor_axis_deg: float = 90.0,
+) -> Instance:
+    """Build an :class:`Instance` from the pipeline's flows, candidate sites, grid and vehicle.
+
+    For each OD row its node ``path`` is walked; the cumulative km at each node comes from the
+    lengths of the path's edges (the shortest parallel edge of each consecutive node pair, taken
+    from ``graph`` or from ``edge_length_m``). A candidate is a stop of the flow when one of its
+    ``access`` edges ``(u, v)`` is on the path; its position is the km at ``u`` plus
+    ``offset_m / 1000`` and its detour ``detour_m / 1000`` (driven half before and half after the
+    charging stop). Because access edges are directed carriageways, a flow only sees the sites on
+    its own side of the road.
+
+    Parameters
+    ----------
+    flows
+        ``FlowSet``: ``od`` with ``od_id``, ``ze_trucks_per_day``, ``path_length_km``, ``path``.
+    candidates
+        ``Candidates``: ``sites`` (index ``site_id``, ``country``, ``kind``, ``bearing_deg``) and
+        ``access`` (``site_id``, ``u``, ``v``, ``offset_m``, ``detour_m``).
+    sites_with_grid
+        Candidate sites with the grid columns (``headroom_mw``); sites missing here or with NaN
+        headroom are taken as unlimited (counted in ``report["sites_without_headroom"]``).
+    vehicle
+        :class:`~corridor.config.VehicleConfig` (range, start range, consumption, technology).
+    graph
+        The road graph (edge ``length_m``; ``bearing_deg`` is used for the direction of sites
+        without one). Either ``graph`` or ``edge_length_m`` is required.
+    edge_length_m
+        Alternative to ``graph``: length (m) per directed node pair ``(u, v)``.
+    corridor_axis_deg
+        Compass bearing (deg) of the corridor's outbound direction.
+
+    Returns
+    -------
+    Instance
+
+    Raises
+    ------
+    InputDataError
+        If a needed column is missing, a path uses an edge of unknown length, or neither
+        ``graph`` nor ``edge_length_m`` is given.
+    """
+    if edge_length_m is None:
+        if graph is None:
+            msg = (
+                "instance_from_pipeline needs the edge lengths of the flow paths: pass the road "
+                "graph (graph=G) or edge_length_m={(u, v): metres}"
+            )
+            raise InputDataError(msg)
+        edge_length_m = _edge_lengths_from_graph(graph)
+    bearings = _edge_bearings_from_graph(graph) if graph is not None else {}
+    od = flows.od
+    need = ("od_id", "ze_trucks_per_day", "path_length_km", "path")
+    missing = [c for c in need if c not in od.columns]
+    if missing:
+        msg = f"flows.od lacks columns {missing}; expected {list(need)}"
+        raise InputDataError(msg)
+    sites = candidates.sites
+    access = candidates.access
+    need_acc = ("site_id", "u", "v", "offset_m", "detour_m")
+    missing = [c for c in need_acc if c not in access.columns]
+    if missing:
+        msg = f"candidates.access lacks columns {missing}; expected {list(need_acc)}"
+        raise InputDataError(msg)
+
+    # access rows by directed node pair
+    by_edge: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
+    site_dirs: dict[str, set[str]] = {}
+    for sid, u, v, off, det in access[list(need_acc)].itertuples(index=False):
+        sid = str(sid)
+        by_edge.setdefault((int(u), int(v)), []).append((sid, float(off), float(det)))
+        if sid in sites.index:
+            b = sites.at[sid, "bearing_deg"] if "bearing_deg" in sites.columns else math.nan
+            if b is None or not math.isfinite(float(b)):
+                b = bearings.get((int(u), int(v)), math.nan)
+            site_dirs.setdefault(sid, set()).update(
+                direction_of_bearing(float(b), corridor_axis_deg)
+            )
+    # a site whose own bearing is NaN ("both") serves both directions
+    if "bearing_deg" in sites.columns:
+        for sid, b in sites["bearing_deg"].items():
+            if b is None or not math.isfinite(float(b)):
+                site_dirs[str(sid)] = set(_BOTH)
+
+    flow_paths = []
+    n_no_stops = 0
+    for od_id, trucks, length_km, path in od[list(need)].itertuples(index=False):
+        path = tuple(int(n) for n in path)
+        cum_km = 0.0
+        seen: set[str] = set()
+        stops: list[Stop] = []
+        for u, v in itertools.pairwise(path):
+            length = edge_length_m.get((u, v))
+            if length is None:
+                msg = f"flow {od_id}: path edge ({u}, {v}) is not in the graph / edge_length_m"
+                raise InputDataError(msg)
+            for sid, off, det in by_edge.get((u, v), ()):
+                if sid not in seen:
+                    seen.add(sid)
+                    stops.append(Stop(sid, cum_km + min(off, length) / 1000.0, det / 1000.0))
+            cum_km += length / 1000.0
+        if not stops:
+            n_no_stops += 1
+        stops.sort(key=lambda s: (s.km, s.site_id))
+        total = float(length_km) if math.isfinite(float(length_km)) else cum_km
+        flow_paths.append(FlowPath(str(od_id), float(trucks), max(total, cum_km), tuple(stops)))
+
+    ids = tuple(str(s) for s in sites.index)
+    grid = sites_with_grid.reindex(list(sites.index)) if len(sites_with_grid) else None
+    if grid is not None and "headroom_mw" in grid.columns:
+        headroom = grid["headroom_mw"].to_numpy(dtype=float)
+    else:
+        headroom = np.full(len(ids), np.nan)
+    n_no_headroom = int(np.isnan(headroom).sum())
+    if n_no_headroom:
+        log.warning("%d candidate sites have no grid headroom: taken as unlimited", n_no_headroom)
+    headroom = np.where(np.isnan(headroom), np.inf, headroom)
+    cost = (
+        sites["cost_eur"].to_numpy(dtype=float)
+        if "cost_eur" in sites.columns
+        else np.zeros(len(ids))
+    )
+    table = pd.DataFrame(
+        {
+            "country": sites["country"].astype(str).to_numpy()
+            if "country" in sites.columns
+            else "",
+            "directions": [frozenset(site_dirs.get(s, _BOTH)) for s in ids],
+            "headroom_mw": headroom,
+            "cost_eur": np.nan_to_num(cost, nan=0.0),
+            "kind": sites["kind"].astype(str).to_numpy() if "kind" in sites.columns else "",
+        },
+        index=pd.Index(ids, name="site_id"),
+    )
+    report = {
+        "source": "pipeline",
+        "flows": len(flow_paths),
+        "flows_without_stops": n_no_stops,
+        "candidates": len(ids),
+        "sites_without_headroom": n_no_headroom,
+        "corridor_axis_deg": corridor_axis_deg,
+    }
+    return Instance(
+        site_ids=ids,
+        sites=table,
+        flows=tuple(flow_paths),
+        range_km=float(vehicle.range_km),
+        start_range_km=float(vehicle.start_range_km),
+        energy_per_km=float(vehicle.consumption_per_km),
+        technology=str(vehicle.technology),
+        report=report,
+    )

@@ -1,0 +1,494 @@
+r"""The siting MILP: flow refuelling location on real paths, arc-cover path-cover form.
+
+Formulation
+-----------
+Sets: candidate sites :math:`S` (after dropping unusable ones), flows :math:`Q`; for a flow
+:math:`q` with path length :math:`L_q` its stops :math:`k` at path positions :math:`d_k` (km) with
+detours :math:`\delta_k` (km, driven half before and half after charging). Ranges: :math:`R` after a
+stop (``soc_max`` down to the reserve), :math:`R_0` from the origin (start SoC down to the reserve).
+Every stop refills to ``soc_max`` (Capar et al. 2013, one-way trips with a start state of charge).
+
+Targets of a flow are the positions of its stops and its destination; each target :math:`t` with
+arrival detour :math:`a_t` (:math:`\delta_j/2` for stop :math:`j`, 0 for the destination) must be
+reachable either from the origin (:math:`t + a_t \le R_0`, then the target is dropped) or from an
+open stop before it. With :math:`\bar\delta_q = \max_k \delta_k / 2` the cover set of target
+:math:`t` is
+
+.. math::
+
+    K_{q,t} = \{ k : d_k < t,\; t - d_k + a_t + \bar\delta_q \le R \}.
+
+Variables: :math:`x_s \in \{0,1\}` open site, :math:`z_s \in \mathbb{Z}_{\ge 0}` chargers (H2:
+modules), :math:`y_g \in [0,1]` flow group :math:`g` served (flows with identical minimal cover
+families share one :math:`y_g`; :math:`y` is integral at an optimum because :math:`x` is).
+
+.. math::
+
+    \max \sum_g w_g\, y_g \quad (w_g = \text{trucks/day or truck-km/day})
+
+    \text{cover}[g,t]:\; y_g \le \sum_{k \in K_{g,t}} x_k \qquad \forall g, t
+
+    \text{sites\_max}:\; \sum_s x_s \le p, \qquad \text{sites\_min}:\; \sum_s x_s \ge p_{\min}
+
+    \text{country\_min}[c]:\; \sum_{s \in S_c} x_s \ge n_c, \qquad
+    \text{direction\_min}[r]:\; \sum_{s \in S_r} x_s \ge n_r
+
+    \text{chargers\_min}[s]:\; z_s \ge \lceil P_{\min}/P \rceil x_s, \qquad
+    \text{chargers\_max}[s]:\; z_s \le Z_{\max} x_s, \qquad
+    \text{headroom}[s]:\; P z_s \le H_s
+
+    \text{fixed\_open}[s]:\; x_s = 1, \qquad
+    \text{budget}:\; \sum_s c_s x_s + c_z \sum_s z_s \le B
+
+    \text{afir\_gap}[r,t]:\; \sum_{k \in K^{\mathrm{AFIR}}_{r,t}} x_k \ge 1
+
+The ``min_sites`` objective instead minimises :math:`\sum_s x_s` subject to
+:math:`\sum_g w_g y_g \ge \sigma \sum_g w_g` (``target_share``).
+
+Soundness: if every target of a flow is covered, a truck that stops at every open site on its path
+never breaks the reserve (the leg between consecutive open stops :math:`i, j` is at most
+:math:`d_j - d_i + \delta_i/2 + \delta_j/2 \le R` because :math:`j`'s target is covered by an open
+stop at or before :math:`i`). With zero detours the cover conditions are also necessary, so the
+model is exact; with detours it is conservative by at most :math:`\bar\delta_q` per leg.
+
+Preprocessing: flows already feasible without a site (:math:`L_q \le R_0`) and flows that cannot be
+served even with every usable site open (an empty :math:`K_{q,t}`) are reported, not modelled;
+cover sets of a flow that contain another of its cover sets are dropped (dominated); flows with the
+same minimal cover family are aggregated; candidates in no cover set get no cover coefficient (and
+no variable, unless a site-count constraint needs them).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from corridor.optimise.instance import FlowPath, Instance
+
+__all__ = [
+    "CoverGroup",
+    "Model",
+    "Preprocessed",
+    "build_model",
+    "flow_cover_sets",
+    "preprocess",
+]
+
+log = logging.getLogger(__name__)
+
+CoverSet = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CoverGroup:
+    """Flows sharing one minimal family of cover sets (one served variable).
+
+    Attributes
+    ----------
+    covers
+        The minimal cover sets (site ids); the group is served iff each has an open site.
+    od_ids
+        Flows in the group.
+    trucks_per_day
+        Their trucks per day.
+    truck_km_per_day
+        Their truck-km per day.
+    """
+
+    covers: tuple[CoverSet, ...]
+    od_ids: tuple[str, ...]
+    trucks_per_day: float
+    truck_km_per_day: float
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """Result of :func:`preprocess`.
+
+    Attributes
+    ----------
+    groups
+        Flow groups that need at least one site and can be served.
+    already_feasible_od_ids, unservable_od_ids
+        Flows not modelled: feasible without a site, or not even with every usable site open.
+    trucks_already_feasible_per_day, trucks_unservable_per_day
+        Their trucks per day.
+    usable_sites
+        Candidate sites that may be opened (headroom, fixed-closed taken out).
+    used_sites
+        Usable sites that appear in at least one cover set.
+    stats
+        Counts: raw and kept cover sets, flows, groups.
+    """
+
+    groups: tuple[CoverGroup, ...]
+    already_feasible_od_ids: tuple[str, ...]
+    unservable_od_ids: tuple[str, ...]
+    trucks_already_feasible_per_day: float
+    trucks_unservable_per_day: float
+    usable_sites: tuple[str, ...]
+    used_sites: tuple[str, ...]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def flow_cover_sets(
+    flow: FlowPath,
+    usable: set[str] | frozenset[str],
+    range_km: float,
+    start_range_km: float,
+    *,
+    dominance: bool = True,
+) -> list[CoverSet] | None:
+    """Cover sets of one flow (see the module docstring for the rule).
+
+    Parameters
+    ----------
+    flow
+        The flow and its stops.
+    usable
+        Sites that may be opened; other stops are ignored.
+    range_km, start_range_km
+        Range (km) after a stop and from the origin.
+    dominance
+        Drop cover sets that contain another cover set of the flow (and duplicates).
+
+    Returns
+    -------
+    list of tuple or None
+        ``[]`` if the flow needs no site, ``None`` if it cannot be served even with every usable
+        site open, else the cover sets (site ids in path order).
+    """
+    if flow.length_km <= start_range_km:
+        return []
+    stops = [s for s in flow.stops if s.site_id in usable and s.km < flow.length_km]
+    if not stops:
+        return None
+    km = np.array([s.km for s in stops])
+    det = np.array([s.detour_km for s in stops])
+    dep = float(det.max()) / 2.0
+    targets = np.append(km, flow.length_km)
+    arrive = np.append(det / 2.0, 0.0)
+    need_cover = targets + arrive > start_range_km
+    lo = np.searchsorted(km, targets + arrive + dep - range_km, side="left")
+    hi = np.searchsorted(km, targets, side="left")
+    lo, hi = lo[need_cover], hi[need_cover]
+    if np.any(hi <= lo):
+        return None
+    intervals = sorted(set(zip(lo.tolist(), hi.tolist(), strict=False)))
+    if dominance:
+        intervals = _minimal_intervals(intervals)
+    ids = [s.site_id for s in stops]
+    return [tuple(ids[a:b]) for a, b in intervals]
+
+
+def _minimal_intervals(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Keep the half-open intervals that contain no other interval of the list."""
+    keep = []
+    best_hi = math.inf
+    for a, b in sorted(set(intervals), key=lambda ab: (-ab[0], ab[1])):
+        if b < best_hi:
+            keep.append((a, b))
+            best_hi = b
+    return sorted(keep)
+
+
+def preprocess(
+    instance: Instance,
+    usable: Iterable[str],
+    *,
+    aggregate: bool = True,
+    dominance: bool = True,
+    flows: Sequence[FlowPath] | None = None,
+) -> Preprocessed:
+    """Cover sets of every flow, with the reductions of the module docstring.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    usable
+        Sites that may be opened.
+    aggregate, dominance
+        Switch the reductions off (for benchmarking against the plain formulation).
+    flows
+        Flows to use instead of ``instance.flows`` (e.g. round trips).
+
+    Returns
+    -------
+    Preprocessed
+    """
+    usable_set = frozenset(usable)
+    flows = instance.flows if flows is None else flows
+    groups: dict[Any, list[Any]] = {}
+    feasible, unservable = [], []
+    t_feasible = t_unservable = 0.0
+    n_raw = 0
+    for i, fp in enumerate(flows):
+        covers = flow_cover_sets(
+            fp, usable_set, instance.range_km, instance.start_range_km, dominance=dominance
+        )
+        if covers is None:
+            unservable.append(fp.od_id)
+            t_unservable += fp.trucks_per_day
+            continue
+        if not covers:
+            feasible.append(fp.od_id)
+            t_feasible += fp.trucks_per_day
+            continue
+        if not fp.trucks_per_day > 0:
+            continue
+        n_raw += len(covers)
+        key: Any = tuple(sorted(covers)) if aggregate else i
+        entry = groups.setdefault(key, [tuple(covers), [], 0.0, 0.0])
+        entry[1].append(fp.od_id)
+        entry[2] += fp.trucks_per_day
+        entry[3] += fp.trucks_per_day * fp.length_km
+    out = tuple(CoverGroup(c, tuple(ids), float(t), float(tk)) for c, ids, t, tk in groups.values())
+    used = sorted({s for g in out for c in g.covers for s in c})
+    order = {s: i for i, s in enumerate(instance.site_ids)}
+    stats = {
+        "flows": len(flows),
+        "flows_modelled": len(flows) - len(feasible) - len(unservable),
+        "flows_already_feasible": len(feasible),
+        "flows_unservable": len(unservable),
+        "flow_groups": len(out),
+        "cover_sets_per_flow_total": n_raw,
+        "cover_sets": sum(len(g.covers) for g in out),
+        "candidates": len(instance.site_ids),
+        "candidates_usable": len(usable_set),
+        "candidates_in_covers": len(used),
+    }
+    return Preprocessed(
+        groups=out,
+        already_feasible_od_ids=tuple(feasible),
+        unservable_od_ids=tuple(unservable),
+        trucks_already_feasible_per_day=t_feasible,
+        trucks_unservable_per_day=t_unservable,
+        usable_sites=tuple(s for s in instance.site_ids if s in usable_set),
+        used_sites=tuple(sorted(used, key=order.__getitem__)),
+        stats=stats,
+    )
+
+
+@dataclass
+class Model:
+    """A built PuLP model and its variables.
+
+    Attributes
+    ----------
+    problem
+        The ``pulp.LpProblem``.
+    x, z
+        Site-open binaries and charger integers by site id.
+    y
+        Served fraction per group (index into ``Preprocessed.groups``).
+    constraint_names
+        The structured names (``cover[od=…,arc=…]``, …) in the order they were added; PuLP
+        sanitises names for file formats, these are the originals.
+    build_time_s
+        Wall time to build.
+    """
+
+    problem: Any
+    x: dict[str, Any]
+    z: dict[str, Any]
+    y: dict[int, Any]
+    constraint_names: list[str]
+    build_time_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What :func:`build_model` needs besides the preprocessed flows (derived from the config).
+
+    Attributes
+    ----------
+    objective
+        ``max_trucks``, ``max_truck_km`` or ``min_sites``.
+    max_sites, min_sites
+        Site-count bounds.
+    min_per_country, min_per_direction
+        Site minimums per country code and per direction ("outbound"/"inbound").
+    fixed_open
+        Sites forced open.
+    min_chargers, max_chargers
+        Per-site charger bounds (used when open).
+    charger_power_mw
+        Power per charger (MW); 0 for H2 (no headroom constraint).
+    budget_eur, charger_cost_eur
+        Budget and per-charger cost.
+    target_share
+        For ``min_sites``: share of the modelled weight to serve.
+    afir_covers
+        Named AFIR cover sets: (corridor name, list of cover sets), each needs an open site.
+    """
+
+    objective: str = "max_trucks"
+    max_sites: int = 6
+    min_sites: int = 0
+    min_per_country: dict[str, int] = field(default_factory=dict)
+    min_per_direction: dict[str, int] = field(default_factory=dict)
+    fixed_open: tuple[str, ...] = ()
+    min_chargers: int = 1
+    max_chargers: int = 12
+    charger_power_mw: float = 1.0
+    budget_eur: float | None = None
+    charger_cost_eur: float = 0.0
+    target_share: float = 1.0
+    afir_covers: tuple[tuple[str, tuple[CoverSet, ...]], ...] = ()
+
+
+def _name(family: str, **keys: Any) -> str:
+    if not keys:
+        return family
+    return f"{family}[" + ",".join(f"{k}={v}" for k, v in keys.items()) + "]"
+
+
+class _Builder:
+    def __init__(self, problem: Any) -> None:
+        self.problem = problem
+        self.names: list[str] = []
+
+    def add(self, expr: Any, name: str) -> None:
+        self.problem.addConstraint(expr, name)
+        self.names.append(name)
+
+
+def _add_cover(b: _Builder, pre: Preprocessed, x: dict, y: dict, lp_sum: Callable) -> None:
+    for gi, g in enumerate(pre.groups):
+        for ai, cover in enumerate(g.covers):
+            b.add(y[gi] <= lp_sum(x[s] for s in cover), _name("cover", od=g.od_ids[0], arc=ai))
+
+
+def _add_site_count(b: _Builder, x: dict, spec: ModelSpec, lp_sum: Callable) -> None:
+    total = lp_sum(x.values())
+    b.add(total <= spec.max_sites, "sites_max")
+    if spec.min_sites > 0:
+        b.add(total >= spec.min_sites, "sites_min")
+
+
+def _add_country_min(b: _Builder, x: dict, sites: Any, spec: ModelSpec, lp_sum: Callable) -> None:
+    for cc, n in sorted(spec.min_per_country.items()):
+        if n > 0:
+            members = [s for s in x if sites.at[s, "country"] == cc]
+            b.add(lp_sum(x[s] for s in members) >= n, f"country_min[{cc}]")
+
+
+def _add_direction_min(b: _Builder, x: dict, sites: Any, spec: ModelSpec, lp_sum: Callable) -> None:
+    for direction, n in sorted(spec.min_per_direction.items()):
+        if n > 0:
+            members = [s for s in x if direction in sites.at[s, "directions"]]
+            b.add(lp_sum(x[s] for s in members) >= n, f"direction_min[{direction}]")
+
+
+def _add_chargers(b: _Builder, x: dict, z: dict, sites: Any, spec: ModelSpec) -> None:
+    for s in x:
+        if spec.min_chargers > 0:
+            b.add(z[s] >= spec.min_chargers * x[s], _name("chargers_min", site=s))
+        b.add(z[s] <= spec.max_chargers * x[s], _name("chargers_max", site=s))
+
+
+def _add_headroom(b: _Builder, z: dict, sites: Any, spec: ModelSpec) -> None:
+    if spec.charger_power_mw <= 0:
+        return
+    for s in z:
+        h = float(sites.at[s, "headroom_mw"])
+        if math.isfinite(h) and h < spec.charger_power_mw * spec.max_chargers:
+            b.add(spec.charger_power_mw * z[s] <= h, _name("headroom", site=s))
+
+
+def _add_fixed(b: _Builder, x: dict, spec: ModelSpec) -> None:
+    for s in spec.fixed_open:
+        b.add(x[s] == 1, _name("fixed_open", site=s))
+
+
+def _add_budget(
+    b: _Builder, x: dict, z: dict, sites: Any, spec: ModelSpec, lp_sum: Callable
+) -> None:
+    if spec.budget_eur is None:
+        return
+    cost = lp_sum(float(sites.at[s, "cost_eur"]) * x[s] for s in x)
+    if spec.charger_cost_eur > 0:
+        cost = cost + lp_sum(spec.charger_cost_eur * z[s] for s in z)
+    b.add(cost <= spec.budget_eur, "budget")
+
+
+def _add_afir(b: _Builder, x: dict, spec: ModelSpec, lp_sum: Callable) -> None:
+    for corridor, covers in spec.afir_covers:
+        for ai, cover in enumerate(covers):
+            b.add(lp_sum(x[s] for s in cover) >= 1, _name("afir_gap", corridor=corridor, arc=ai))
+
+
+def build_model(
+    instance: Instance,
+    pre: Preprocessed,
+    spec: ModelSpec,
+    extra: Callable[[Model], None] | None = None,
+) -> Model:
+    """Build the MILP of the module docstring with PuLP.
+
+    Parameters
+    ----------
+    instance
+        The instance (site attributes).
+    pre
+        Output of :func:`preprocess`.
+    spec
+        Objective and side constraints.
+    extra
+        Optional hook called with the built :class:`Model` to add user constraints.
+
+    Returns
+    -------
+    Model
+    """
+    import pulp
+
+    t0 = time.perf_counter()
+    sense = pulp.LpMinimize if spec.objective == "min_sites" else pulp.LpMaximize
+    prob = pulp.LpProblem("corridor_siting", sense)
+    needs_all = (
+        spec.min_sites > 0
+        or any(n > 0 for n in spec.min_per_country.values())
+        or any(n > 0 for n in spec.min_per_direction.values())
+    )
+    chosen = set(pre.used_sites) | set(spec.fixed_open)
+    for _, covers in spec.afir_covers:
+        chosen.update(s for c in covers for s in c)
+    site_list = [s for s in pre.usable_sites if needs_all or s in chosen]
+    x = {s: prob.add_variable(f"x[{s}]", 0, 1, pulp.LpBinary) for s in site_list}
+    z = {s: prob.add_variable(f"z[{s}]", 0, spec.max_chargers, pulp.LpInteger) for s in site_list}
+    y = {gi: prob.add_variable(f"y[{gi}]", 0, 1) for gi in range(len(pre.groups))}
+    b = _Builder(prob)
+    lp_sum = pulp.lpSum
+    weights = [
+        g.truck_km_per_day if spec.objective == "max_truck_km" else g.trucks_per_day
+        for g in pre.groups
+    ]
+    served = lp_sum(w * y[gi] for gi, w in enumerate(weights))
+    if spec.objective == "min_sites":
+        prob.setObjective(lp_sum(x.values()))
+        b.add(served >= spec.target_share * float(sum(weights)), "served_min")
+    else:
+        prob.setObjective(served)
+    _add_cover(b, pre, x, y, lp_sum)
+    _add_site_count(b, x, spec, lp_sum)
+    sites = instance.sites
+    _add_country_min(b, x, sites, spec, lp_sum)
+    _add_direction_min(b, x, sites, spec, lp_sum)
+    _add_chargers(b, x, z, sites, spec)
+    _add_headroom(b, z, sites, spec)
+    _add_fixed(b, x, spec)
+    _add_budget(b, x, z, sites, spec, lp_sum)
+    _add_afir(b, x, spec, lp_sum)
+    model = Model(prob, x, z, y, b.names)
+    if extra is not None:
+        extra(model)
+    model.build_time_s = time.perf_counter() - t0
+    return model

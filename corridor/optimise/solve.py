@@ -1,0 +1,549 @@
+"""Solve a siting instance: checks before solving, the MILP, honest status, sizing, validation."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corridor.errors import InfeasibleError, ScenarioError, SolverError
+from corridor.optimise.instance import DIRECTIONS, Instance
+from corridor.optimise.model import (
+    Model,
+    ModelSpec,
+    Preprocessed,
+    build_model,
+    flow_cover_sets,
+    preprocess,
+)
+from corridor.optimise.queueing import servers_for_wait_probability
+from corridor.optimise.validate import Violation, simulate_flow, validate
+
+__all__ = ["PLAN_SITE_COLUMNS", "PlanResult", "make_solver", "size_sites", "solve", "usable_sites"]
+
+log = logging.getLogger(__name__)
+
+#: Columns of ``PlanResult.sites`` (index ``site_id``). Columns of the other technology are NaN.
+PLAN_SITE_COLUMNS = (
+    "chargers",
+    "chargers_needed",
+    "capped",
+    "power_mw",
+    "capacity_kg_per_day",
+    "served_trucks_per_day",
+    "stops_per_day",
+    "energy_mwh_per_day",
+    "h2_kg_per_day",
+    "energy_per_stop",
+    "session_min",
+    "covered_od_ids",
+    "serves_directions",
+)
+
+_ABS_GAP = 1e-6
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A solved plan.
+
+    Attributes
+    ----------
+    status
+        ``optimal`` (proven by the solver, gap 0), ``feasible`` (a solution with a positive or
+        unknown gap, e.g. time limit or accepted ``mip_gap``) or ``infeasible``.
+    objective
+        Objective value (trucks/day, truck-km/day, or number of sites for ``min_sites``).
+    best_bound
+        Best bound the solver proved (same unit), None if unknown.
+    gap
+        Relative gap ``|bound − objective| / max(|objective|, 1e-9)``, None if unknown.
+    solve_time_s
+        Wall time of the solver call (s).
+    solver
+        Solver name.
+    sites
+        Open sites, indexed by ``site_id``, columns :data:`PLAN_SITE_COLUMNS`: ``chargers`` (int,
+        H2: modules), ``chargers_needed`` (Erlang-C before capping), ``capped`` (bool: headroom or
+        ``max_chargers_per_site`` kept it below need), ``power_mw`` (bev), ``capacity_kg_per_day``
+        (h2), ``served_trucks_per_day`` and ``stops_per_day`` (trucks/day charging there in the
+        simulation), ``energy_mwh_per_day`` (bev) / ``h2_kg_per_day`` (h2), ``energy_per_stop``
+        (kWh or kg), ``session_min`` (bev), ``covered_od_ids`` (tuple of flows stopping there),
+        ``serves_directions`` ("outbound;inbound" …).
+    served_od_ids
+        Flows that need a site and are served by the plan.
+    served_trucks_per_day
+        Their trucks/day (flows already feasible without any site are not included, see
+        ``model_stats["trucks_already_feasible_per_day"]``).
+    violations
+        Problems the independent simulation found; empty for a valid plan.
+    model_stats
+        Sizes, preprocessing counts, timings, raw solver status, ``reason`` when infeasible.
+    """
+
+    status: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    solve_time_s: float
+    solver: str
+    sites: pd.DataFrame
+    served_od_ids: tuple[str, ...]
+    served_trucks_per_day: float
+    violations: tuple[Violation, ...] = ()
+    model_stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        """True when the plan is not infeasible and the simulation found no violation."""
+        return self.status != "infeasible" and not self.violations
+
+    @property
+    def open_site_ids(self) -> tuple[str, ...]:
+        """Ids of the open sites."""
+        return tuple(str(s) for s in self.sites.index)
+
+
+def _min_chargers(config: Any) -> int:
+    if config.vehicle.technology == "h2":
+        return 1
+    return max(1, math.ceil(config.min_site_power_mw / config.charger_power_mw - 1e-9))
+
+
+def usable_sites(instance: Instance, config: Any) -> tuple[list[str], dict[str, str]]:
+    """Sites that may be opened, and why the others may not.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    config
+        :class:`~corridor.config.OptimiseConfig`.
+
+    Returns
+    -------
+    usable, excluded
+        Usable site ids in instance order; excluded site id → reason.
+    """
+    excluded: dict[str, str] = {}
+    closed = set(config.fixed_closed)
+    bev = config.vehicle.technology == "bev"
+    need_mw = _min_chargers(config) * config.charger_power_mw
+    for sid, h in instance.sites["headroom_mw"].items():
+        if sid in closed:
+            excluded[sid] = "fixed_closed"
+        elif bev and h < need_mw - 1e-9:
+            excluded[sid] = f"headroom {h:.2f} MW below the minimum site power {need_mw:.2f} MW"
+    return [s for s in instance.site_ids if s not in excluded], excluded
+
+
+def _check_before_solving(
+    instance: Instance, config: Any, usable: list[str], excluded: dict[str, str]
+) -> None:
+    known = set(instance.site_ids)
+    for label, ids in (("fixed_open", config.fixed_open), ("fixed_closed", config.fixed_closed)):
+        bad = [s for s in ids if s not in known]
+        if bad:
+            msg = f"optimise.{label} names unknown site ids {bad[:5]}; use ids of the candidates"
+            raise ScenarioError(msg)
+    both = set(config.fixed_open) & set(config.fixed_closed)
+    if both:
+        msg = f"sites {sorted(both)} are in both optimise.fixed_open and optimise.fixed_closed"
+        raise ScenarioError(msg)
+    for s in config.fixed_open:
+        if s in excluded:
+            msg = f"fixed open site {s} cannot be opened: {excluded[s]}"
+            raise InfeasibleError(msg)
+    if len(config.fixed_open) > config.max_sites:
+        msg = f"{len(config.fixed_open)} fixed open sites exceed max_sites = {config.max_sites}"
+        raise InfeasibleError(msg)
+    if config.min_sites > len(usable):
+        msg = (
+            f"min_sites = {config.min_sites} but only {len(usable)} candidate sites are usable "
+            f"({len(excluded)} excluded by headroom or fixed_closed)"
+        )
+        raise InfeasibleError(msg)
+    sites = instance.sites.loc[usable]
+    for cc, n in sorted(config.min_sites_per_country.items()):
+        have = int((sites["country"] == cc).sum())
+        if n > have:
+            msg = (
+                f"min_sites_per_country[{cc}] = {n} but only {have} usable candidate sites are "
+                f"in {cc}"
+            )
+            raise InfeasibleError(msg)
+    total_country = sum(config.min_sites_per_country.values())
+    if total_country > config.max_sites:
+        msg = (
+            f"min_sites_per_country sums to {total_country} sites, more than max_sites = "
+            f"{config.max_sites}"
+        )
+        raise InfeasibleError(msg)
+    if config.min_sites_per_direction > 0:
+        for d in DIRECTIONS:
+            have = int(sites["directions"].map(lambda ds, d=d: d in ds).sum())
+            if config.min_sites_per_direction > have:
+                msg = (
+                    f"min_sites_per_direction = {config.min_sites_per_direction} but only {have} "
+                    f"usable candidate sites serve the {d} direction"
+                )
+                raise InfeasibleError(msg)
+    if config.vehicle.technology == "bev":
+        need = config.min_sites * _min_chargers(config) * config.charger_power_mw
+        total = float(np.sort(sites["headroom_mw"].to_numpy())[::-1][: config.max_sites].sum())
+        if need > total + 1e-9:
+            msg = (
+                f"total grid headroom of the best {config.max_sites} usable sites ({total:.1f} MW) "
+                f"is below the {need:.1f} MW that min_sites × min_site_power_mw requires"
+            )
+            raise InfeasibleError(msg)
+    if config.budget_eur is not None:
+        fixed_cost = float(instance.sites.loc[list(config.fixed_open), "cost_eur"].sum())
+        fixed_cost += len(config.fixed_open) * _min_chargers(config) * config.charger_cost_eur
+        if fixed_cost > config.budget_eur + 1e-9:
+            msg = (
+                f"the fixed open sites cost {fixed_cost:,.0f} EUR, more than budget_eur = "
+                f"{config.budget_eur:,.0f}"
+            )
+            raise InfeasibleError(msg)
+
+
+def _afir_covers(
+    instance: Instance, config: Any, usable: list[str]
+) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
+    if config.afir_max_gap_km is None or not instance.corridors:
+        return ()
+    gap = float(config.afir_max_gap_km)
+    out = []
+    usable_set = set(usable)
+    for corridor in instance.corridors:
+        covers = flow_cover_sets(corridor, usable_set, gap, gap)
+        if covers is None:
+            msg = (
+                f"AFIR corridor {corridor.od_id}: some stretch of {gap:.0f} km has no usable "
+                "candidate site, so the maximum spacing cannot be met"
+            )
+            raise InfeasibleError(msg)
+        out.append((corridor.od_id, tuple(covers)))
+    return tuple(out)
+
+
+def make_solver(config: Any) -> Any:
+    """The PuLP solver object for the config (HiGHS, or CBC through ``COIN_CMD``).
+
+    Raises
+    ------
+    SolverError
+        If the chosen solver is not available, with how to install it.
+    """
+    import pulp
+
+    if config.solver == "highs":
+        solver = pulp.HiGHS(
+            msg=False,
+            timeLimit=config.time_limit_s,
+            gapRel=config.mip_gap,
+            threads=config.threads,
+        )
+        if not solver.available():
+            msg = "HiGHS is not available: pip install 'pulp[highs]' (highspy)"
+            raise SolverError(msg)
+        return solver
+    kwargs = {"msg": False, "timeLimit": config.time_limit_s, "gapRel": config.mip_gap}
+    if config.threads:
+        kwargs["threads"] = config.threads
+    solver = pulp.COIN_CMD(**kwargs)
+    if not solver.available():
+        msg = (
+            "CBC is not available to PuLP (no cbc executable found; PuLP 4 bundles none): install "
+            "it with `apt install coinor-cbc` (or conda install coin-or-cbc) or choose "
+            "solver = 'highs'"
+        )
+        raise SolverError(msg)
+    return solver
+
+
+def _status(stats: Any, objective: float | None) -> tuple[str, float | None, float | None]:
+    """Map PuLP's solve stats to our status, bound and gap (optimal only when proven)."""
+    from pulp.constants import LpSolveStatus
+
+    bound = stats.best_bound
+    gap = None
+    if objective is not None and bound is not None and math.isfinite(bound):
+        diff = abs(bound - objective)
+        gap = 0.0 if diff <= _ABS_GAP else diff / max(abs(objective), 1e-9)
+    if stats.status == LpSolveStatus.Optimal and stats.has_solution:
+        if gap is None:
+            # no bound reported: a proven optimum has bound == objective
+            return "optimal", objective, 0.0
+        return ("optimal" if gap == 0.0 else "feasible"), bound, gap
+    if stats.has_solution:
+        return "feasible", bound, gap
+    return "none", bound, gap
+
+
+def _open_and_served(
+    model: Model, pre: Preprocessed
+) -> tuple[list[str], list[int], dict[str, float]]:
+    x_val = {s: (v.varValue or 0.0) for s, v in model.x.items()}
+    open_sites = [s for s, v in x_val.items() if v > 0.5]
+    open_set = set(open_sites)
+    served_groups = [
+        gi
+        for gi, g in enumerate(pre.groups)
+        if all(any(s in open_set for s in cover) for cover in g.covers)
+    ]
+    z_val = {s: float(round(model.z[s].varValue or 0.0)) for s in open_sites}
+    return open_sites, served_groups, z_val
+
+
+def size_sites(
+    instance: Instance,
+    open_sites: list[str],
+    served_od_ids: list[str] | tuple[str, ...],
+    config: Any,
+    model_chargers: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Chargers (H2: modules) per open site from the stops of the simulated served flows.
+
+    Each served flow is driven with the lazy policy of :mod:`corridor.optimise.validate`; its
+    trucks/day stop at the sites where it charges, with the energy needed to refill to
+    ``soc_max``. BEV: session length = energy per stop / charger power; chargers = Erlang-C servers
+    for ``peak_hour_share`` × stops/day arrivals in the peak hour with P(wait) ≤
+    ``max_wait_probability``, at least the minimum site power, at most
+    ``max_chargers_per_site`` and the grid headroom (``capped`` tells). H2: modules of
+    ``h2_module_kg_per_day`` covering the daily kg (at least one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``site_id`` with :data:`PLAN_SITE_COLUMNS`.
+    """
+    open_set = set(open_sites)
+    stops = dict.fromkeys(open_sites, 0.0)
+    energy = dict.fromkeys(open_sites, 0.0)
+    covered: dict[str, list[str]] = {s: [] for s in open_sites}
+    by_id = {f.od_id: f for f in instance.flows}
+    for od_id in served_od_ids:
+        fp = by_id[od_id]
+        events, _ = simulate_flow(
+            fp, open_set, instance.range_km, instance.start_range_km, instance.energy_per_km
+        )
+        for ev in events:
+            stops[ev.site_id] += fp.trucks_per_day
+            energy[ev.site_id] += fp.trucks_per_day * ev.energy
+            covered[ev.site_id].append(od_id)
+    bev = instance.technology == "bev"
+    p_mw = config.charger_power_mw
+    min_ch = _min_chargers(config)
+    rows = []
+    for s in open_sites:
+        n_stops = stops[s]
+        e_day = energy[s]
+        per_stop = e_day / n_stops if n_stops > 0 else 0.0
+        floor_z = int((model_chargers or {}).get(s, 0))
+        if bev:
+            session_h = per_stop / (p_mw * 1000.0)
+            needed = servers_for_wait_probability(
+                config.peak_hour_share * n_stops, session_h, config.max_wait_probability
+            )
+            needed = max(needed, min_ch, floor_z)
+            headroom = float(instance.sites.at[s, "headroom_mw"])
+            cap = config.max_chargers_per_site
+            if math.isfinite(headroom):
+                cap = min(cap, math.floor(headroom / p_mw + 1e-9))
+            chargers = min(needed, cap)
+            power, capacity = chargers * p_mw, math.nan
+            e_mwh, h2_kg, session_min = e_day / 1000.0, math.nan, session_h * 60.0
+        else:
+            module = config.h2_module_kg_per_day
+            needed = max(1, math.ceil(e_day / module - 1e-9), floor_z)
+            chargers = min(needed, config.max_chargers_per_site)
+            power, capacity = math.nan, chargers * module
+            e_mwh, h2_kg, session_min = math.nan, e_day, math.nan
+        rows.append(
+            {
+                "site_id": s,
+                "chargers": int(chargers),
+                "chargers_needed": int(needed),
+                "capped": bool(chargers < needed),
+                "power_mw": power,
+                "capacity_kg_per_day": capacity,
+                "served_trucks_per_day": n_stops,
+                "stops_per_day": n_stops,
+                "energy_mwh_per_day": e_mwh,
+                "h2_kg_per_day": h2_kg,
+                "energy_per_stop": per_stop,
+                "session_min": session_min,
+                "covered_od_ids": tuple(covered[s]),
+                "serves_directions": ";".join(
+                    d for d in DIRECTIONS if d in instance.sites.at[s, "directions"]
+                ),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["site_id", *PLAN_SITE_COLUMNS])
+    return frame.set_index("site_id")
+
+
+def _spec(config: Any, afir: Any) -> ModelSpec:
+    bev = config.vehicle.technology == "bev"
+    return ModelSpec(
+        objective=config.objective,
+        max_sites=config.max_sites,
+        min_sites=config.min_sites,
+        min_per_country=dict(config.min_sites_per_country),
+        min_per_direction=(
+            dict.fromkeys(DIRECTIONS, config.min_sites_per_direction)
+            if config.min_sites_per_direction
+            else {}
+        ),
+        fixed_open=tuple(config.fixed_open),
+        min_chargers=_min_chargers(config),
+        max_chargers=config.max_chargers_per_site,
+        charger_power_mw=config.charger_power_mw if bev else 0.0,
+        budget_eur=config.budget_eur,
+        charger_cost_eur=config.charger_cost_eur,
+        target_share=config.target_share,
+        afir_covers=afir,
+    )
+
+
+def solve(
+    instance: Instance,
+    config: Any,
+    *,
+    extra_constraints: Callable[[Model], None] | None = None,
+    aggregate: bool = True,
+    dominance: bool = True,
+) -> PlanResult:
+    """Choose sites for the instance, size them and validate the plan by simulation.
+
+    Parameters
+    ----------
+    instance
+        The siting instance.
+    config
+        :class:`~corridor.config.OptimiseConfig`.
+    extra_constraints
+        Optional hook called with the built :class:`~corridor.optimise.model.Model` (add
+        constraints to ``model.problem``).
+    aggregate, dominance
+        Preprocessing switches (on by default; off only for benchmarking).
+
+    Returns
+    -------
+    PlanResult
+
+    Raises
+    ------
+    InfeasibleError
+        When infeasibility is clear before solving (the message names the binding reason).
+    ScenarioError
+        For fixed sites that are unknown or both open and closed, or a technology mismatch.
+    SolverError
+        If the solver is missing or stops without any solution.
+    """
+    if config.vehicle.technology != instance.technology:
+        msg = (
+            f"the instance is for {instance.technology} but optimise.vehicle.technology is "
+            f"{config.vehicle.technology}"
+        )
+        raise ScenarioError(msg)
+    want_mode = "round_trip" if config.round_trip else "one_way"
+    if instance.mode != want_mode:
+        msg = (
+            f"optimise.round_trip = {config.round_trip} but the instance was built for "
+            f"{instance.mode} trips; rebuild it with the matching mode"
+        )
+        raise ScenarioError(msg)
+    usable, excluded = usable_sites(instance, config)
+    _check_before_solving(instance, config, usable, excluded)
+    afir = _afir_covers(instance, config, usable)
+    t0 = time.perf_counter()
+    pre = preprocess(instance, usable, aggregate=aggregate, dominance=dominance)
+    t_pre = time.perf_counter() - t0
+    spec = _spec(config, afir)
+    model = build_model(instance, pre, spec, extra_constraints)
+    solver = make_solver(config)
+    prob = model.problem
+    stats = prob.solve(solver)
+    objective = stats.objective if stats.has_solution else None
+    status, bound, gap = _status(stats, objective)
+    model_stats: dict[str, Any] = {
+        **pre.stats,
+        "variables": prob.numVariables(),
+        "constraints": prob.numConstraints(),
+        "site_variables": len(model.x),
+        "candidates_excluded": len(excluded),
+        "trucks_modelled_per_day": float(sum(g.trucks_per_day for g in pre.groups)),
+        "trucks_already_feasible_per_day": pre.trucks_already_feasible_per_day,
+        "trucks_unservable_per_day": pre.trucks_unservable_per_day,
+        "trucks_total_per_day": instance.total_trucks_per_day,
+        "preprocess_time_s": round(t_pre, 4),
+        "build_time_s": round(model.build_time_s, 4),
+        "solver_status": stats.status.name,
+        "objective_kind": config.objective,
+    }
+    solver_name = "HiGHS" if config.solver == "highs" else "CBC"
+    if status == "none":
+        from pulp.constants import LpSolveStatus
+
+        if stats.status == LpSolveStatus.Infeasible:
+            model_stats["reason"] = "the solver proved the model infeasible (constraints conflict)"
+            return PlanResult(
+                status="infeasible",
+                objective=None,
+                best_bound=None,
+                gap=None,
+                solve_time_s=float(stats.time),
+                solver=solver_name,
+                sites=pd.DataFrame(
+                    columns=list(PLAN_SITE_COLUMNS), index=pd.Index([], name="site_id")
+                ),
+                served_od_ids=(),
+                served_trucks_per_day=0.0,
+                violations=(),
+                model_stats=model_stats,
+            )
+        msg = (
+            f"{solver_name} stopped ({stats.status.name}) after {stats.time:.1f} s without a "
+            f"feasible solution; raise optimise.time_limit_s (now {config.time_limit_s} s)"
+        )
+        raise SolverError(msg)
+    open_sites, served_groups, z_val = _open_and_served(model, pre)
+    served_ids = tuple(od for gi in served_groups for od in pre.groups[gi].od_ids)
+    served_trucks = float(sum(pre.groups[gi].trucks_per_day for gi in served_groups))
+    sites = size_sites(instance, open_sites, served_ids, config, z_val)
+    model_stats["served_truck_km_per_day"] = float(
+        sum(pre.groups[gi].truck_km_per_day for gi in served_groups)
+    )
+    model_stats["sites_capped"] = int(sites["capped"].sum())
+    plan = PlanResult(
+        status=status,
+        objective=objective,
+        best_bound=bound,
+        gap=gap,
+        solve_time_s=float(stats.time),
+        solver=solver_name,
+        sites=sites,
+        served_od_ids=served_ids,
+        served_trucks_per_day=served_trucks,
+        violations=(),
+        model_stats=model_stats,
+    )
+    violations = tuple(validate(instance, plan))
+    if violations:
+        log.error("plan has %d violations, first: %s", len(violations), violations[0])
+    return _replace(plan, violations=violations)
+
+
+def _replace(plan: PlanResult, **changes: Any) -> PlanResult:
+    import dataclasses
+
+    return dataclasses.replace(plan, **changes)
