@@ -241,8 +241,40 @@ class OptimiseConfig(_Frozen):
     """The siting model (flow refuelling location model on real paths)."""
 
     vehicle: VehicleConfig = Field(default_factory=VehicleConfig)
-    objective: Literal["max_trucks", "max_truck_km"] = Field(
-        "max_trucks", description="Maximise served trucks/day or served truck-km/day."
+    objective: Literal["max_trucks", "max_truck_km", "min_sites"] = Field(
+        "max_trucks",
+        description=(
+            "max_trucks / max_truck_km: maximise served trucks/day or truck-km/day with at most "
+            "max_sites sites (and budget_eur); min_sites: fewest sites serving target_share of "
+            "the servable trucks/day."
+        ),
+    )
+    target_share: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="min_sites objective: share (0–1) of servable trucks/day that must be served.",
+    )
+    budget_eur: float | None = Field(
+        None, ge=0, description="Most money (EUR) for site costs plus chargers; None: no budget."
+    )
+    charger_cost_eur: float = Field(
+        0.0, ge=0, description="Cost per charger / H2 module (EUR), counted in budget_eur."
+    )
+    round_trip: bool = Field(
+        False,
+        description=(
+            "Serve a flow only if the truck can also drive back (reverse path, inbound sites) "
+            "without charging at the destination."
+        ),
+    )
+    afir_max_gap_km: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "AFIR: largest distance (km) between open sites along each named corridor direction "
+            "of the instance (60 core / 100 comprehensive for trucks, 200 for H2); None: off."
+        ),
     )
     min_sites: int = Field(1, ge=0, description="Fewest sites to open (sites).")
     max_sites: int = Field(6, ge=1, description="Most sites to open, p (sites).")
@@ -280,6 +312,7 @@ class OptimiseConfig(_Frozen):
     solver: Literal["highs", "cbc"] = Field("highs", description="MILP solver.")
     time_limit_s: float = Field(120.0, gt=0, description="Solver time limit (s).")
     mip_gap: float = Field(0.0, ge=0, lt=1, description="Relative MIP gap accepted (fraction).")
+    threads: int | None = Field(None, ge=1, description="Solver threads; None: solver default.")
 
     @model_validator(mode="after")
     def _site_bounds(self) -> OptimiseConfig:
