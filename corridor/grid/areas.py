@@ -1,0 +1,444 @@
+"""Congestion areas and grid operators' capacity tables.
+
+Default layer
+-------------
+:func:`default_congestion_areas` ships the Netherlands at province level (NUTS-2) from dated,
+sourced public statements (``data/grid/nl_congestion_provinces.csv``); regions of the other
+countries asked for are NUTS-2 polygons with status ``unknown``.
+
+Capacity table format (for grid operators)
+------------------------------------------
+A CSV or a GeoJSON/GPKG read by :func:`read_capacity_table`. One row per supply area or per
+substation. Columns (names are case-sensitive; all MW values >= 0):
+
+``area_id``
+    Id of a supply area (``voedingsgebied``). In a CSV it must be an id of the known areas
+    (e.g. ``nl-prov-NL41`` of the default layer); in a GeoJSON/GPKG the row's polygon is the area.
+``substation_id``
+    Instead of ``area_id``: id of a known substation (see ``load_substations``), or
+``lon``, ``lat``
+    a new substation point (WGS84 degrees), with an optional ``substation_id`` to name it.
+``status``
+    Optional: ``available``, ``limited``, ``congested`` or ``unknown``. Default: ``congested``
+    when ``queue_mw >= offtake_capacity_mw``, else ``available``.
+``offtake_capacity_mw``
+    Offtake capacity still available (MW), optional.
+``queue_mw``
+    Offtake requested / on the waiting list (MW), optional (0 when empty).
+``restricted_hours``
+    Hours in which offtake is restricted for non-firm contracts, e.g. ``6-9,16-21`` (start-end,
+    end exclusive, 0-24; ``22-6`` wraps midnight). Optional.
+``name``, ``source``, ``source_date``
+    Optional text. Rows without ``source`` get the file name.
+
+Errors name the file and the line (CSV, header = line 1) or feature (GeoJSON, from 1): unknown
+area or substation ids, negative or non-numeric MW, bad hours, overlapping area polygons and
+layers without CRS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from corridor.catalogue import Catalogue
+from corridor.errors import InputDataError
+
+__all__ = [
+    "AREA_COLUMNS",
+    "DEFAULT_AREAS_CSV",
+    "STATUSES",
+    "apply_capacity_table",
+    "default_congestion_areas",
+    "format_hours",
+    "parse_hours",
+    "read_capacity_table",
+]
+
+CRS = "EPSG:3035"
+STATUSES = ("available", "limited", "congested", "unknown")
+DEFAULT_AREAS_CSV = (
+    Path(__file__).resolve().parent.parent.parent / "data" / "grid" / "nl_congestion_provinces.csv"
+)
+AREA_COLUMNS = [
+    "area_id",
+    "name",
+    "country",
+    "status",
+    "restricted_hours",
+    "available_mw",
+    "requested_mw",
+    "source",
+    "source_date",
+    "priority",
+    "geometry",
+]
+MW_COLUMNS = ("offtake_capacity_mw", "queue_mw", "available_mw", "requested_mw")
+
+
+def parse_hours(text: str | float | None) -> np.ndarray:
+    """24 booleans, True in the hours of ``"6-9,16-21"`` (start-end, end exclusive).
+
+    Raises
+    ------
+    ValueError
+        If a part is not ``start-end`` with whole hours 0–24.
+    """
+    mask = np.zeros(24, bool)
+    if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text).strip():
+        return mask
+    for part in str(text).replace(";", ",").split(","):
+        bits = part.strip().split("-")
+        if len(bits) != 2 or not all(b.strip().isdigit() for b in bits):
+            msg = f"restricted hours '{text}': expected ranges like '6-9,16-21'"
+            raise ValueError(msg)
+        a, b = int(bits[0]), int(bits[1])
+        if not (0 <= a <= 24 and 0 <= b <= 24) or a == b:
+            msg = f"restricted hours '{text}': hours must be 0-24 and start != end"
+            raise ValueError(msg)
+        hours = np.arange(a, b) if a < b else np.r_[np.arange(a, 24), np.arange(0, b)]
+        mask[hours % 24] = True
+    return mask
+
+
+def format_hours(mask: np.ndarray) -> str:
+    """Inverse of :func:`parse_hours`: ``"6-9,16-21"`` ("" when no hour is set)."""
+    mask = np.asarray(mask, bool)
+    parts, h = [], 0
+    while h < 24:
+        if mask[h]:
+            start = h
+            while h < 24 and mask[h]:
+                h += 1
+            parts.append(f"{start}-{h}")
+        else:
+            h += 1
+    return ",".join(parts)
+
+
+def _nuts2(catalogue: Catalogue) -> gpd.GeoDataFrame:
+    path = next((p for p in catalogue.paths("nuts") if p.stem.endswith("LEVL_2")), None)
+    if path is None:
+        msg = "NUTS level-2 boundaries (NUTS_RG_60M_2021_4326_LEVL_2.geojson) are missing"
+        raise InputDataError(msg)
+    nuts = pyogrio.read_dataframe(path, columns=["NUTS_ID", "CNTR_CODE", "NAME_LATN"])
+    return nuts.to_crs(CRS)
+
+
+def default_congestion_areas(
+    catalogue: Catalogue | None = None, countries: tuple[str, ...] = ("NL", "DE")
+) -> gpd.GeoDataFrame:
+    """The shipped congestion layer: NL provinces with their public status; others unknown.
+
+    Parameters
+    ----------
+    catalogue
+        Where the NUTS boundaries are (default: :meth:`Catalogue.from_env`).
+    countries
+        ISO2 countries whose NUTS-2 regions are included (non-NL ones with status ``unknown``).
+
+    Returns
+    -------
+    GeoDataFrame
+        Index ``area_id``; columns of :data:`AREA_COLUMNS` (``priority`` 0: operators' tables
+        take precedence), MultiPolygons in EPSG:3035.
+    """
+    catalogue = catalogue or Catalogue.from_env()
+    nuts = _nuts2(catalogue)
+    table = pd.read_csv(DEFAULT_AREAS_CSV, dtype={"source_date": str})
+    nl = nuts.merge(table, left_on="NUTS_ID", right_on="nuts_id", how="inner")
+    missing = set(table["nuts_id"]) - set(nl["NUTS_ID"])
+    if missing:
+        msg = f"{DEFAULT_AREAS_CSV}: NUTS ids {sorted(missing)} not in the NUTS-2 boundaries"
+        raise InputDataError(msg)
+    nl = nl.assign(name=nl["province"], country="NL")
+    other = nuts[nuts["CNTR_CODE"].isin([c for c in countries if c != "NL"])]
+    other = other.assign(
+        area_id=lambda d: d["CNTR_CODE"].str.lower() + "-nuts2-" + d["NUTS_ID"],
+        name=other["NAME_LATN"],
+        country=other["CNTR_CODE"].replace({"EL": "GR"}),
+        status="unknown",
+        restricted_hours="",
+        available_mw=np.nan,
+        requested_mw=np.nan,
+        source="no public congestion data offline; NUTS-2 region (Eurostat GISCO 2021)",
+        source_date="",
+    )
+    out = pd.concat([nl, other] if "NL" in countries else [other], ignore_index=True)
+    out["priority"] = 0
+    out["restricted_hours"] = out["restricted_hours"].fillna("")
+    gdf = gpd.GeoDataFrame(out[AREA_COLUMNS], geometry="geometry", crs=CRS)
+    return gdf.set_index("area_id", drop=False).rename_axis(None)
+
+
+def _where(path: Path, is_csv: bool, i: int) -> str:
+    return f"{path}, line {i + 2}" if is_csv else f"{path}, feature {i + 1}"
+
+
+def read_capacity_table(
+    path: str | Path,
+    areas: gpd.GeoDataFrame | None = None,
+    substations: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a grid operator's capacity table (format: see the module docstring).
+
+    Parameters
+    ----------
+    path
+        CSV, GeoJSON or GPKG.
+    areas
+        Known areas (index or column ``area_id``) to resolve CSV ``area_id`` rows.
+    substations
+        Known substations (index ``substation_id``) to resolve ``substation_id`` rows.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per table row: ``level`` ("area" or "substation"), ``area_id``,
+        ``substation_id``, ``name``, ``status``, ``offtake_capacity_mw``, ``queue_mw``,
+        ``restricted_hours``, ``source``, ``source_date``; polygon (area) or point (substation)
+        geometry in EPSG:3035.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file and row: unknown ids, negative MW, bad hours or status, overlapping areas,
+        missing CRS.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"capacity table {path} does not exist"
+        raise InputDataError(msg)
+    is_csv = path.suffix.lower() == ".csv"
+    if is_csv:
+        df = pd.read_csv(path, dtype={"area_id": str, "substation_id": str, "source_date": str})
+        geom = gpd.GeoSeries([None] * len(df), crs=CRS)
+    elif path.suffix.lower() in (".geojson", ".json", ".gpkg"):
+        raw = pyogrio.read_dataframe(path)
+        if raw.crs is None:
+            msg = f"{path}: no CRS; declare the layer's CRS (e.g. EPSG:4326 or EPSG:3035)"
+            raise InputDataError(msg)
+        if raw.crs.is_geographic and len(raw):
+            x0, y0, x1, y1 = raw.total_bounds
+            if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+                msg = (
+                    f"{path}: coordinates ({x0:.0f}, {y0:.0f}) are not degrees, so the layer has "
+                    "no (or a wrong) CRS; add a 'crs' member (e.g. EPSG:3035) and retry"
+                )
+                raise InputDataError(msg)
+        df = pd.DataFrame(raw.drop(columns="geometry"))
+        geom = raw.geometry.to_crs(CRS).reset_index(drop=True)
+    else:
+        msg = f"{path}: unknown capacity table format (use .csv, .geojson or .gpkg)"
+        raise InputDataError(msg)
+    df = df.reset_index(drop=True)
+    if df.empty:
+        msg = f"{path}: the capacity table has no rows"
+        raise InputDataError(msg)
+    where = lambda i: _where(path, is_csv, i)  # noqa: E731
+    for col in MW_COLUMNS:
+        if col not in df:
+            continue
+        vals = pd.to_numeric(df[col], errors="coerce")
+        bad = (df[col].notna() & vals.isna()) | (vals < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            msg = f"{where(i)}: {col} must be a number >= 0 (MW), got {df[col].iloc[i]!r}"
+            raise InputDataError(msg)
+        df[col] = vals.astype(float)
+    if "available_mw" in df and "offtake_capacity_mw" not in df:
+        df["offtake_capacity_mw"] = df["available_mw"]
+    if "requested_mw" in df and "queue_mw" not in df:
+        df["queue_mw"] = df["requested_mw"]
+    for col in ("offtake_capacity_mw", "queue_mw"):
+        if col not in df:
+            df[col] = np.nan
+    for col in ("area_id", "substation_id", "name", "source", "source_date", "restricted_hours"):
+        df[col] = df[col].fillna("").astype(str).str.strip() if col in df else ""
+    df["source"] = df["source"].where(df["source"] != "", path.name)
+    for i, text in enumerate(df["restricted_hours"]):
+        try:
+            parse_hours(text)
+        except ValueError as exc:
+            raise InputDataError(f"{where(i)}: {exc}") from None
+    if "status" in df:
+        status = df["status"].fillna("").astype(str).str.strip().str.lower()
+    else:
+        status = pd.Series("", index=df.index)
+    bad = ~status.isin([*STATUSES, ""])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        msg = f"{where(i)}: status must be one of {STATUSES}, got {df['status'].iloc[i]!r}"
+        raise InputDataError(msg)
+    spare = df["offtake_capacity_mw"] - df["queue_mw"].fillna(0)
+    derived = np.where(spare.isna(), "unknown", np.where(spare <= 0, "congested", "available"))
+    df["status"] = status.where(status != "", derived)
+
+    has_geom = geom.notna() & ~geom.is_empty if not is_csv else pd.Series(False, index=df.index)
+    is_area = (df["area_id"] != "") | (has_geom & (shapely.get_type_id(geom.values) >= 3))
+    has_ll = {"lon", "lat"} <= set(df.columns)
+    level = np.where(is_area, "area", "substation")
+    geoms = list(geom.values)
+    known_areas = _ids(areas, "area_id")
+    known_subs = _ids(substations, "substation_id")
+    for i in range(len(df)):
+        if level[i] == "area":
+            if geoms[i] is None or geoms[i].is_empty:
+                aid = df["area_id"].iloc[i]
+                if aid not in known_areas:
+                    hint = ", ".join(sorted(known_areas)[:8]) or "none given"
+                    msg = (
+                        f"{where(i)}: unknown area_id '{aid}'; known ids e.g. {hint}. Give the "
+                        "area's polygon in a GeoJSON or use an id of the known areas"
+                    )
+                    raise InputDataError(msg)
+                geoms[i] = known_areas[aid]
+            elif df["area_id"].iloc[i] == "":
+                msg = f"{where(i)}: an area polygon needs an area_id"
+                raise InputDataError(msg)
+        else:
+            sid = df["substation_id"].iloc[i]
+            if geoms[i] is not None and not geoms[i].is_empty:
+                if sid == "":
+                    msg = f"{where(i)}: a substation point needs a substation_id"
+                    raise InputDataError(msg)
+            elif has_ll and pd.notna(df["lon"].iloc[i]) and pd.notna(df["lat"].iloc[i]):
+                pt = gpd.GeoSeries(
+                    gpd.points_from_xy([df["lon"].iloc[i]], [df["lat"].iloc[i]]), crs="EPSG:4326"
+                ).to_crs(CRS)
+                geoms[i] = pt.iloc[0]
+                if sid == "":
+                    sid = f"user-{path.stem}-{i + 1}"
+                    df.loc[i, "substation_id"] = sid
+            elif sid in known_subs:
+                geoms[i] = known_subs[sid]
+            elif sid:
+                msg = f"{where(i)}: unknown substation_id '{sid}'; give lon/lat for a new one"
+                raise InputDataError(msg)
+            else:
+                msg = f"{where(i)}: a row needs area_id, substation_id or lon/lat"
+                raise InputDataError(msg)
+    out = gpd.GeoDataFrame(
+        df.assign(level=level)[
+            [
+                "level",
+                "area_id",
+                "substation_id",
+                "name",
+                "status",
+                "offtake_capacity_mw",
+                "queue_mw",
+                "restricted_hours",
+                "source",
+                "source_date",
+            ]
+        ],
+        geometry=geoms,
+        crs=CRS,
+    )
+    _check_overlaps(out[out["level"] == "area"], path, is_csv)
+    return out
+
+
+def _ids(frame: gpd.GeoDataFrame | None, col: str) -> dict[str, object]:
+    if frame is None or len(frame) == 0:
+        return {}
+    ids = frame[col] if col in frame.columns else frame.index.to_series()
+    return dict(zip(ids.astype(str), frame.geometry.values, strict=True))
+
+
+def _check_overlaps(areas: gpd.GeoDataFrame, path: Path, is_csv: bool) -> None:
+    if len(areas) < 2:
+        return
+    geom = areas.geometry.values
+    left, right = shapely.STRtree(geom).query(geom, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return
+    inter = shapely.area(shapely.intersection(geom[left], geom[right]))
+    smaller = np.minimum(shapely.area(geom[left]), shapely.area(geom[right]))
+    bad = inter > np.maximum(1.0, 1e-3 * smaller)  # more than a shared border
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        i, j = int(areas.index[left[k]]), int(areas.index[right[k]])
+        a, b = areas["area_id"].iloc[left[k]], areas["area_id"].iloc[right[k]]
+        msg = (
+            f"{_where(path, is_csv, i)} (area '{a}') overlaps {_where(path, is_csv, j)} "
+            f"(area '{b}') by {inter[k] / 1e6:.2f} km²; supply areas must not overlap"
+        )
+        raise InputDataError(msg)
+
+
+def apply_capacity_table(
+    table: gpd.GeoDataFrame, substations: gpd.GeoDataFrame, areas: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Overlay an operator's table on the substations and areas (returns copies).
+
+    Area rows replace the area of the same id or are added with ``priority`` 1 (they win over the
+    default layer where they overlap). Substation rows set ``offtake_capacity_mw``, ``queue_mw``,
+    ``capacity_status``, ``restricted_hours`` and ``capacity_source`` on the substation of the
+    same id; rows with a new id are added as substations.
+    """
+    areas = areas.copy()
+    subs = substations.copy()
+    arows = table[table["level"] == "area"]
+    if len(arows):
+        new = gpd.GeoDataFrame(
+            {
+                "area_id": arows["area_id"].to_numpy(),
+                "name": arows["name"].to_numpy(),
+                "country": "",
+                "status": arows["status"].to_numpy(),
+                "restricted_hours": arows["restricted_hours"].to_numpy(),
+                "available_mw": arows["offtake_capacity_mw"].to_numpy(),
+                "requested_mw": arows["queue_mw"].to_numpy(),
+                "source": arows["source"].to_numpy(),
+                "source_date": arows["source_date"].to_numpy(),
+                "priority": 1,
+            },
+            geometry=arows.geometry.to_numpy(),
+            crs=CRS,
+        ).set_index("area_id", drop=False)
+        new.index.name = None
+        old = areas.loc[areas.index.isin(new.index)]
+        new["country"] = old["country"].reindex(new.index).fillna("").to_numpy()
+        areas = gpd.GeoDataFrame(pd.concat([areas[~areas.index.isin(new.index)], new]), crs=CRS)
+    srows = table[table["level"] == "substation"].set_index("substation_id")
+    for col in ("offtake_capacity_mw", "queue_mw"):
+        if col not in subs:
+            subs[col] = np.nan
+    for col in ("capacity_status", "restricted_hours", "capacity_source"):
+        if col not in subs:
+            subs[col] = ""
+    if len(srows):
+        add = srows.index.difference(subs.index)
+        if len(add):
+            extra = gpd.GeoDataFrame(
+                {
+                    "name": srows.loc[add, "name"],
+                    "operator": "",
+                    "voltage_kv": np.nan,
+                    "country": "",
+                    "source": srows.loc[add, "source"],
+                },
+                geometry=srows.loc[add].geometry,
+                crs=CRS,
+            )
+            subs = gpd.GeoDataFrame(pd.concat([subs, extra]), crs=CRS)
+            subs.index.name = "substation_id"
+        ids = srows.index
+        subs.loc[ids, "offtake_capacity_mw"] = srows["offtake_capacity_mw"].to_numpy()
+        subs.loc[ids, "queue_mw"] = srows["queue_mw"].to_numpy()
+        subs.loc[ids, "capacity_status"] = srows["status"].to_numpy()
+        subs.loc[ids, "restricted_hours"] = srows["restricted_hours"].to_numpy()
+        subs.loc[ids, "capacity_source"] = (
+            srows["source"]
+            + np.where(srows["source_date"] != "", " (" + srows["source_date"] + ")", "")
+        ).to_numpy()
+    return subs, areas

@@ -1,0 +1,192 @@
+"""Tests of corridor.grid on the real substation layers and the shipped congestion layer."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point
+
+from corridor.catalogue import Catalogue
+from corridor.config import GridConfig
+from corridor.errors import InputDataError
+from corridor.grid import (
+    apply_capacity_table,
+    attach_grid,
+    default_congestion_areas,
+    format_hours,
+    load_substations,
+    parse_hours,
+    parse_voltage_kv,
+    read_capacity_table,
+)
+
+CRS = "EPSG:3035"
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return Catalogue.from_env()
+
+
+@pytest.fixture(scope="module")
+def substations(catalogue: Catalogue) -> gpd.GeoDataFrame:
+    return load_substations(catalogue, GridConfig())
+
+
+@pytest.fixture(scope="module")
+def areas(catalogue: Catalogue) -> gpd.GeoDataFrame:
+    return default_congestion_areas(catalogue)
+
+
+def _sites(lonlat: dict[str, tuple[float, float]]) -> gpd.GeoDataFrame:
+    pts = gpd.points_from_xy([p[0] for p in lonlat.values()], [p[1] for p in lonlat.values()])
+    gdf = gpd.GeoDataFrame(
+        {"name": list(lonlat)}, geometry=pts, crs="EPSG:4326", index=list(lonlat)
+    ).to_crs(CRS)
+    gdf.index.name = "site_id"
+    return gdf
+
+
+def test_parse_voltage_and_hours() -> None:
+    kv = parse_voltage_kv(pd.Series(["110000;380000", "110", "medium", None, "20000;110000"]))
+    assert kv.iloc[0] == 380 and kv.iloc[1] == 110 and np.isnan(kv.iloc[2])
+    assert np.isnan(kv.iloc[3]) and kv.iloc[4] == 110
+    mask = parse_hours("6-9,16-21")
+    assert mask.sum() == 8 and mask[6] and not mask[9] and mask[20] and not mask[21]
+    assert format_hours(mask) == "6-9,16-21"
+    assert parse_hours("22-6").sum() == 8
+    with pytest.raises(ValueError, match="expected ranges"):
+        parse_hours("morning")
+
+
+def test_real_substations(substations: gpd.GeoDataFrame) -> None:
+    s = substations
+    assert s.index.is_unique and s.crs.to_string() == CRS
+    counts = s["source"].value_counts()
+    assert counts["de_substations"] > 3500
+    assert counts["nl_substations_2016"] > 250  # heuristic file: incl. 150/110 kV
+    assert {"DE", "NL", "DK"} <= set(s["country"])
+    # voltages are kV, not V
+    assert s["voltage_kv"].between(1, 800).all() or s["voltage_kv"].isna().any()
+    assert s["voltage_kv"].max() <= 800 and s["voltage_kv"].median() >= 110
+    assert s.index.str.match(r"^(de-egon-|nl-osm2016-|dk-osm2016-)").all()
+
+
+def test_default_congestion_layer(areas: gpd.GeoDataFrame) -> None:
+    nl = areas[areas["country"] == "NL"]
+    assert len(nl) == 12
+    assert set(nl["status"]) == {"congested", "limited"}
+    assert nl.loc["nl-prov-NL42", "available_mw"] == 1900
+    assert nl.loc["nl-prov-NL41", "requested_mw"] == 3160
+    assert (nl["source_date"] == "2024-12").all() and (nl["source"].str.len() > 20).all()
+    assert (areas[areas["country"] == "DE"]["status"] == "unknown").all()
+
+
+def test_attach_grid_rule(substations, areas) -> None:
+    sites = _sites(
+        {
+            "venlo": (6.17, 51.37),  # Limburg: congested (1,900 < 2,150 MW)
+            "groningen-east": (7.0, 53.2),  # limited
+            "ruhr": (7.0, 51.45),  # Germany: unknown
+        }
+    )
+    cfg = GridConfig()
+    g = attach_grid(sites, substations, areas, cfg)
+    assert list(g.index) == list(sites.index)
+    v = g.loc["venlo"]
+    assert v["congestion"] == "congested" and v["connection"] == "non_firm"
+    assert v["headroom_mw"] == pytest.approx(cfg.congested_headroom_mw)
+    assert v["restricted_hours"] == "6-9,16-21" and v["congestion_area_id"] == "nl-prov-NL42"
+    gr = g.loc["groningen-east"]
+    assert gr["congestion"] == "limited" and gr["connection"] == "firm"
+    r = g.loc["ruhr"]
+    assert r["congestion"] == "unknown" and r["restricted_hours"] == ""
+    assert r["headroom_mw"] == pytest.approx(min(cfg.default_headroom_mw, cfg.mv_max_power_mw))
+    # distance is the real nearest substation's
+    d = substations.distance(sites.geometry.loc["ruhr"]).min() / 1000
+    assert r["grid_distance_km"] == pytest.approx(d)
+    assert g.loc[g["grid_distance_km"] <= cfg.mv_max_distance_km, "connection_level"].eq("MV").all()
+
+
+def test_capacity_table_csv_overrides(tmp_path, substations, areas) -> None:
+    sub_id = substations.index[0]
+    f = tmp_path / "ops.csv"
+    f.write_text(
+        "area_id,substation_id,lon,lat,status,offtake_capacity_mw,queue_mw,restricted_hours,source\n"
+        "nl-prov-NL11,,,,available,50,10,,Enexis 2025-01\n"
+        f",{sub_id},,,,6,2,,\n"
+        ",new-sub,7.0,51.45,,0.5,3,16-21,\n"
+    )
+    table = read_capacity_table(f, areas=areas, substations=substations)
+    assert list(table["level"]) == ["area", "substation", "substation"]
+    assert list(table["status"]) == ["available", "available", "congested"]
+    subs2, areas2 = apply_capacity_table(table, substations, areas)
+    assert areas2.loc["nl-prov-NL11", "status"] == "available"
+    assert areas2.loc["nl-prov-NL11", "priority"] == 1
+    assert subs2.loc[sub_id, "offtake_capacity_mw"] == 6
+    assert "new-sub" in subs2.index
+    site_at_new = _sites({"s": (7.0, 51.45)})
+    g = attach_grid(site_at_new, subs2, areas2, GridConfig())
+    assert g.loc["s", "substation_id"] == "new-sub"
+    assert g.loc["s", "congestion"] == "congested" and g.loc["s", "restricted_hours"] == "16-21"
+    # the area with 40 MW spare: firm, capped by the MV cap
+    g2 = attach_grid(_sites({"g": (7.0, 53.2)}), subs2, areas2, GridConfig())
+    assert g2.loc["g", "connection"] == "firm" and g2.loc["g", "congestion"] == "available"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("area_id,offtake_capacity_mw\nnl-prov-NL99,5\n", r"ops.csv, line 2: unknown area_id"),
+        ("area_id,offtake_capacity_mw\nnl-prov-NL11,5\nnl-prov-NL12,-3\n", r"line 3: offtake"),
+        ("area_id,queue_mw\nnl-prov-NL11,lots\n", r"line 2: queue_mw must be a number"),
+        ("area_id,restricted_hours\nnl-prov-NL11,evening\n", r"line 2: restricted hours"),
+        ("substation_id,offtake_capacity_mw\nnope,5\n", r"line 2: unknown substation_id 'nope'"),
+        ("area_id,status\nnl-prov-NL11,red\n", r"line 2: status must be one of"),
+    ],
+)
+def test_capacity_table_csv_errors(tmp_path, areas, substations, text, match) -> None:
+    f = tmp_path / "ops.csv"
+    f.write_text(text)
+    with pytest.raises(InputDataError, match=match):
+        read_capacity_table(f, areas=areas, substations=substations)
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
+def test_capacity_table_geojson_errors(tmp_path) -> None:
+    a = shapely.box(4_000_000, 3_000_000, 4_010_000, 3_010_000)
+    b = shapely.box(4_005_000, 3_000_000, 4_015_000, 3_010_000)  # overlaps a by 25 km²
+    c = shapely.box(4_010_000, 3_000_000, 4_020_000, 3_010_000)  # touches a only
+    gdf = gpd.GeoDataFrame(
+        {"area_id": ["A", "B"], "offtake_capacity_mw": [5.0, 7.0]}, geometry=[a, b], crs=CRS
+    )
+    f = tmp_path / "areas.geojson"
+    gdf.to_file(f)
+    with pytest.raises(InputDataError, match=r"areas.geojson, feature 1 \(area 'A'\) overlaps"):
+        read_capacity_table(f)
+    gdf.geometry = [a, c]
+    gdf.to_file(f)
+    ok = read_capacity_table(f)
+    assert list(ok["area_id"]) == ["A", "B"] and (ok["level"] == "area").all()
+    # projected coordinates without a CRS
+    nocrs = tmp_path / "nocrs.geojson"
+    nocrs.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        '{"area_id":"A","offtake_capacity_mw":5},"geometry":{"type":"Point",'
+        '"coordinates":[4000000,3000000]}}]}'
+    )
+    with pytest.raises(InputDataError, match=r"nocrs.geojson.*CRS"):
+        read_capacity_table(nocrs)
+    gpkg = tmp_path / "nocrs.gpkg"
+    gpd.GeoDataFrame({"area_id": ["A"]}, geometry=[a]).to_file(gpkg)
+    with pytest.raises(InputDataError, match=r"nocrs.gpkg: no CRS"):
+        read_capacity_table(gpkg)
+
+
+def test_attach_requires_crs(substations, areas) -> None:
+    sites = gpd.GeoDataFrame({"name": ["x"]}, geometry=[Point(0, 0)])
+    with pytest.raises(InputDataError, match="sites have no CRS"):
+        attach_grid(sites, substations, areas, GridConfig())
