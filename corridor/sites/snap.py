@@ -297,19 +297,16 @@ def snap_to_carriageways(
 
 
 def _report(sites: gpd.GeoDataFrame, excluded: pd.DataFrame) -> dict:
-    dir_kind = np.where(sites["direction"] == "both", "both", "one")
+    """JSON-safe counts: sites per country, kind and direction; exclusions by reason."""
+    dirs = np.where(sites["direction"] == "both", "both", "one")
+    combo = sites["country"] + "/" + sites["kind"] + "/" + dirs
+    count = lambda s: {str(k): int(v) for k, v in s.value_counts().sort_index().items()}  # noqa: E731
     return {
         "sites": len(sites),
-        "by_country": sites["country"].value_counts().sort_index().to_dict(),
-        "by_kind": sites["kind"].value_counts().sort_index().to_dict(),
-        "by_country_kind_direction": (
-            sites.assign(dirs=dir_kind)
-            .groupby(["country", "kind", "dirs"])
-            .size()
-            .rename(lambda t: "/".join(t))
-            .to_dict()
-        ),
-        "excluded_by_reason": excluded["reason"].value_counts().to_dict(),
+        "by_country": count(sites["country"]),
+        "by_kind": count(sites["kind"]),
+        "by_country_kind_direction": count(combo),
+        "excluded_by_reason": count(excluded["reason"]),
         "median_snap_m": float(sites["snap_m"].median()) if len(sites) else float("nan"),
     }
 
@@ -327,5 +324,9 @@ def build_candidates(
     sites, dropped = _load(catalogue, config)
     cand = snap_to_carriageways(sites, G, config)
     excluded = pd.concat([dropped, cand.excluded], ignore_index=True)
-    report = {**cand.report, "excluded_by_reason": excluded["reason"].value_counts().to_dict()}
+    reasons = excluded["reason"].str.replace(
+        r"country '.*' not in.*", "outside countries", regex=True
+    )
+    by_reason = {str(k): int(v) for k, v in reasons.value_counts().items()}
+    report = {**cand.report, "excluded_by_reason": by_reason}
     return Candidates(sites=cand.sites, access=cand.access, excluded=excluded, report=report)
