@@ -124,6 +124,14 @@ class FlowsConfig(_Frozen):
         30.0, gt=0, description="ETISplus nodes farther than this (km) from the graph are excluded."
     )
     pilot_fleet: PilotFleetConfig | None = Field(None, description="Pilot fleet mode.")
+    clip_to_graph: bool = Field(
+        True,
+        description=(
+            "OD ends off the road graph's region are moved to the first/last ETISplus node of the "
+            "trip's ETISplus route inside the region (the trip is routed where the graph exists); "
+            "False: such ODs are excluded (counted)."
+        ),
+    )
     corridor_countries: tuple[CountryCode, ...] = Field(
         (),
         description=(

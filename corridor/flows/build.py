@@ -13,6 +13,7 @@ import pandas as pd
 from corridor.catalogue import Catalogue
 from corridor.config import FlowsConfig
 from corridor.errors import InputDataError
+from corridor.flows.clip import gateways
 from corridor.flows.etisplus import EtisTables, growth_rate_from_speth, load_etisplus
 from corridor.flows.routing import RoutingGraph, place_nodes, route_flows
 from corridor.flows.stitch import stitch_borders
@@ -43,6 +44,8 @@ OD_COLUMNS = [
     "origin_country",
     "destination_country",
     "stitched_share",
+    "origin_gateway",
+    "destination_gateway",
     "origin_connector_km",
     "destination_connector_km",
 ]
@@ -64,7 +67,9 @@ class FlowSet:
         ``path_length_km`` (on the graph), ``countries`` ("NL;DE", driving order), ``path``
         (tuple of graph node ids), plus ``origin_country``, ``destination_country`` (ETISplus
         table countries), ``stitched_share`` (fraction rebuilt across a border),
-        ``origin_connector_km``,
+        ``origin_gateway`` / ``destination_gateway`` (ETISplus node placed on the graph: the
+        origin/destination itself, or where the trip enters/leaves the graph's region, see
+        :mod:`corridor.flows.clip`), ``origin_connector_km``,
         ``destination_connector_km`` (straight line from the ETISplus node to its graph node).
     edge_volumes
         ``u``, ``v``, ``key``, ``trucks_per_day``, ``ze_trucks_per_day`` per directed graph edge
@@ -73,8 +78,8 @@ class FlowSet:
         Counts and totals of every step (loading, stitching, scaling, placing, routing).
     excluded
         OD flows not routed: ``origin``, ``destination``, ``trucks_per_day``, ``reason``
-        (below_min_trucks / origin_off_graph / destination_off_graph / same_graph_node /
-        unreachable / outside_corridor).
+        (below_min_trucks / route_outside_region / origin_off_graph / destination_off_graph /
+        same_graph_node / unreachable / outside_corridor).
     """
 
     od: pd.DataFrame
@@ -165,21 +170,47 @@ def assign_flows(
     od = exclude(
         (od["trucks_per_day"] < config.min_trucks_per_day).to_numpy(), "below_min_trucks", od
     )
-    ids = pd.unique(pd.concat([od["origin"], od["destination"]]))
-    xy = tables.nodes.loc[ids, ["x", "y"]].to_numpy()
-    idx, conn_km = place_nodes(rg, xy, config.max_connector_km)
+    ids = tables.nodes.index.to_numpy()
+    idx, conn_km = place_nodes(rg, tables.nodes[["x", "y"]].to_numpy(), config.max_connector_km)
     node_of = pd.Series(idx, index=ids)
     conn_of = pd.Series(conn_km, index=ids)
-    report["etis_nodes_used"] = len(ids)
-    report["etis_nodes_off_graph"] = int((idx < 0).sum())
-    on = idx >= 0
-    report["connector_km_median"] = float(np.median(conn_km[on])) if on.any() else float("nan")
-    report["connector_km_max"] = float(conn_km[on].max()) if on.any() else float("nan")
+    used = pd.unique(pd.concat([od["origin"], od["destination"]]))
+    on = node_of.loc[used].to_numpy() >= 0
+    used_km = conn_of.loc[used].to_numpy()
+    report["etis_nodes_used"] = len(used)
+    report["etis_nodes_off_graph"] = int((~on).sum())
+    report["connector_km_median"] = float(np.median(used_km[on])) if on.any() else float("nan")
+    report["connector_km_max"] = float(used_km[on].max()) if on.any() else float("nan")
     od = od.assign(
-        _o=node_of.loc[od["origin"]].to_numpy(),
-        _d=node_of.loc[od["destination"]].to_numpy(),
-        origin_connector_km=conn_of.loc[od["origin"]].to_numpy(),
-        destination_connector_km=conn_of.loc[od["destination"]].to_numpy(),
+        origin_gateway=od["origin"].to_numpy(), destination_gateway=od["destination"].to_numpy()
+    )
+    off = (node_of.loc[od["origin"]].to_numpy() < 0) | (
+        node_of.loc[od["destination"]].to_numpy() < 0
+    )
+    report["od_with_end_off_graph"] = int(off.sum())
+    report["od_with_end_off_graph_trucks_per_day"] = float(od.loc[off, "trucks_per_day"].sum())
+    if config.clip_to_graph and off.any():
+        og, dg = gateways(
+            tables,
+            od.loc[off, "origin"].to_numpy(),
+            od.loc[off, "destination"].to_numpy(),
+            set(ids[idx >= 0]),
+            config.border_match_km,
+        )
+        od.loc[off, "origin_gateway"] = og
+        od.loc[off, "destination_gateway"] = dg
+        outside = np.zeros(len(od), dtype=bool)
+        outside[np.flatnonzero(off)] = og == ""
+        report["clipped_od"] = int(off.sum() - outside.sum())
+        od = exclude(outside, "route_outside_region", od)
+    else:
+        report["clipped_od"] = 0
+    gw_o, gw_d = od["origin_gateway"], od["destination_gateway"]
+    od = od.assign(
+        _o=node_of.loc[gw_o].to_numpy(),
+        _d=node_of.loc[gw_d].to_numpy(),
+        origin_connector_km=conn_of.loc[gw_o].to_numpy(),
+        destination_connector_km=conn_of.loc[gw_d].to_numpy(),
     )
     od = exclude((od["_o"] < 0).to_numpy(), "origin_off_graph", od)
     od = exclude((od["_d"] < 0).to_numpy(), "destination_off_graph", od)
