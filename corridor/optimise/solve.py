@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from corridor.errors import InfeasibleError, ScenarioError, SolverError
@@ -194,15 +193,6 @@ def _check_before_solving(
                     f"usable candidate sites serve the {d} direction"
                 )
                 raise InfeasibleError(msg)
-    if config.vehicle.technology == "bev":
-        need = config.min_sites * _min_chargers(config) * config.charger_power_mw
-        total = float(np.sort(sites["headroom_mw"].to_numpy())[::-1][: config.max_sites].sum())
-        if need > total + 1e-9:
-            msg = (
-                f"total grid headroom of the best {config.max_sites} usable sites ({total:.1f} MW) "
-                f"is below the {need:.1f} MW that min_sites × min_site_power_mw requires"
-            )
-            raise InfeasibleError(msg)
     if config.budget_eur is not None:
         fixed_cost = float(instance.sites.loc[list(config.fixed_open), "cost_eur"].sum())
         fixed_cost += len(config.fixed_open) * _min_chargers(config) * config.charger_cost_eur

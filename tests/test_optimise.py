@@ -1,0 +1,485 @@
+"""Tests of corridor.optimise: known optima, brute force agreement, constraints, validator."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from types import SimpleNamespace
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+from corridor.config import OptimiseConfig, VehicleConfig
+from corridor.errors import InfeasibleError, InputDataError, ScenarioError
+from corridor.optimise import (
+    FlowPath,
+    Instance,
+    Stop,
+    erlang_c,
+    flow_cover_sets,
+    instance_from_pipeline,
+    preprocess,
+    servers_for_wait_probability,
+    simulate_flow,
+    solve,
+    validate,
+)
+from corridor.optimise.solve import _status
+
+
+def line_matrix(n: int, km: float = 50.0) -> sparse.csr_array:
+    """Two-way line graph 0 - 1 - ... - n-1 with arcs of ``km``."""
+    rows, cols = [], []
+    for i in range(n - 1):
+        rows += [i, i + 1]
+        cols += [i + 1, i]
+    return sparse.csr_array(([km] * len(rows), (rows, cols)), shape=(n, n))
+
+
+def cfg(**kw) -> OptimiseConfig:
+    base = {"min_sites": 0, "max_sites": 3, "time_limit_s": 30}
+    base.update(kw)
+    return OptimiseConfig(**base)
+
+
+# --------------------------------------------------------------------------- queueing
+
+
+def test_erlang_c_textbook_values():
+    # two servers, 1 Erlang: P(wait) = 1/3; 10 Erlang on 11 servers: 0.682 (call-centre example)
+    assert erlang_c(2, 1.0) == pytest.approx(1 / 3)
+    assert erlang_c(11, 10.0) == pytest.approx(0.6821, abs=1e-4)
+    assert erlang_c(3, 3.0) == 1.0  # unstable queue
+    assert erlang_c(1, 0.0) == 0.0
+
+
+def test_servers_for_wait_probability_is_smallest():
+    c = servers_for_wait_probability(arrivals_per_h=20, service_h=0.5, max_wait_probability=0.2)
+    assert erlang_c(c, 10.0) <= 0.2 < erlang_c(c - 1, 10.0)
+    assert servers_for_wait_probability(0, 0.5, 0.2) == 0
+
+
+# --------------------------------------------------------------------------- known optima
+
+
+def test_line_known_optimum_needs_two_exact_sites():
+    # 500 km trip, 100 km from the origin, 200 km after a stop: only {km 100, km 300} works
+    inst = Instance.from_arrays(
+        line_matrix(11), [0], [10], [7.0], list(range(11)), 200, None, start_range_km=100
+    )
+    one = solve(inst, cfg(max_sites=1))
+    assert one.status == "optimal" and one.objective == pytest.approx(0.0)
+    two = solve(inst, cfg(max_sites=2))
+    assert two.status == "optimal"
+    assert two.objective == pytest.approx(7.0)
+    assert two.gap == 0.0
+    assert set(two.open_site_ids) >= {"2", "6"}
+    assert two.served_od_ids == ("0",)
+    assert two.violations == ()
+
+
+def test_both_directions_share_sites_on_a_two_way_line():
+    inst = Instance.from_arrays(
+        line_matrix(11),
+        [0, 10],
+        [10, 0],
+        [5.0, 3.0],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+    )
+    plan = solve(inst, cfg(max_sites=2))
+    # {2, 6} serves 0→10, {4, 8} serves 10→0: with two sites only the bigger flow
+    assert plan.objective == pytest.approx(5.0)
+    plan4 = solve(inst, cfg(max_sites=4))
+    assert plan4.objective == pytest.approx(8.0)
+    assert plan4.valid
+
+
+def test_already_feasible_and_unservable_are_reported():
+    inst = Instance.from_arrays(
+        line_matrix(11),
+        [0, 0, 0],
+        [1, 10, 10],
+        [2.0, 3.0, 4.0],
+        [2, 6],
+        200,
+        None,
+        start_range_km=100,
+    )
+    pre = preprocess(inst, inst.site_ids)
+    assert pre.already_feasible_od_ids == ("0",)
+    assert pre.trucks_already_feasible_per_day == pytest.approx(2.0)
+    # flows 1 and 2 share the same cover family: aggregated into one group
+    assert len(pre.groups) == 1 and pre.groups[0].trucks_per_day == pytest.approx(7.0)
+    pre2 = preprocess(inst, ["2"])
+    assert set(pre2.unservable_od_ids) == {"1", "2"}
+
+
+def test_dominated_cover_sets_are_dropped():
+    stops = tuple(Stop(str(i), 40.0 * i) for i in range(1, 10))
+    fp = FlowPath("q", 1.0, 400.0, stops)
+    full = flow_cover_sets(fp, {s.site_id for s in stops}, 150, 50, dominance=False)
+    kept = flow_cover_sets(fp, {s.site_id for s in stops}, 150, 50)
+    assert len(kept) < len(full)
+    for c in full:  # every dropped set contains a kept one
+        assert any(set(k) <= set(c) for k in kept)
+    for a, b in itertools.permutations(kept, 2):
+        assert not set(a) <= set(b)
+
+
+# --------------------------------------------------------------------------- brute force
+
+
+def brute_force(inst: Instance, p: int) -> float:
+    best = 0.0
+    for k in range(p + 1):
+        for subset in itertools.combinations(inst.site_ids, k):
+            open_set = set(subset)
+            served = 0.0
+            for f in inst.flows:
+                if f.length_km <= inst.start_range_km:
+                    continue
+                _, bad = simulate_flow(f, open_set, inst.range_km, inst.start_range_km, 1.0)
+                if bad is None:
+                    served += f.trucks_per_day
+            best = max(best, served)
+    return best
+
+
+@st.composite
+def random_instances(draw):
+    n = draw(st.integers(5, 9))
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
+    # random connected two-way graph: a random tree plus a few chords
+    rows, cols, w = [], [], []
+    for i in range(1, n):
+        j = int(rng.integers(0, i))
+        d = float(rng.integers(20, 120))
+        rows += [i, j]
+        cols += [j, i]
+        w += [d, d]
+    for _ in range(int(rng.integers(0, 4))):
+        i, j = (int(v) for v in rng.choice(n, 2, replace=False))
+        d = float(rng.integers(20, 120))
+        rows += [i, j]
+        cols += [j, i]
+        w += [d, d]
+    mat = sparse.coo_array((w, (rows, cols)), shape=(n, n)).tocsr()
+    mat.sum_duplicates()
+    n_flows = int(rng.integers(2, 8))
+    o = rng.integers(0, n, n_flows)
+    d = (o + rng.integers(1, n, n_flows)) % n
+    vol = rng.integers(1, 20, n_flows).astype(float)
+    cand = sorted(rng.choice(n, min(n, 8), replace=False).tolist())
+    rng_km = float(rng.integers(80, 250))
+    start = float(rng.integers(0, int(rng_km) + 1))
+    p = int(rng.integers(1, 4))
+    return mat, o, d, vol, cand, rng_km, start, p
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_instances())
+def test_milp_agrees_with_brute_force(case):
+    mat, o, d, vol, cand, rng_km, start, p = case
+    inst = Instance.from_arrays(mat, o, d, vol, cand, rng_km, start_range_km=start)
+    plan = solve(inst, cfg(max_sites=p))
+    assert plan.status == "optimal"
+    assert plan.objective == pytest.approx(brute_force(inst, p), abs=1e-6)
+    assert plan.valid and len(plan.sites) <= p
+    # the plain (un-preprocessed) formulation gives the same optimum
+    plain = solve(inst, cfg(max_sites=p), aggregate=False, dominance=False)
+    assert plain.objective == pytest.approx(plan.objective, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- side constraints
+
+
+def constrained_instance() -> Instance:
+    """A two-way line with countries, directions and grid headroom on its 11 nodes."""
+    base = Instance.from_arrays(
+        line_matrix(11),
+        [0, 10, 0, 10, 3],
+        [10, 0, 7, 2, 9],
+        [5.0, 4.0, 3.0, 2.0, 1.0],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+    )
+    sites = base.sites.copy()
+    sites["country"] = ["NL"] * 5 + ["DE"] * 6
+    sites["directions"] = [
+        frozenset({"outbound"}) if i % 2 else frozenset({"inbound"}) for i in range(11)
+    ]
+    sites.loc["0", "directions"] = frozenset({"outbound", "inbound"})
+    sites["headroom_mw"] = [10.0, 0.5, 2.0, 10.0, 10.0, 1.0, 10.0, 3.0, 10.0, 10.0, 0.0]
+    sites["cost_eur"] = [1e6 * (1 + i % 3) for i in range(11)]
+    return dataclasses.replace(base, sites=sites)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"max_sites": 3},
+        {"max_sites": 4, "min_sites": 4},
+        {"max_sites": 4, "min_sites_per_country": {"NL": 2, "DE": 1}},
+        {"max_sites": 4, "min_sites_per_direction": 2},
+        {"max_sites": 3, "fixed_open": ("3",), "fixed_closed": ("2", "6")},
+        {"max_sites": 4, "min_site_power_mw": 2.0},
+        {"max_sites": 5, "budget_eur": 5e6},
+        {"max_sites": 5, "budget_eur": 6e6, "charger_cost_eur": 5e5},
+    ],
+)
+def test_side_constraints_hold_in_every_plan(kw):
+    inst = constrained_instance()
+    config = cfg(**kw)
+    plan = solve(inst, config)
+    assert plan.status == "optimal" and plan.valid
+    chosen = inst.sites.loc[list(plan.open_site_ids)]
+    assert config.min_sites <= len(chosen) <= config.max_sites
+    for cc, n in config.min_sites_per_country.items():
+        assert (chosen["country"] == cc).sum() >= n
+    for d in ("outbound", "inbound"):
+        assert chosen["directions"].map(lambda ds, d=d: d in ds).sum() >= (
+            config.min_sites_per_direction
+        )
+    assert set(config.fixed_open) <= set(chosen.index)
+    assert not set(config.fixed_closed) & set(chosen.index)
+    need_mw = max(1.0, config.min_site_power_mw)
+    assert (chosen["headroom_mw"] >= need_mw).all()
+    assert (plan.sites["power_mw"] <= chosen["headroom_mw"] + 1e-9).all()
+    assert (plan.sites["chargers"] <= config.max_chargers_per_site).all()
+    assert (plan.sites["power_mw"] >= config.min_site_power_mw - 1e-9).all()
+    if config.budget_eur is not None:
+        # the budget buys the sites and their minimum chargers (sizing may add chargers later)
+        spent = chosen["cost_eur"].sum() + config.charger_cost_eur * len(chosen)
+        assert spent <= config.budget_eur + 1e-6
+
+
+def test_min_sites_objective_serves_target_share_with_fewest_sites():
+    inst = Instance.from_arrays(
+        line_matrix(11),
+        [0, 10],
+        [10, 0],
+        [5.0, 3.0],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+    )
+    plan = solve(inst, cfg(objective="min_sites", max_sites=6, target_share=0.6))
+    assert plan.status == "optimal"
+    assert len(plan.sites) == 2 and plan.served_trucks_per_day == pytest.approx(5.0)
+    all_of_it = solve(inst, cfg(objective="min_sites", max_sites=6, target_share=1.0))
+    # charging at node 0 (an origin) lets {0, 4, 8} serve both directions
+    assert len(all_of_it.sites) == 3 and all_of_it.valid
+    assert all_of_it.served_trucks_per_day == pytest.approx(8.0)
+    assert brute_force(inst, 2) < 8.0 <= brute_force(inst, 3)
+
+
+def test_afir_spacing_holds_along_named_corridor():
+    inst = Instance.from_arrays(
+        line_matrix(11), [0], [10], [1.0], list(range(11)), 400, None, start_range_km=400
+    )
+    corridor = FlowPath("line-outbound", 0.0, 500.0, inst.flows[0].stops)
+    inst = dataclasses.replace(inst, corridors=(corridor,))
+    plan = solve(inst, cfg(max_sites=6, afir_max_gap_km=120))
+    km = sorted(s.km for s in corridor.stops if s.site_id in set(plan.open_site_ids))
+    gaps = np.diff([0.0, *km, 500.0])
+    assert (gaps <= 120 + 1e-9).all()
+    with pytest.raises(InfeasibleError, match="AFIR corridor line-outbound"):
+        solve(inst, cfg(max_sites=6, afir_max_gap_km=40))
+
+
+# --------------------------------------------------------------------------- infeasibility
+
+
+@pytest.mark.parametrize(
+    ("kw", "error", "match"),
+    [
+        ({"min_sites_per_country": {"NL": 6}}, InfeasibleError, r"min_sites_per_country\[NL\]"),
+        ({"min_sites_per_country": {"NL": 2, "DE": 2}}, InfeasibleError, "sums to 4 sites"),
+        ({"max_sites": 10, "min_sites": 10}, InfeasibleError, "only 9 candidate sites are usable"),
+        ({"fixed_open": ("1",)}, InfeasibleError, "fixed open site 1 cannot be opened"),
+        ({"fixed_open": ("x",)}, ScenarioError, "unknown site ids"),
+        ({"fixed_open": ("3",), "fixed_closed": ("3",)}, ScenarioError, "both"),
+        ({"min_sites_per_direction": 6}, InfeasibleError, "serve the outbound direction"),
+        ({"fixed_open": ("3",), "budget_eur": 1e5}, InfeasibleError, "budget_eur"),
+    ],
+)
+def test_infeasible_before_solving(kw, error, match):
+    with pytest.raises(error, match=match):
+        solve(constrained_instance(), cfg(**kw))
+
+
+def test_headroom_below_min_site_power_everywhere_is_infeasible_before_solving():
+    inst = constrained_instance()
+    with pytest.raises(InfeasibleError, match=r"only 0 candidate sites are usable \(11 excluded"):
+        solve(inst, cfg(max_sites=2, min_sites=1, min_site_power_mw=11.0))
+
+
+def test_technology_mismatch_is_a_scenario_error():
+    inst = constrained_instance()
+    with pytest.raises(ScenarioError, match="instance is for bev"):
+        solve(inst, cfg(vehicle=VehicleConfig(technology="h2")))
+
+
+# --------------------------------------------------------------------------- validator
+
+
+def test_validator_catches_a_broken_plan():
+    inst = Instance.from_arrays(
+        line_matrix(11), [0], [10], [7.0], list(range(11)), 200, None, start_range_km=100
+    )
+    plan = solve(inst, cfg(max_sites=2))
+    assert validate(inst, plan) == []
+    broken = dataclasses.replace(plan, sites=plan.sites.drop(index="6"))
+    found = validate(inst, broken)
+    assert len(found) == 1 and found[0].kind == "reserve_broken" and found[0].od_id == "0"
+    assert found[0].km == pytest.approx(300.0)  # 200 km after the stop at km 100
+    unknown = dataclasses.replace(plan, served_od_ids=("nope",))
+    assert validate(inst, unknown)[0].kind == "unknown_flow"
+
+
+def test_simulation_counts_detours_and_energy():
+    fp = FlowPath("q", 2.0, 300.0, (Stop("a", 150.0, 10.0),))
+    events, bad = simulate_flow(fp, {"a"}, range_km=200, start_range_km=160, energy_per_km=1.3)
+    assert bad is None
+    # arrives at km 150 + 5 km detour with 160 - 155 = 5 km left → charges 195 km of energy
+    assert events[0].energy == pytest.approx(195 * 1.3)
+    _, bad = simulate_flow(fp, {"a"}, range_km=200, start_range_km=152, energy_per_km=1.3)
+    assert bad is not None and bad.kind == "reserve_broken"
+
+
+def test_status_is_never_optimal_without_proof():
+    from pulp import LpSolveStats
+    from pulp.constants import LpSolveStatus
+
+    stats = LpSolveStats(status=LpSolveStatus.TimeLimit, has_solution=True, best_bound=12.0)
+    assert _status(stats, 10.0)[0] == "feasible"
+    assert _status(stats, 10.0)[2] == pytest.approx(0.2)
+    within_gap = LpSolveStats(status=LpSolveStatus.Optimal, has_solution=True, best_bound=10.5)
+    assert _status(within_gap, 10.0)[0] == "feasible"
+    proven = LpSolveStats(status=LpSolveStatus.Optimal, has_solution=True, best_bound=10.0)
+    assert _status(proven, 10.0) == ("optimal", 10.0, 0.0)
+
+
+# --------------------------------------------------------------------------- sizing
+
+
+def test_sizing_bev_and_h2():
+    inst = Instance.from_arrays(
+        line_matrix(11),
+        [0],
+        [10],
+        [200.0],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+        energy_per_km=1.3,
+    )
+    plan = solve(inst, cfg(max_sites=2, max_chargers_per_site=4))
+    s = plan.sites.loc["2"]
+    # arrives with 0 km left at km 100 → 200 km × 1.3 kWh = 260 kWh per stop, 15.6 min at 1 MW
+    assert s["energy_per_stop"] == pytest.approx(260.0)
+    assert s["session_min"] == pytest.approx(15.6)
+    assert s["stops_per_day"] == pytest.approx(200.0)
+    load = 0.09 * 200 * 0.26
+    assert s["chargers_needed"] == servers_for_wait_probability(18, 0.26, 0.2)
+    assert s["chargers"] == min(4, s["chargers_needed"]) and s["capped"] == (
+        s["chargers_needed"] > 4
+    )
+    assert load > 0 and s["energy_mwh_per_day"] == pytest.approx(52.0)
+    h2 = Instance.from_arrays(
+        line_matrix(11),
+        [0],
+        [10],
+        [200.0],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+        energy_per_km=0.08,
+        technology="h2",
+    )
+    hp = solve(h2, cfg(max_sites=2, vehicle=VehicleConfig(technology="h2")))
+    row = hp.sites.loc["2"]
+    assert row["h2_kg_per_day"] == pytest.approx(200 * 16.0)
+    assert row["capacity_kg_per_day"] == pytest.approx(4000.0) and row["chargers"] == 4
+    assert math.isnan(row["power_mw"])
+
+
+# --------------------------------------------------------------------------- pipeline adapter
+
+
+def test_instance_from_pipeline_positions_and_directions():
+    # two carriageways between A(0) and C(2) through B(1), 100 km per edge; a site on each
+    g = nx.MultiDiGraph()
+    for u, v, b in [(0, 1, 90.0), (1, 2, 90.0), (2, 1, 270.0), (1, 0, 270.0)]:
+        g.add_edge(u, v, key=0, length_m=100_000.0, bearing_deg=b)
+    g.add_edge(0, 1, key=1, length_m=120_000.0, bearing_deg=90.0)  # a longer parallel road
+    od = pd.DataFrame(
+        {
+            "od_id": ["east", "west"],
+            "ze_trucks_per_day": [3.0, 2.0],
+            "path_length_km": [200.0, 200.0],
+            "path": [(0, 1, 2), (2, 1, 0)],
+        }
+    )
+    sites = pd.DataFrame(
+        {
+            "country": ["NL", "DE"],
+            "kind": ["rest_area", "rest_area"],
+            "bearing_deg": [90.0, np.nan],
+        },
+        index=pd.Index(["e1", "w1"], name="site_id"),
+    )
+    access = pd.DataFrame(
+        {
+            "site_id": ["e1", "w1"],
+            "u": [1, 2],
+            "v": [2, 1],
+            "key": [0, 0],
+            "offset_m": [30_000.0, 40_000.0],
+            "detour_m": [2_000.0, 0.0],
+        }
+    )
+    grid = sites.assign(headroom_mw=[5.0, np.nan])
+    inst = instance_from_pipeline(
+        SimpleNamespace(od=od),
+        SimpleNamespace(sites=sites, access=access),
+        grid,
+        VehicleConfig(),
+        g,
+    )
+    east, west = inst.flows
+    assert east.stops == (Stop("e1", 130.0, 2.0),)
+    assert west.stops == (Stop("w1", 40.0, 0.0),)
+    assert inst.sites.at["e1", "directions"] == frozenset({"outbound"})
+    assert inst.sites.at["w1", "directions"] == frozenset({"outbound", "inbound"})
+    assert inst.sites.at["w1", "headroom_mw"] == math.inf
+    assert inst.report["sites_without_headroom"] == 1
+    assert inst.range_km == pytest.approx(VehicleConfig().range_km)
+    with pytest.raises(InputDataError, match="needs the edge lengths"):
+        instance_from_pipeline(
+            SimpleNamespace(od=od),
+            SimpleNamespace(sites=sites, access=access),
+            grid,
+            VehicleConfig(),
+        )
+
+
+def test_from_arrays_rejects_bad_input():
+    with pytest.raises(InputDataError, match="same length"):
+        Instance.from_arrays(line_matrix(3), [0], [2, 1], [1.0], [1], 100)
+    with pytest.raises(InputDataError, match="candidates must be node indices"):
+        Instance.from_arrays(line_matrix(3), [0], [2], [1.0], [7], 100)
