@@ -15,12 +15,16 @@ from corridor.errors import InputDataError
 from corridor.grid import (
     apply_capacity_table,
     attach_grid,
+    connection_load,
     default_congestion_areas,
     format_hours,
+    load_charging_profile,
     load_substations,
     parse_hours,
     parse_voltage_kv,
+    peak_shave,
     read_capacity_table,
+    write_grid_load,
 )
 
 CRS = "EPSG:3035"
@@ -190,3 +194,79 @@ def test_attach_requires_crs(substations, areas) -> None:
     sites = gpd.GeoDataFrame({"name": ["x"]}, geometry=[Point(0, 0)])
     with pytest.raises(InputDataError, match="sites have no CRS"):
         attach_grid(sites, substations, areas, GridConfig())
+
+
+def _two_sites() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["A", "B"],
+            "power_mw": [8.0, 10.0],
+            "energy_mwh_per_day": [40.0, 20.0],
+            "substation_id": ["S1", "S1"],
+            "congestion_area_id": ["X", "X"],
+            "headroom_mw": [6.0, 4.0],
+            "restricted_hours": ["", "16-21"],
+            "connection": ["firm", "non_firm"],
+        },
+        geometry=[Point(4_000_000, 3_000_000), Point(4_002_000, 3_000_000)],
+        crs=CRS,
+    )
+
+
+def test_connection_load_by_hand() -> None:
+    # hours 12-13: a quarter of the day's energy each; 14-23: 5 % each; night: nothing
+    profile = np.zeros(24)
+    profile[12:14] = 0.25
+    profile[14:24] = 0.05
+    per_sub, per_area = connection_load(_two_sites(), profile, battery_mwh=2.0)
+    s = per_sub.set_index("substation_id").loc["S1"]
+    # A: 10 MW wanted at 12-13, capped at 8 MW (4 MWh unserved), 2 MW after; B: 5 MW then 1 MW
+    assert s["n_sites"] == 2 and s["site_ids"] == "A;B"
+    assert s["installed_mw"] == 18
+    assert s["load_mw_12"] == pytest.approx(13) and s["load_mw_15"] == pytest.approx(3)
+    assert s["load_mw_03"] == 0
+    assert s["daily_mwh"] == pytest.approx(8 + 8 + 5 + 5 + 10 * 3)
+    assert s["unserved_mwh"] == pytest.approx(4)
+    assert s["peak_mw"] == pytest.approx(13) and s["peak_hour"] == 12
+    assert s["headroom_mw"] == 10 and s["hours_over_headroom"] == "12-14"
+    assert s["restricted_hours"] == "16-21"
+    assert s["hours_loaded_in_restricted_window"] == "16-21"
+    assert s["load_in_restricted_window_mwh"] == pytest.approx(5)  # B: 1 MW x 5 h
+    # 2 x 2 MWh / 2 x 2 MW: covers 2 MW above 11 MW in both peak hours (4 MWh), recharges after
+    assert s["battery_mwh"] == 4 and s["peak_with_battery_mw"] == pytest.approx(11, abs=1e-5)
+    assert s["battery_shaves_mw"] == pytest.approx(2, abs=1e-5)
+    assert s["hours_over_headroom_with_battery"] == "12-14"
+    assert per_area.set_index("congestion_area_id").loc["X", "daily_mwh"] == pytest.approx(56)
+    assert per_sub.geometry.iloc[0].equals(Point(4_001_000, 3_000_000))
+
+
+def test_peak_shave_limits() -> None:
+    load = np.r_[np.zeros(12), [10.0, 10.0], np.zeros(10)]
+    assert peak_shave(load, 0.0, 5.0) == 10
+    assert peak_shave(load, 4.0, 1.0) == pytest.approx(9)  # power-limited
+    assert peak_shave(load, 4.0, 10.0) == pytest.approx(8)  # energy-limited
+    flat = np.full(24, 5.0)
+    assert peak_shave(flat, 100.0, 100.0) == pytest.approx(5)  # nothing to recharge from
+
+
+def test_write_grid_load_and_errors(tmp_path) -> None:
+    per_sub, per_area = connection_load(_two_sites(), None)
+    assert per_sub["daily_mwh"].iloc[0] == pytest.approx(60 - per_sub["unserved_mwh"].iloc[0])
+    csv_path, gj_path = write_grid_load(per_sub, per_area, tmp_path / "out")
+    table = pd.read_csv(csv_path)
+    assert list(table["level"]) == ["substation", "area"]
+    assert list(table["group_id"]) == ["S1", "X"]
+    gj = gpd.read_file(gj_path)
+    assert len(gj) == 2 and gj.crs.to_epsg() == 4326
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+    bad = _two_sites().drop(columns="headroom_mw")
+    with pytest.raises(InputDataError, match=r"lack column\(s\) \['headroom_mw'\]"):
+        connection_load(bad, None)
+    with pytest.raises(InputDataError, match="24 non-negative shares"):
+        connection_load(_two_sites(), np.ones(23))
+    prof = tmp_path / "p.csv"
+    prof.write_text("hour,share\n0,1\n1,1\n")
+    with pytest.raises(InputDataError, match=r"hours must be 0\.\.23"):
+        load_charging_profile(prof)
+    default = load_charging_profile()
+    assert default.sum() == pytest.approx(1) and default.max() == pytest.approx(0.09)

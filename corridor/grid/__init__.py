@@ -9,6 +9,13 @@ from corridor.grid.areas import (
     read_capacity_table,
 )
 from corridor.grid.attach import GRID_COLUMNS, attach_grid
+from corridor.grid.load import (
+    connection_load,
+    load_charging_profile,
+    peak_shave,
+    site_hourly_load,
+    write_grid_load,
+)
 from corridor.grid.substations import load_substations, parse_voltage_kv
 
 __all__ = [
@@ -16,10 +23,15 @@ __all__ = [
     "STATUSES",
     "apply_capacity_table",
     "attach_grid",
+    "connection_load",
     "default_congestion_areas",
     "format_hours",
+    "load_charging_profile",
     "load_substations",
     "parse_hours",
     "parse_voltage_kv",
+    "peak_shave",
     "read_capacity_table",
+    "site_hourly_load",
+    "write_grid_load",
 ]
