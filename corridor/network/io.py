@@ -1,0 +1,164 @@
+"""Readers: OSM-derived line layers, ``.osm`` XML and ``.osm.pbf`` files → one line GeoDataFrame.
+
+All readers return the same shape: a GeoDataFrame of LineStrings in EPSG:4326 (or the file's
+CRS for line layers) with string columns ``highway``, ``ref``, ``name``, ``oneway``, ``region``,
+``source_file`` and ``country`` (ISO2 from a ``CC_`` file-name prefix, "" otherwise), ready for
+:func:`corridor.network.graph_from_lines`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from corridor.errors import InputDataError
+
+__all__ = ["LINE_COLUMNS", "read_lines"]
+
+log = logging.getLogger(__name__)
+
+#: Text columns every reader returns (besides ``geometry``).
+LINE_COLUMNS = ("highway", "ref", "name", "oneway", "region", "source_file", "country")
+_LINE_TYPES = {"LineString", "MultiLineString"}
+#: Area of use of EPSG:3035 (Europe), lon/lat degrees: data outside it means a wrong CRS.
+_EUROPE_LONLAT = (-35.6, 24.6, 44.9, 84.8)
+_CC_PREFIX = re.compile(r"^([A-Z]{2})_")
+
+
+def country_from_filename(path: Path) -> str:
+    """ISO2 code of a ``CC_region.ext`` file name, "" if the name has no such prefix."""
+    m = _CC_PREFIX.match(path.name)
+    return m.group(1) if m else ""
+
+
+def _read_one(path: Path) -> gpd.GeoDataFrame:
+    path = Path(path)
+    if not path.is_file():
+        msg = f"road layer {path} does not exist; check the path (or the data folder)"
+        raise InputDataError(msg)
+    try:
+        if path.suffix.lower() in {".parquet", ".geoparquet"}:
+            gdf = gpd.read_parquet(path)
+        else:
+            gdf = pyogrio.read_dataframe(path)
+    except InputDataError:
+        raise
+    except Exception as err:  # pyogrio / arrow raise many types for unreadable files
+        msg = (
+            f"cannot read road layer {path}: {err}. Expected a GeoJSON, GeoPackage or GeoParquet "
+            "file of OSM lines with columns highway, ref, oneway"
+        )
+        raise InputDataError(msg) from err
+    if len(gdf) == 0:
+        msg = (
+            f"road layer {path} is empty (0 features); expected OSM motorway/trunk LineStrings. "
+            "Re-export the layer or remove the file"
+        )
+        raise InputDataError(msg)
+    if "highway" not in gdf.columns:
+        msg = (
+            f"road layer {path} has no 'highway' column (columns: {list(gdf.columns)}); expected "
+            "OSM lines tagged highway=motorway/trunk/..., with ref and oneway. Rename the class "
+            "column to 'highway'"
+        )
+        raise InputDataError(msg)
+    types = gdf.geometry.geom_type
+    bad = ~types.isin(_LINE_TYPES) & types.notna()
+    if bad.any():
+        counts = types[bad].value_counts().to_dict()
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        msg = (
+            f"road layer {path} holds non-line geometries {counts} (first at row {row}); "
+            "expected LineString or MultiLineString road centre lines"
+        )
+        raise InputDataError(msg)
+    if gdf.crs is None:
+        msg = (
+            f"road layer {path} has no CRS; expected lon/lat (EPSG:4326) or a projected CRS. "
+            "Set it when exporting (e.g. ogr2ogr -a_srs EPSG:4326)"
+        )
+        raise InputDataError(msg)
+    _check_extent(gdf, path)
+    n_empty = int((gdf.geometry.isna() | gdf.geometry.is_empty).sum())
+    if n_empty:
+        log.warning("%s: dropping %d features without geometry", path, n_empty)
+        gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    return gdf
+
+
+def _check_extent(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Raise if the layer's coordinates do not fall in Europe in its declared CRS."""
+    crs = CRS.from_user_input(gdf.crs)
+    try:
+        bounds = gdf.to_crs("EPSG:4326").total_bounds if not crs.is_geographic else None
+    except Exception as err:
+        msg = f"road layer {path}: cannot transform from {crs.to_string()} to lon/lat ({err})"
+        raise InputDataError(msg) from err
+    if bounds is None:
+        bounds = gdf.total_bounds
+    lo_x, lo_y, hi_x, hi_y = _EUROPE_LONLAT
+    ok = np.all(np.isfinite(bounds)) and (
+        bounds[0] >= lo_x and bounds[2] <= hi_x and bounds[1] >= lo_y and bounds[3] <= hi_y
+    )
+    if not ok:
+        msg = (
+            f"road layer {path} is in an unexpected CRS: declared {crs.to_string()} but its "
+            f"extent {np.round(gdf.total_bounds, 3).tolist()} does not lie in Europe "
+            f"(lon/lat {np.round(bounds, 3).tolist()}). Fix the declared CRS (coordinates in "
+            "metres labelled as EPSG:4326?) or reproject the layer"
+        )
+        raise InputDataError(msg)
+
+
+def _normalise(gdf: gpd.GeoDataFrame, path: Path | None) -> gpd.GeoDataFrame:
+    out = {}
+    for col in LINE_COLUMNS:
+        if col in gdf.columns:
+            s = gdf[col].astype("string")
+            out[col] = s.fillna("" if col != "oneway" else pd.NA).to_numpy(object)
+        else:
+            out[col] = np.full(len(gdf), "" if col != "oneway" else None, dtype=object)
+    if path is not None:
+        out["source_file"] = np.full(len(gdf), path.name, dtype=object)
+        cc = country_from_filename(path)
+        if cc and not (out["country"] != "").any():
+            out["country"] = np.full(len(gdf), cc, dtype=object)
+    return gpd.GeoDataFrame(out, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+
+
+def read_lines(paths: Sequence[Path] | Path) -> gpd.GeoDataFrame:
+    """Read and validate OSM-derived road line layers.
+
+    Parameters
+    ----------
+    paths
+        GeoJSON / GeoPackage / GeoParquet files of LineStrings with a ``highway`` column (and
+        ideally ``ref``, ``name``, ``oneway``), e.g. the shared ``osm_motorways_2021`` files.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        All lines in EPSG:4326 with columns :data:`LINE_COLUMNS` (text, ``oneway`` may be
+        missing) and ``geometry``.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file: missing/unreadable, empty, no ``highway`` column, non-line geometries,
+        no CRS, or coordinates that do not fit the declared CRS.
+    """
+    if isinstance(paths, str | Path):
+        paths = [Path(paths)]
+    if not paths:
+        msg = "no road layers given; pass at least one GeoJSON/GeoPackage/GeoParquet file"
+        raise InputDataError(msg)
+    frames = [_normalise(_read_one(Path(p)), Path(p)).to_crs("EPSG:4326") for p in paths]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
