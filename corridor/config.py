@@ -56,7 +56,27 @@ class NetworkConfig(_Frozen):
         None, description="Optional clip box (min_lon, min_lat, max_lon, max_lat) in degrees."
     )
     snap_tolerance_m: float = Field(
-        5.0, ge=0, le=50, description="Dangling line ends closer than this (m) are joined."
+        20.0,
+        ge=0,
+        le=50,
+        description=(
+            "Dangling line ends closer than this (m) to a line they continue or merge into are "
+            "joined (direction-aware, never onto the opposite carriageway). The 2021 vector-tile "
+            "layer has gaps of 5–20 m at junctions."
+        ),
+    )
+    ramp_connector_m: float = Field(
+        300.0,
+        ge=0,
+        le=2000,
+        description=(
+            "Dead-end ramp arrivals are linked to departing ramp starts within this distance (m) "
+            "by straight 'connector' edges standing in for the unmapped local roads of an "
+            "interchange. 0 disables."
+        ),
+    )
+    connector_speed_kph: float = Field(
+        30.0, gt=0, description="Truck speed on interchange connector edges (km/h)."
     )
     speed_kph: dict[HighwayClass, float] = Field(
         default_factory=lambda: {
