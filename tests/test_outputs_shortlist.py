@@ -17,7 +17,6 @@ from corridor.config import Scenario, load_scenario
 from corridor.errors import InputDataError
 from corridor.outputs.shortlist import (
     add_marginal_values,
-    flow_is_served,
     marginal_values,
     served_flows,
     write_shortlist_gpkg,
@@ -45,17 +44,7 @@ def _instance() -> SimpleNamespace:
         # needs nothing
         SimpleNamespace(od_id="short", trucks_per_day=7.0, length_km=200.0, stops=()),
     )
-    return SimpleNamespace(flows=flows, range_km=300.0, start_range_km=250.0)
-
-
-def test_flow_is_served_respects_range_and_detour() -> None:
-    stops = [_stop("a", 240, detour_km=4.0)]
-    # reaching a: 240 + 2 (half detour) = 242 <= 250; after: 240 + 300 - 2 = 538
-    assert flow_is_served(stops, 538.0, 300.0, 250.0, {"a"})
-    assert not flow_is_served(stops, 539.0, 300.0, 250.0, {"a"})
-    assert not flow_is_served([_stop("a", 249, detour_km=4.0)], 400.0, 300.0, 250.0, {"a"})
-    assert not flow_is_served(stops, 538.0, 300.0, 250.0, set())
-    assert flow_is_served([], 250.0, 300.0, 250.0, set())
+    return SimpleNamespace(flows=flows, range_km=300.0, start_range_km=250.0, energy_per_km=1.0)
 
 
 def test_marginal_values_are_what_the_plan_loses() -> None:

@@ -2,15 +2,16 @@
 
 The marginal value of a site is what the plan loses without it: the trucks per day (and OD flows)
 that can complete their trip with the plan's sites but no longer can once that one site is closed.
-It is evaluated on the optimiser's :class:`~corridor.optimise.Instance` by driving every flow
-along its path with the open sites (range only, no capacity limit), so it depends only on the
-instance and the open set.
+It is evaluated on the optimiser's :class:`~corridor.optimise.Instance` with the optimiser's own
+independent simulation (:func:`corridor.optimise.simulate_flow`: every flow driven along its path
+with the open sites, range only, no capacity limit), so it depends only on the instance and the
+open set.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -19,66 +20,11 @@ import pandas as pd
 
 __all__ = [
     "add_marginal_values",
-    "flow_is_served",
     "marginal_values",
     "served_flows",
     "write_shortlist_gpkg",
     "write_shortlist_xlsx",
 ]
-
-
-def flow_is_served(
-    stops: Iterable[Any],
-    length_km: float,
-    range_km: float,
-    start_range_km: float,
-    open_sites: Collection[str],
-) -> bool:
-    """Whether a truck completes a one-way path charging only at open sites.
-
-    The truck starts with ``start_range_km`` of range and leaves the road at ``stop.km`` for a
-    site ``stop.detour_km`` away (there and back), where it is refilled to ``range_km``. The
-    greedy rule (always refuel at the reachable stop that pushes the reach furthest) is optimal
-    for reach along a line.
-
-    Parameters
-    ----------
-    stops
-        The flow's :class:`~corridor.optimise.instance.Stop` entries (``site_id``, ``km``,
-        ``detour_km``), any order.
-    length_km
-        Path length (km).
-    range_km
-        Range (km) after a stop.
-    start_range_km
-        Range (km) at the origin.
-    open_sites
-        Site ids that are open.
-
-    Returns
-    -------
-    bool
-    """
-    reach = float(start_range_km)
-    if reach >= length_km:
-        return True
-    usable = sorted(
-        (float(s.km), float(s.detour_km)) for s in stops if str(s.site_id) in open_sites
-    )
-    used = [False] * len(usable)
-    while reach < length_km:
-        best, best_i = reach, -1
-        for i, (km, det) in enumerate(usable):
-            if km + det / 2.0 > reach + 1e-9:
-                break
-            new_reach = km + range_km - det / 2.0
-            if not used[i] and new_reach > best + 1e-9:
-                best, best_i = new_reach, i
-        if best_i < 0:
-            return False
-        used[best_i] = True
-        reach = best
-    return True
 
 
 def served_flows(instance: Any, open_sites: Collection[str]) -> dict[str, float]:
@@ -96,14 +42,17 @@ def served_flows(instance: Any, open_sites: Collection[str]) -> dict[str, float]
     dict
         ``od_id`` to trucks/day of every range-feasible flow.
     """
+    from corridor.optimise import simulate_flow
+
     open_set = {str(s) for s in open_sites}
-    return {
-        f.od_id: float(f.trucks_per_day)
-        for f in instance.flows
-        if flow_is_served(
-            f.stops, f.length_km, instance.range_km, instance.start_range_km, open_set
+    served = {}
+    for f in instance.flows:
+        _, violation = simulate_flow(
+            f, open_set, instance.range_km, instance.start_range_km, instance.energy_per_km
         )
-    }
+        if violation is None:
+            served[f.od_id] = float(f.trucks_per_day)
+    return served
 
 
 def marginal_values(instance: Any, open_sites: Collection[str]) -> pd.DataFrame:
