@@ -304,3 +304,26 @@ def test_build_flows_on_etisplus_graph(real_tables):
     scaled = fs.report["scaling"]["trucks_per_day"]
     assert od["trucks_per_day"].sum() + fs.excluded["trucks_per_day"].sum() == pytest.approx(scaled)
     assert fs.report["assign"]["excluded_below_min_trucks"] > 0
+
+
+def test_writers_are_atomic_and_complete(real_tables, tmp_path):
+    import geopandas as gpd
+
+    from corridor.flows import write_edge_flows_gpkg, write_od_parquet
+
+    g = etisplus_road_graph(real_tables, find_border_crossings(real_tables, 25.0))
+    fs = build_flows(
+        g,
+        Catalogue.from_env(),
+        FlowsConfig(countries=("NL", "DE"), annual_growth=0.0, min_trucks_per_day=5.0),
+    )
+    p = write_od_parquet(fs, tmp_path / "out" / "od_flows.parquet")
+    od = pd.read_parquet(p)
+    assert len(od) == len(fs.od) and {"od_id", "length_km", "countries"} <= set(od.columns)
+    q = write_edge_flows_gpkg(fs, g, tmp_path / "out" / "edge_flows.gpkg")
+    ef = gpd.read_file(q, layer="edge_flows")
+    assert len(ef) == len(fs.edge_volumes) and ef.crs.to_epsg() == 3035
+    assert sorted(x.name for x in (tmp_path / "out").iterdir()) == [
+        "edge_flows.gpkg",
+        "od_flows.parquet",
+    ]

@@ -17,6 +17,7 @@ from corridor.flows.etisplus import (
     growth_rate_from_speth,
     load_etisplus,
 )
+from corridor.flows.io import edge_flows_frame, write_edge_flows_gpkg, write_od_parquet
 from corridor.flows.routing import RouteResult, RoutingGraph, place_nodes, route_flows
 from corridor.flows.stitch import find_border_crossings, stitch_borders
 
@@ -28,6 +29,7 @@ __all__ = [
     "RoutingGraph",
     "assign_flows",
     "build_flows",
+    "edge_flows_frame",
     "etisplus_road_graph",
     "find_border_crossings",
     "growth_factor",
@@ -37,4 +39,6 @@ __all__ = [
     "route_flows",
     "scale_to_daily",
     "stitch_borders",
+    "write_edge_flows_gpkg",
+    "write_od_parquet",
 ]
