@@ -483,3 +483,27 @@ def test_from_arrays_rejects_bad_input():
         Instance.from_arrays(line_matrix(3), [0], [2, 1], [1.0], [1], 100)
     with pytest.raises(InputDataError, match="candidates must be node indices"):
         Instance.from_arrays(line_matrix(3), [0], [2], [1.0], [7], 100)
+
+
+def test_round_trip_needs_a_stop_on_the_way_back():
+    args = (line_matrix(11), [0], [5], [4.0], list(range(11)), 200, None)
+    one_way = Instance.from_arrays(*args, start_range_km=300)
+    assert preprocess(one_way, one_way.site_ids).already_feasible_od_ids == ("0",)
+    both = Instance.from_arrays(*args, start_range_km=300, round_trip=True)
+    assert both.mode == "round_trip" and both.flows[0].length_km == pytest.approx(500.0)
+    plan = solve(both, cfg(max_sites=1, round_trip=True))
+    # node k is passed at km 50k and 500 - 50k: charging twice there works only for k = 3, 4
+    assert plan.open_site_ids in (("3",), ("4",)) and plan.valid
+    assert plan.objective == pytest.approx(4.0) == brute_force(both, 1)
+    assert brute_force(both, 0) == 0.0
+    with pytest.raises(ScenarioError, match="round_trip"):
+        solve(both, cfg(max_sites=1))
+
+
+def test_with_corridors_names_flow_paths():
+    inst = Instance.from_arrays(line_matrix(11), [0], [10], [1.0], list(range(11)), 400, None)
+    named = inst.with_corridors({"line-east": "0"})
+    assert named.corridors[0].od_id == "line-east"
+    assert named.corridors[0].stops == inst.flows[0].stops
+    with pytest.raises(InputDataError, match="not a flow"):
+        inst.with_corridors({"x": "99"})

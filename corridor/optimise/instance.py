@@ -28,6 +28,7 @@ __all__ = [
     "Stop",
     "direction_of_bearing",
     "instance_from_pipeline",
+    "round_trip_flow",
 ]
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ class Instance:
         countries: Sequence[str] | None = None,
         energy_per_km: float = 1.0,
         technology: str = "bev",
+        round_trip: bool = False,
     ) -> Instance:
         """Build an instance from a sparse road network, the inputs ``spopt.locate.FRLM`` takes.
 
@@ -196,6 +198,9 @@ class Instance:
             Consumption per km (kWh/km or kg/km) used to express energy per stop.
         technology
             ``bev`` or ``h2``.
+        round_trip
+            Each flow is the trip out and back (the shortest path back, no charging at the
+            destination unless a candidate is there); ``mode`` becomes ``round_trip``.
 
         Returns
         -------
@@ -242,28 +247,25 @@ class Instance:
         if len(paths) != len(o):
             msg = f"paths ({len(paths)}) must have one node sequence per flow ({len(o)})"
             raise InputDataError(msg)
-        dense_lookup = mat.todok() if n <= 50_000 else mat
+        lookup = mat.todok()
         cand_set = set(cand)
+        back_paths: list[Any] = []
+        if round_trip:
+            uniq_d = np.unique(d)
+            _, pred_b = dijkstra(mat, directed=True, indices=uniq_d, return_predecessors=True)
+            row_b = {int(u): i for i, u in enumerate(uniq_d)}
+            back_paths = [
+                _walk_back(pred_b[row_b[int(b)]], int(b), int(a)) for a, b in zip(o, d, strict=True)
+            ]
         flows = []
         for i, path in enumerate(paths):
-            if path is None or len(path) == 0:
-                msg = f"flow {i} ({o[i]}→{d[i]}) has no path in distance_matrix"
-                raise InputDataError(msg)
-            km = [0.0]
-            for a, b in itertools.pairwise(path):
-                w = float(dense_lookup[int(a), int(b)])
-                if w <= 0 and a != b:
-                    msg = f"flow {i}: path uses arc {a}→{b} that is not in distance_matrix"
-                    raise InputDataError(msg)
-                km.append(km[-1] + w)
-            seen: set[int] = set()
-            stops = []
-            for node, pos in zip(path, km, strict=False):
-                node = int(node)
-                if node in cand_set and node not in seen:
-                    seen.add(node)
-                    stops.append(Stop(str(node), pos, 0.0))
-            flows.append(FlowPath(str(i), float(vol[i]), km[-1], tuple(stops)))
+            fp = _path_flow(str(i), float(vol[i]), path, lookup, cand_set, f"{o[i]}→{d[i]}")
+            if round_trip:
+                back = _path_flow(
+                    str(i), float(vol[i]), back_paths[i], lookup, cand_set, f"{d[i]}→{o[i]}"
+                )
+                fp = round_trip_flow(fp, back)
+            flows.append(fp)
         ids = tuple(str(c) for c in cand)
         sites = pd.DataFrame(
             {
@@ -292,10 +294,69 @@ class Instance:
             energy_per_km=float(energy_per_km),
             technology=technology,
             report={"flows": len(flows), "candidates": len(ids), "source": "from_arrays"},
+            mode="round_trip" if round_trip else "one_way",
         )
+
+    def with_corridors(self, corridors: Mapping[str, str]) -> Instance:
+        """A copy with named AFIR corridor directions taken from flow paths.
+
+        Parameters
+        ----------
+        corridors
+            Corridor name (e.g. "A1-outbound") → ``od_id`` of a flow whose path runs along it;
+            the corridor's candidate sites are that flow's stops.
+
+        Returns
+        -------
+        Instance
+        """
+        import dataclasses
+
+        by_id = {f.od_id: f for f in self.flows}
+        out = []
+        for name, od_id in corridors.items():
+            if od_id not in by_id:
+                msg = f"corridor {name}: od_id {od_id!r} is not a flow of the instance"
+                raise InputDataError(msg)
+            f = by_id[od_id]
+            out.append(FlowPath(str(name), 0.0, f.length_km, f.stops))
+        return dataclasses.replace(self, corridors=(*self.corridors, *out))
 
 
 _SITE_COLUMNS = ("country", "directions", "headroom_mw", "cost_eur", "kind")
+
+
+def round_trip_flow(out: FlowPath, back: FlowPath) -> FlowPath:
+    """Join a trip out and the trip back into one flow (the truck does not charge at the
+    destination unless a candidate site is there; the back stops are shifted by the out length).
+    """
+    shifted = tuple(Stop(s.site_id, s.km + out.length_km, s.detour_km) for s in back.stops)
+    return FlowPath(
+        out.od_id, out.trucks_per_day, out.length_km + back.length_km, (*out.stops, *shifted)
+    )
+
+
+def _path_flow(
+    od_id: str, trucks: float, path: Any, lookup: Any, cand_set: set[int], label: str
+) -> FlowPath:
+    if path is None or len(path) == 0:
+        msg = f"flow {od_id} ({label}) has no path in distance_matrix"
+        raise InputDataError(msg)
+    km = [0.0]
+    for a, b in itertools.pairwise(path):
+        w = float(lookup[int(a), int(b)])
+        if w <= 0 and a != b:
+            msg = f"flow {od_id}: path uses arc {a}→{b} that is not in distance_matrix"
+            raise InputDataError(msg)
+        km.append(km[-1] + w)
+    seen: set[int] = set()
+    stops = []
+    for node, pos in zip(path, km, strict=True):
+        node = int(node)
+        if node in cand_set and node not in seen:
+            seen.add(node)
+            stops.append(Stop(str(node), pos, 0.0))
+    return FlowPath(od_id, trucks, km[-1], tuple(stops))
 
 
 def _walk_back(pred_row: np.ndarray, origin: int, dest: int) -> list[int] | None:
@@ -363,6 +424,7 @@ def instance_from_pipeline(
     *,
     edge_length_m: Mapping[tuple[int, int], float] | None = None,
     corridor_axis_deg: float = 90.0,
+    round_trip: bool = False,
 ) -> Instance:
     """Build an :class:`Instance` from the pipeline's flows, candidate sites, grid and vehicle.
 
@@ -393,6 +455,10 @@ def instance_from_pipeline(
         Alternative to ``graph``: length (m) per directed node pair ``(u, v)``.
     corridor_axis_deg
         Compass bearing (deg) of the corridor's outbound direction.
+    round_trip
+        Make each flow the trip out and back: the back path is the reverse OD's ``path`` when
+        that OD is in ``flows.od``, else the shortest path on ``graph`` (by ``length_m``); flows
+        with neither are dropped (``report["flows_without_return_path"]``).
 
     Returns
     -------
@@ -446,10 +512,7 @@ def instance_from_pipeline(
             if b is None or not math.isfinite(float(b)):
                 site_dirs[str(sid)] = set(_BOTH)
 
-    flow_paths = []
-    n_no_stops = 0
-    for od_id, trucks, length_km, path in od[list(need)].itertuples(index=False):
-        path = tuple(int(n) for n in path)
+    def walk(od_id: str, trucks: float, path: tuple[int, ...]) -> FlowPath:
         cum_km = 0.0
         seen: set[str] = set()
         stops: list[Stop] = []
@@ -463,11 +526,35 @@ def instance_from_pipeline(
                     seen.add(sid)
                     stops.append(Stop(sid, cum_km + min(off, length) / 1000.0, det / 1000.0))
             cum_km += length / 1000.0
-        if not stops:
-            n_no_stops += 1
         stops.sort(key=lambda s: (s.km, s.site_id))
-        total = float(length_km) if math.isfinite(float(length_km)) else cum_km
-        flow_paths.append(FlowPath(str(od_id), float(trucks), max(total, cum_km), tuple(stops)))
+        return FlowPath(od_id, trucks, cum_km, tuple(stops))
+
+    paths_by_pair: dict[tuple[int, int], tuple[int, ...]] = {}
+    if round_trip:
+        for path in od["path"]:
+            if len(path):
+                paths_by_pair.setdefault((int(path[0]), int(path[-1])), tuple(int(n) for n in path))
+    flow_paths = []
+    n_no_stops = n_no_return = 0
+    for od_id, trucks, _length_km, path in od[list(need)].itertuples(index=False):
+        path = tuple(int(n) for n in path)
+        fp = walk(str(od_id), float(trucks), path)
+        if round_trip:
+            back_path = paths_by_pair.get((path[-1], path[0])) if path else None
+            if back_path is None and graph is not None and path:
+                import networkx as nx
+
+                try:
+                    back_path = tuple(nx.shortest_path(graph, path[-1], path[0], weight="length_m"))
+                except nx.NetworkXNoPath:
+                    back_path = None
+            if back_path is None:
+                n_no_return += 1
+                continue
+            fp = round_trip_flow(fp, walk(str(od_id), float(trucks), back_path))
+        if not fp.stops:
+            n_no_stops += 1
+        flow_paths.append(fp)
 
     ids = tuple(str(s) for s in sites.index)
     grid = sites_with_grid.reindex(list(sites.index)) if len(sites_with_grid) else None
@@ -503,6 +590,7 @@ def instance_from_pipeline(
         "candidates": len(ids),
         "sites_without_headroom": n_no_headroom,
         "corridor_axis_deg": corridor_axis_deg,
+        "flows_without_return_path": n_no_return,
     }
     return Instance(
         site_ids=ids,
@@ -513,4 +601,5 @@ def instance_from_pipeline(
         energy_per_km=float(vehicle.consumption_per_km),
         technology=str(vehicle.technology),
         report=report,
+        mode="round_trip" if round_trip else "one_way",
     )

@@ -184,7 +184,7 @@ def flow_cover_sets(
     if dominance:
         intervals = _minimal_intervals(intervals)
     ids = [s.site_id for s in stops]
-    return [tuple(ids[a:b]) for a, b in intervals]
+    return [tuple(dict.fromkeys(ids[a:b])) for a, b in intervals]
 
 
 def _minimal_intervals(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
