@@ -19,6 +19,7 @@ from corridor.sites import (
     build_candidates,
     compass_label,
     dedupe_sites,
+    generic_junction_sites,
     load_candidate_layers,
     read_user_sites,
     snap_to_carriageways,
@@ -262,3 +263,31 @@ def test_build_candidates_with_user_file(catalogue, real_graph, tmp_path) -> Non
     assert list(cand.sites.index) == ["user-mine-h1"]
     assert cand.sites["snap_m"].iloc[0] < 300
     assert cand.report["sites"] == 1
+
+
+def test_generic_junction_candidates_serve_both_directions() -> None:
+    lines = gpd.GeoDataFrame(
+        {"highway": ["motorway", "motorway", "motorway", "motorway_link"], "ref": "A1"},
+        geometry=[
+            LineString([(4_000_000, 3_000_000), (4_005_000, 3_000_000)]),
+            LineString([(4_005_000, 3_000_000), (4_010_000, 3_000_000)]),
+            LineString([(4_010_000, 3_000_040), (4_000_000, 3_000_040)]),
+            LineString([(4_005_000, 3_000_000), (4_005_300, 3_000_600)]),
+        ],
+        crs=CRS,
+    )
+    G = graph_from_lines(lines)  # noqa: N806
+    start = next(n for n, d in G.nodes(data=True) if d["x"] == 4_000_000 and d["y"] == 3_000_000)
+    mid = next(iter(G.successors(start)))
+    end = next(v for _, v, d in G.out_edges(mid, data=True) if d["highway"] == "motorway")
+    gen = generic_junction_sites(G, [start, mid, end], spacing_km=4.0, country="NL")
+    assert list(gen.index) == [f"generic-junction-{mid}"]
+    assert gen["kind"].iloc[0] == "generic_junction"
+    assert "not a real site" in gen["name"].iloc[0]
+    assert gen["path_km"].iloc[0] == pytest.approx(5.0)
+    cand = snap_to_carriageways(gen, G, SitesConfig())
+    assert cand.sites["direction"].iloc[0] == "both"
+    assert len(cand.access) == 2
+    assert cand.access["detour_m"].to_numpy() == pytest.approx([1000.0, 1000.0])
+    with pytest.raises(InputDataError, match="not an edge"):
+        generic_junction_sites(G, [end, start], spacing_km=4.0)

@@ -131,7 +131,8 @@ def _nuts2(catalogue: Catalogue) -> gpd.GeoDataFrame:
 
 
 def default_congestion_areas(
-    catalogue: Catalogue | None = None, countries: tuple[str, ...] = ("NL", "DE")
+    catalogue: Catalogue | None = None,
+    countries: tuple[str, ...] = ("NL", "DE", "BE", "DK", "SE"),
 ) -> gpd.GeoDataFrame:
     """The shipped congestion layer: NL provinces with their public status; others unknown.
 

@@ -4,6 +4,7 @@
 each site to the directed edges it serves, ``build_candidates`` does both.
 """
 
+from corridor.sites.generic import generic_junction_sites
 from corridor.sites.layers import (
     SITE_COLUMNS,
     assign_country,
@@ -28,6 +29,7 @@ __all__ = [
     "compass_label",
     "dedupe_sites",
     "edges_frame",
+    "generic_junction_sites",
     "load_candidate_layers",
     "read_layer",
     "read_user_sites",

@@ -11,6 +11,8 @@ Rules (continental right-hand traffic):
   from a junction and serves both directions: the nearest carriageway edge in the direction of
   the nearest edge and the nearest edge in the opposite direction (bearing differing > 90°).
   A service/rest area farther than ``both_directions_max_m`` is treated the same way.
+* ``generic_junction`` candidates always serve both directions, with their
+  ``assumed_access_m`` as the distance to the site.
 * Detour (documented approximation): ``detour_m = 2 × distance from the site to the served
   edge`` (leave and rejoin), ``detour_min`` at ``config.detour_speed_kph``.
 """
@@ -229,7 +231,7 @@ def snap_to_carriageways(
     one_side_kind = np.isin(kind, ONE_SIDE_KINDS)
     close = np.zeros(n, bool)
     close[snap_m.index] = snap_m.to_numpy() <= config.both_directions_max_m
-    one_side = close & (one_side_kind | ~nearest_is_link)
+    one_side = close & (one_side_kind | ~nearest_is_link) & (kind != "generic_junction")
 
     # one side: nearest edge with the site on its right, within both_directions_max_m
     pairs["one_side"] = one_side[pairs["site"].to_numpy()]
@@ -249,6 +251,10 @@ def snap_to_carriageways(
     both_rows = both_pairs.drop_duplicates(["site", "same"])
 
     acc = pd.concat([right, both_rows], ignore_index=True)
+    # generic junction candidates carry an assumed access distance (no real site to measure)
+    assumed = np.nan_to_num(
+        sites["assumed_access_m"].to_numpy(float) if "assumed_access_m" in sites else np.zeros(n)
+    )
     speed_m_per_min = config.detour_speed_kph * 1000.0 / 60.0
     e = main.iloc[acc["edge"].to_numpy()]
     access = pd.DataFrame(
@@ -258,7 +264,7 @@ def snap_to_carriageways(
             "v": e["v"].to_numpy(),
             "key": e["key"].to_numpy(),
             "offset_m": acc["offset_m"].to_numpy(float),
-            "detour_m": 2.0 * acc["dist"].to_numpy(float),
+            "detour_m": 2.0 * np.maximum(acc["dist"].to_numpy(float), assumed[acc["site"]]),
         }
     )
     access["detour_min"] = access["detour_m"] / speed_m_per_min
