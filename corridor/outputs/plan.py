@@ -78,6 +78,7 @@ def shortlist_frame(
     for col in plan_sites.columns:
         chosen[col] = plan_sites[col]
     chosen["site_id"] = chosen.index.astype(str)
+    chosen = chosen.reset_index(drop=True)
     chosen["technology"] = technology
     share = (
         chosen["served_trucks_per_day"] / corridor_trucks_per_day
