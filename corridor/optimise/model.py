@@ -492,3 +492,130 @@ def build_model(
         extra(model)
     model.build_time_s = time.perf_counter() - t0
     return model
+
+
+def greedy_sites(
+    instance: Instance, pre: Preprocessed, spec: ModelSpec, sites: Sequence[str]
+) -> list[str]:
+    """A quick heuristic plan used as the MILP's warm start.
+
+    Sites are added one at a time by their share of still-uncovered cover sets, weighted by the
+    flow weight divided by the number of cover sets of the flow; fixed sites come first, then the
+    country and direction minimums are filled with the best site of that country / direction,
+    then the best sites overall up to ``max_sites`` (``min_sites``: until ``target_share`` is
+    served), skipping sites that would exceed the budget.
+
+    Parameters
+    ----------
+    instance
+        The instance (site attributes).
+    pre
+        Preprocessed flows.
+    spec
+        Objective and side constraints.
+    sites
+        Site ids that may be chosen (the model's site variables).
+
+    Returns
+    -------
+    list of str
+        Chosen site ids (may violate a side constraint the heuristic cannot meet; the solver then
+        ignores the start).
+    """
+    from scipy import sparse
+
+    col = {s: j for j, s in enumerate(sites)}
+    rows, cols, w = [], [], []
+    r = 0
+    weights = []
+    group_of_row = []
+    for gi, g in enumerate(pre.groups):
+        wg = g.truck_km_per_day if spec.objective == "max_truck_km" else g.trucks_per_day
+        weights.append(wg)
+        for cover in g.covers:
+            for s in cover:
+                if s in col:
+                    rows.append(r)
+                    cols.append(col[s])
+            w.append(wg / len(g.covers))
+            group_of_row.append(gi)
+            r += 1
+    if not sites:
+        return []
+    a = sparse.csc_array((np.ones(len(rows)), (rows, cols)), shape=(r, len(sites)))
+    row_w = np.asarray(w, dtype=float)
+    uncovered = np.ones(r, dtype=bool)
+    chosen: list[str] = []
+    info = instance.sites
+    cost = info["cost_eur"].reindex(list(sites)).to_numpy(dtype=float)
+    unit = spec.charger_cost_eur * spec.min_chargers
+    spent = 0.0
+    group_rows = np.asarray(group_of_row, dtype=int)
+    total_w = float(sum(weights))
+
+    def served_weight() -> float:
+        if r == 0:
+            return 0.0
+        bad = np.zeros(len(pre.groups), dtype=bool)
+        bad[group_rows[uncovered]] = True
+        return float(np.asarray(weights)[~bad].sum())
+
+    def take(j: int) -> None:
+        nonlocal spent
+        chosen.append(sites[j])
+        spent += cost[j] + unit
+        start, end = a.indptr[j], a.indptr[j + 1]
+        uncovered[a.indices[start:end]] = False
+
+    def best(mask: np.ndarray) -> int | None:
+        gain = a.T @ (row_w * uncovered) if r else np.zeros(len(sites))
+        gain = np.where(mask, gain + 1e-9, -np.inf)
+        if spec.budget_eur is not None:
+            gain = np.where(spent + cost + unit <= spec.budget_eur + 1e-9, gain, -np.inf)
+        j = int(np.argmax(gain))
+        return j if np.isfinite(gain[j]) else None
+
+    free = np.ones(len(sites), dtype=bool)
+    for s in spec.fixed_open:
+        if s in col and free[col[s]]:
+            free[col[s]] = False
+            take(col[s])
+    quotas = [
+        (np.array([info.at[s, "country"] == cc for s in sites]), n)
+        for cc, n in spec.min_per_country.items()
+    ] + [
+        (np.array([d in info.at[s, "directions"] for s in sites]), n)
+        for d, n in spec.min_per_direction.items()
+    ]
+    for member, n in quotas:
+        while int((member & ~free).sum()) < n and len(chosen) < spec.max_sites:
+            j = best(member & free)
+            if j is None:
+                break
+            free[j] = False
+            take(j)
+    while len(chosen) < spec.max_sites:
+        if spec.objective == "min_sites":
+            if served_weight() >= spec.target_share * total_w - 1e-9 and len(chosen) >= (
+                spec.min_sites
+            ):
+                break
+        elif len(chosen) >= spec.min_sites and r and not uncovered.any():
+            break
+        j = best(free)
+        if j is None:
+            break
+        free[j] = False
+        take(j)
+    return chosen
+
+
+def set_start(model: Model, pre: Preprocessed, spec: ModelSpec, chosen: Iterable[str]) -> None:
+    """Write a start solution (open ``chosen``) into the model's variables for a warm start."""
+    open_set = set(chosen)
+    for s, var in model.x.items():
+        var.setInitialValue(1.0 if s in open_set else 0.0)
+        model.z[s].setInitialValue(float(spec.min_chargers) if s in open_set else 0.0)
+    for gi, g in enumerate(pre.groups):
+        ok = all(any(s in open_set for s in c) for c in g.covers)
+        model.y[gi].setInitialValue(1.0 if ok else 0.0)

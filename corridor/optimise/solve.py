@@ -19,7 +19,9 @@ from corridor.optimise.model import (
     Preprocessed,
     build_model,
     flow_cover_sets,
+    greedy_sites,
     preprocess,
+    set_start,
 )
 from corridor.optimise.queueing import servers_for_wait_probability
 from corridor.optimise.validate import Violation, simulate_flow, validate
@@ -224,7 +226,18 @@ def _afir_covers(
     return tuple(out)
 
 
-def make_solver(config: Any) -> Any:
+def _served_by(pre: Preprocessed, chosen: list[str]) -> float:
+    open_set = set(chosen)
+    return float(
+        sum(
+            g.trucks_per_day
+            for g in pre.groups
+            if all(any(s in open_set for s in c) for c in g.covers)
+        )
+    )
+
+
+def make_solver(config: Any, *, warm_start: bool = False) -> Any:
     """The PuLP solver object for the config (HiGHS, or CBC through ``COIN_CMD``).
 
     Raises
@@ -240,12 +253,18 @@ def make_solver(config: Any) -> Any:
             timeLimit=config.time_limit_s,
             gapRel=config.mip_gap,
             threads=config.threads,
+            warmStart=warm_start,
         )
         if not solver.available():
             msg = "HiGHS is not available: pip install 'pulp[highs]' (highspy)"
             raise SolverError(msg)
         return solver
-    kwargs = {"msg": False, "timeLimit": config.time_limit_s, "gapRel": config.mip_gap}
+    kwargs = {
+        "msg": False,
+        "timeLimit": config.time_limit_s,
+        "gapRel": config.mip_gap,
+        "warmStart": warm_start,
+    }
     if config.threads:
         kwargs["threads"] = config.threads
     solver = pulp.COIN_CMD(**kwargs)
@@ -411,6 +430,7 @@ def solve(
     extra_constraints: Callable[[Model], None] | None = None,
     aggregate: bool = True,
     dominance: bool = True,
+    warm_start: bool = True,
 ) -> PlanResult:
     """Choose sites for the instance, size them and validate the plan by simulation.
 
@@ -425,6 +445,9 @@ def solve(
         constraints to ``model.problem``).
     aggregate, dominance
         Preprocessing switches (on by default; off only for benchmarking).
+    warm_start
+        Give the solver the greedy plan of :func:`~corridor.optimise.model.greedy_sites` as a
+        start solution.
 
     Returns
     -------
@@ -460,7 +483,14 @@ def solve(
     t_pre = time.perf_counter() - t0
     spec = _spec(config, afir)
     model = build_model(instance, pre, spec, extra_constraints)
-    solver = make_solver(config)
+    heuristic: list[str] = []
+    warm_start = warm_start and bool(model.x)
+    if warm_start:
+        t1 = time.perf_counter()
+        heuristic = greedy_sites(instance, pre, spec, list(model.x))
+        set_start(model, pre, spec, heuristic)
+        t_heur = time.perf_counter() - t1
+    solver = make_solver(config, warm_start=warm_start)
     prob = model.problem
     stats = prob.solve(solver)
     objective = stats.objective if stats.has_solution else None
@@ -478,6 +508,9 @@ def solve(
         "preprocess_time_s": round(t_pre, 4),
         "build_time_s": round(model.build_time_s, 4),
         "solver_status": stats.status.name,
+        "warm_start_sites": len(heuristic),
+        "warm_start_served_trucks_per_day": _served_by(pre, heuristic) if warm_start else None,
+        "warm_start_time_s": round(t_heur, 4) if warm_start else None,
         "objective_kind": config.objective,
     }
     solver_name = "HiGHS" if config.solver == "highs" else "CBC"
