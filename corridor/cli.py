@@ -142,6 +142,199 @@ def plan(
         out.print(f"wrote {', '.join(str(f) for f in files)}")
 
 
+ScenarioArg = Annotated[
+    str, typer.Argument(help="Built-in scenario name or a scenario .toml file.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written all-or-nothing).")]
+
+
+def _lonlat(text: str, flag: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        msg = f"{flag} expects LON,LAT in degrees (e.g. 4.05,51.95), got {text!r}"
+        raise CorridorError(msg) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = f"{flag} {text!r} is outside lon -180..180 / lat -90..90"
+        raise CorridorError(msg)
+    return lon, lat
+
+
+@app.command()
+def network(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out_dir: OutOpt = Path("out/network"),
+    data_dir: DataDir = None,
+) -> None:
+    """Build the directed truck road graph; write network.gpkg (layers edges, nodes)."""
+    from corridor.network import edges_gdf, load_graph, nodes_gdf
+    from corridor.outputs.atomic import write_outputs
+
+    with _errors():
+        sc = load_scenario(scenario)
+        cat = Catalogue.from_env(data_dir)
+        with _progress() as tell:
+            tell("road network")
+            G = load_graph(cat, sc.network)
+            tell("writing network.gpkg")
+            edges = edges_gdf(G)
+            edges = edges.drop(
+                columns=[
+                    c
+                    for c in edges.columns
+                    if edges[c].dtype == object
+                    and c not in ("geometry",)
+                    and edges[c].map(type).eq(list).any()
+                ]
+            )
+            nodes = nodes_gdf(G)
+
+            def write(p: Path) -> None:
+                edges.to_file(p, layer="edges", driver="GPKG")
+                nodes.reset_index().to_file(p, layer="nodes", driver="GPKG", mode="a")
+
+            files = write_outputs(out_dir, {"network.gpkg": write})
+        rep = G.graph.get("build_report", {})
+        out.print(
+            f"[bold]{G.number_of_nodes():,}[/] nodes, [bold]{G.number_of_edges():,}[/] directed "
+            f"edges, {rep.get('km_total', 0):,.0f} km (per direction); "
+            f"cache {G.graph.get('cache', {}).get('status', '-')}"
+        )
+        for key, title in (("km_by_class", "class"), ("km_by_country", "country")):
+            table = Table(title, "km")
+            for name, km in sorted(rep.get(key, {}).items(), key=lambda kv: -kv[1]):
+                table.add_row(str(name), f"{km:,.1f}")
+            out.print(table)
+        out.print(
+            f"joined {rep.get('snaps', 0):,} gaps ({rep.get('snapped_km', 0):.2f} km), "
+            f"dropped {rep.get('dropped_km', 0):,.1f} km outside the largest strongly connected "
+            "component"
+        )
+        out.print(f"wrote {', '.join(str(f) for f in files)}")
+
+
+@app.command()
+def route(
+    from_: Annotated[str, typer.Option("--from", help="Start as LON,LAT (degrees).")],
+    to: Annotated[str, typer.Option("--to", help="End as LON,LAT (degrees).")],
+    scenario: Annotated[str, typer.Option(help="Scenario whose road graph is used.")] = (
+        DEFAULT_SCENARIO
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Truck route between two points: length, travel time and motorway refs."""
+    from corridor.network import load_graph, shortest_route
+
+    with _errors():
+        a, b = _lonlat(from_, "--from"), _lonlat(to, "--to")
+        sc = load_scenario(scenario)
+        G = load_graph(Catalogue.from_env(data_dir), sc.network)
+        r = shortest_route(G, a, b)
+        doc = r.to_dict()
+        doc.pop("nodes", None)
+        if as_json:
+            typer.echo(_json(doc))
+            return
+        out.print(
+            f"{doc['length_km']:.1f} km, {doc['travel_time_min']:.0f} min at truck speeds; "
+            f"via {' → '.join(doc['refs']) or '(no refs)'}; snapped {doc['snap_m'][0]:.0f} m / "
+            f"{doc['snap_m'][1]:.0f} m"
+        )
+
+
+@app.command()
+def flows(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out_dir: OutOpt = Path("out/flows"),
+    data_dir: DataDir = None,
+) -> None:
+    """Place and route the ETISplus truck OD flows; write od_flows.parquet and edge_flows.gpkg."""
+    from corridor.flows import build_flows, write_edge_flows_gpkg, write_od_parquet
+    from corridor.network import load_graph
+    from corridor.outputs.atomic import write_outputs
+
+    with _errors():
+        sc = load_scenario(scenario)
+        cat = Catalogue.from_env(data_dir)
+        with _progress() as tell:
+            tell("road network")
+            G = load_graph(cat, sc.network)
+            tell("truck flows")
+            fs = build_flows(G, cat, sc.flows)
+            tell("writing outputs")
+            files = write_outputs(
+                out_dir,
+                {
+                    "od_flows.parquet": lambda p: write_od_parquet(fs, p),
+                    "edge_flows.gpkg": lambda p: write_edge_flows_gpkg(fs, G, p),
+                },
+            )
+        od = fs.od
+        out.print(
+            f"{len(od):,} OD flows routed, {od['trucks_per_day'].sum():,.0f} trucks/day in "
+            f"{sc.flows.target_year} ({od['ze_trucks_per_day'].sum():,.1f} "
+            f"{sc.optimise.vehicle.technology.upper()}); {len(fs.excluded):,} excluded (see report)"
+        )
+        out.print(f"wrote {', '.join(str(f) for f in files)}")
+
+
+@app.command()
+def grid(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="Scenario name / .toml (plans it first), a plan.json, or a CSV of sites with "
+            "site_id, lon, lat, power_mw, energy_mwh_per_day."
+        ),
+    ] = DEFAULT_SCENARIO,
+    out_dir: OutOpt = Path("out/grid"),
+    battery_mwh: Annotated[float, typer.Option(help="Battery per site (MWh).", min=0)] = 0.0,
+    scenario: Annotated[
+        str | None, typer.Option(help="Scenario for the grid settings of a plan.json / CSV.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Connection load per substation and congestion area; write grid_load.csv / .geojson."""
+    from corridor.connection import grid_report
+
+    with _errors():
+        cat = Catalogue.from_env(data_dir)
+        with _progress() as tell:
+            per_sub, per_area, files = grid_report(
+                source, cat, out_dir, battery_mwh=battery_mwh, scenario=scenario, progress=tell
+            )
+        table = Table(
+            "level",
+            "id",
+            "sites",
+            "installed MW",
+            "peak MW",
+            "MWh/day",
+            "headroom MW",
+            "hours over headroom",
+            "restricted hours loaded",
+        )
+        for level, frame, key in (
+            ("substation", per_sub, "substation_id"),
+            ("area", per_area, "congestion_area_id"),
+        ):
+            for _, row in frame.iterrows():
+                table.add_row(
+                    level,
+                    str(row[key]),
+                    str(row["n_sites"]),
+                    f"{row['installed_mw']:.1f}",
+                    f"{row['peak_mw']:.2f}",
+                    f"{row['daily_mwh']:.1f}",
+                    f"{row['headroom_mw']:.1f}",
+                    str(row["hours_over_headroom"]),
+                    str(row["hours_loaded_in_restricted_window"]),
+                )
+        out.print(table)
+        out.print(f"wrote {', '.join(str(f) for f in files)}")
+
+
 def _print_plan(result: Any) -> None:
     p = result.plan
     tech = result.scenario.optimise.vehicle.technology
