@@ -176,7 +176,7 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
 
 
 def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
-    """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md and map.html.
+    """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md, afir.csv and map.html.
 
     All files are written to a staging folder first and moved into ``out_dir`` only when every
     one of them succeeded, so a failed run leaves earlier results untouched.
@@ -194,8 +194,22 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         The files written.
     """
     from corridor.network import edges_gdf
+    from corridor.outputs.afir import (
+        add_afir_layer,
+        afir_markdown,
+        afir_report,
+        load_afir_corridors,
+        write_afir_csv,
+    )
     from corridor.outputs.atomic import write_outputs
-    from corridor.outputs.maps import plan_map, write_map
+    from corridor.outputs.maps import (
+        LEGEND_LINES,
+        add_congestion_layer,
+        add_pilot_corridors_layer,
+        add_substations_layer,
+        plan_map,
+        write_map,
+    )
     from corridor.outputs.plan import (
         plan_document,
         shortlist_frame,
@@ -219,7 +233,10 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         shortlist, marginal_values(result.instance, list(result.plan.sites.index))
     )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
-    summary_md = summary_markdown(sc, doc, shortlist)
+    afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
+    summary_md = summary_markdown(
+        sc, doc, shortlist, {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
+    )
     writers: dict[str, Callable[[Path], None]] = {
         "plan.json": lambda p: write_json(doc, p),
         "shortlist.csv": lambda p: write_shortlist_csv(shortlist, p),
@@ -229,6 +246,7 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
             shortlist, p, {"scenario": sc.name, "description": sc.description}
         ),
         "summary.md": lambda p: p.write_text(summary_md, encoding="utf-8"),
+        "afir.csv": lambda p: write_afir_csv(afir, p),
     }
     if sc.outputs.map_html:
         edges = edges_gdf(result.graph)
@@ -243,6 +261,29 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
             title=sc.description or sc.name,
             technology=tech,
             max_flow_edges=sc.outputs.map_max_flow_edges,
+            legend_extra=tuple(LEGEND_LINES.values()),
         )
+        areas, substations = _grid_layers(result)
+        add_congestion_layer(fmap, areas)
+        add_substations_layer(fmap, substations, shortlist)
+        add_pilot_corridors_layer(fmap, afir.corridors)
+        add_afir_layer(fmap, afir)
         writers["map.html"] = lambda p: write_map(fmap, p)
     return write_outputs(out_dir, writers)
+
+
+def _grid_layers(result: PlanRun) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Congestion areas and substations for the map (empty if the data cannot be read)."""
+    from corridor.errors import CorridorError
+    from corridor.grid import default_congestion_areas, load_substations
+
+    sc = result.scenario
+    try:
+        cat = Catalogue.from_env()
+        areas = default_congestion_areas(cat, countries=tuple(sc.network.countries))
+        substations = load_substations(cat, sc.grid)
+    except CorridorError as exc:
+        log.warning("map without grid layers: %s", exc)
+        empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:3035")
+        return empty, empty
+    return areas, substations

@@ -325,9 +325,10 @@ def _sites_on_route(
     sites: pd.DataFrame,
     max_site_distance_m: float,
     max_bearing_diff_deg: float,
-    profile: TruckProfile,
+    profile: TruckProfile | None,
     access_km: float,
 ) -> list[_SiteOnRoute]:
+    """Sites near a route line on its side of the road, in driving order (km from the start)."""
     if len(sites) == 0 or line.is_empty:
         return []
     pts = shapely.points(sites_xy)
@@ -356,7 +357,7 @@ def _sites_on_route(
                 name=str(row.get("name", "") or ""),
                 km=access_km + along[j] / 1000.0 * scale,
                 detour_km=2.0 * dist[k] / 1000.0,
-                rate=_rate(row, profile),
+                rate=_rate(row, profile) if profile is not None else math.nan,
                 lon=float(row["lon"]),
                 lat=float(row["lat"]),
             )
@@ -703,7 +704,7 @@ def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
     import folium
     from branca.element import Element
 
-    from corridor.outputs.maps import ATTRIBUTION_HTML, _popup_table
+    from corridor.outputs.maps import ATTRIBUTION_HTML, _html, _popup_table
 
     fmap = folium.Map(tiles=None, control_scale=True)
     folium.TileLayer(
@@ -737,7 +738,7 @@ def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
                     "dashArray": d,
                 },
                 popup=folium.Popup(popup, max_width=380),
-                tooltip=html.escape(
+                tooltip=_html(
                     f"{row.route_id} ({direction}): {'served' if served else 'NOT served'}"
                 ),
             ).add_to(group)
@@ -764,7 +765,7 @@ def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
                 ),
                 max_width=360,
             ),
-            tooltip=html.escape(f"stop {s.stop_no}: {s.name}"),
+            tooltip=_html(f"stop {s.stop_no}: {s.name}"),
         ).add_to(stops)
     stops.add_to(fmap)
     plan = folium.FeatureGroup(name=f"Plan sites ({len(sites)})")
@@ -775,7 +776,7 @@ def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
             color="#495057",
             fill=True,
             fill_opacity=0.6,
-            tooltip=html.escape(f"{row.get('name', '')} ({sid}, {row.get('direction', '')})"),
+            tooltip=_html(f"{row.get('name', '')} ({sid}, {row.get('direction', '')})"),
         ).add_to(plan)
     plan.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -17,8 +17,17 @@ import pandas as pd
 from branca.element import Element
 
 from corridor.catalogue import FLOWS_ATTRIBUTION, OSM_ATTRIBUTION
+from corridor.outputs.offline import inline_leaflet
 
-__all__ = ["plan_map", "write_map"]
+__all__ = [
+    "CONGESTION_COLOURS",
+    "LEGEND_LINES",
+    "add_congestion_layer",
+    "add_pilot_corridors_layer",
+    "add_substations_layer",
+    "plan_map",
+    "write_map",
+]
 
 ROAD_COLOURS = {
     "motorway": "#6b6b6b",
@@ -29,18 +38,22 @@ ROAD_COLOURS = {
 ATTRIBUTION_HTML = f"{html.escape(OSM_ATTRIBUTION)} (ODbL) | {html.escape(FLOWS_ATTRIBUTION)}"
 
 
+def _html(text: object) -> str:
+    """HTML-escape, and neutralise ` $ and \\ (folium puts popups in JS template literals)."""
+    out = html.escape(str(text))
+    return out.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
 def _esc(value: object) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "–"
     if isinstance(value, float):
         return f"{value:,.1f}"
-    return html.escape(str(value))
+    return _html(value)
 
 
 def _popup_table(rows: dict[str, object]) -> str:
-    cells = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows.items()
-    )
+    cells = "".join(f"<tr><th>{_html(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows.items())
     return f"<table class='corridor-popup'>{cells}</table>"
 
 
@@ -58,6 +71,7 @@ def plan_map(
     title: str,
     technology: str,
     max_flow_edges: int = 4000,
+    legend_extra: tuple[str, ...] = (),
 ) -> folium.Map:
     """Build the plan map.
 
@@ -77,6 +91,8 @@ def plan_map(
         ``bev`` or ``h2``: sizes markers by MW or kg/day.
     max_flow_edges
         Only the most loaded flow edges are drawn, to keep the file small.
+    legend_extra
+        Further legend lines (trusted HTML, see :data:`LEGEND_LINES`) for layers added later.
 
     Returns
     -------
@@ -91,6 +107,7 @@ def plan_map(
     # Road network: motorways by class.
     roads = folium.FeatureGroup(name="Road network (motorway / trunk)")
     road_lines = _lines_4326(edges[["highway", "ref", "geometry"]], 60.0)
+    road_lines["ref"] = road_lines["ref"].fillna("").map(_html)  # tooltips insert raw HTML
     folium.GeoJson(
         road_lines,
         style_function=lambda f: {
@@ -107,6 +124,7 @@ def plan_map(
     if len(flow_edges):
         top = flow_edges.nlargest(max_flow_edges, "trucks_per_day")
         top = _lines_4326(top[["trucks_per_day", "ze_trucks_per_day", "ref", "geometry"]], 60.0)
+        top["ref"] = top["ref"].fillna("").map(_html)
         vmax = float(top["trucks_per_day"].max()) or 1.0
         top["trucks_per_day"] = top["trucks_per_day"].round(0)
         top["ze_trucks_per_day"] = top["ze_trucks_per_day"].round(1)
@@ -138,7 +156,7 @@ def plan_map(
             weight=1,
             fill=True,
             fill_opacity=0.5,
-            tooltip=html.escape(f"{row.name or row.Index} ({row.kind}, {row.direction})"),
+            tooltip=_html(f"{row.name or row.Index} ({row.kind}, {row.direction})"),
         ).add_to(cand)
     cand.add_to(fmap)
 
@@ -175,7 +193,7 @@ def plan_map(
             fill=True,
             fill_opacity=0.85,
             popup=folium.Popup(popup, max_width=360),
-            tooltip=html.escape(f"#{row.rank} {row.name}"),
+            tooltip=_html(f"#{row.rank} {row.name}"),
         ).add_to(chosen)
     chosen.add_to(fmap)
 
@@ -189,6 +207,7 @@ def plan_map(
       <span style="color:#777">&#9679;</span> candidate site<br>
       <span style="color:#d9480f">&#9644;</span> truck flow (width: trucks/day)<br>
       <span style="color:#6b6b6b">&#9644;</span> motorway / trunk<br>
+      {"".join(line + "<br>" for line in legend_extra)}
       <small>{ATTRIBUTION_HTML}</small>
     </div>"""
     fmap.get_root().html.add_child(Element(legend))
@@ -197,6 +216,146 @@ def plan_map(
     return fmap
 
 
+#: folium's popups call jQuery's ``$(html)[0]``; without jQuery this tiny stand-in parses the
+#: (escaped) popup HTML into its element.
+JQUERY_POPUP_SHIM = (
+    "<script>window.$ = window.$ || function (s) {"
+    " var t = document.createElement('template'); t.innerHTML = String(s).trim();"
+    " return [t.content.firstElementChild]; };</script>"
+)
+
+
 def write_map(fmap: folium.Map, path: Path) -> None:
-    """Write the map as one self-contained HTML file."""
+    """Write the map as one self-contained HTML file (Leaflet inlined, see ``offline``)."""
+    fmap = inline_leaflet(fmap)
+    fmap.get_root().header.add_child(Element(JQUERY_POPUP_SHIM), name="jquery_popup_shim")
+    # the layer control must come after every layer added later (add_*_layer), or it refers to
+    # layers not yet defined in the page's script
+    for name in [k for k, v in fmap._children.items() if isinstance(v, folium.LayerControl)]:
+        fmap._children[name] = fmap._children.pop(name)
     fmap.save(str(path))
+
+
+CONGESTION_COLOURS = {
+    "available": "#40c057",
+    "limited": "#fab005",
+    "congested": "#e03131",
+    "unknown": "#adb5bd",
+}
+
+#: Legend lines of the optional layers (pass the ones added to ``plan_map(legend_extra=...)``).
+LEGEND_LINES = {
+    "congestion": "grid congestion: "
+    + " ".join(
+        f'<span style="color:{c}">&#9632;</span> {k}' for k, c in CONGESTION_COLOURS.items()
+    ),
+    "substations": '<span style="color:#862e9c">&#9711;</span> substation of a selected site',
+    "corridors": '<span style="color:#1c7ed6">&#9476;</span> pilot corridor',
+    "afir": '<span style="color:#2f9e44">&#9644;</span> / <span style="color:#e03131">'
+    "&#9644;</span> AFIR stretch within / beyond the spacing",
+}
+
+
+def add_congestion_layer(fmap: folium.Map, areas: gpd.GeoDataFrame) -> None:
+    """Add grid congestion areas coloured by status, with source and date in the popup.
+
+    Parameters
+    ----------
+    fmap
+        The map.
+    areas
+        Congestion areas (any CRS) with ``name``, ``status`` (available / limited / congested /
+        unknown), ``restricted_hours``, ``source``, ``source_date``.
+    """
+    group = folium.FeatureGroup(name="Grid congestion areas")
+    if len(areas):
+        gdf = areas.to_crs("EPSG:4326").copy()
+        gdf["geometry"] = gdf.geometry.simplify(0.005)
+        for row in gdf.itertuples():
+            status = str(getattr(row, "status", "unknown") or "unknown")
+            colour = CONGESTION_COLOURS.get(status, CONGESTION_COLOURS["unknown"])
+            popup = _popup_table(
+                {
+                    "Area": getattr(row, "name", ""),
+                    "Status": status,
+                    "Restricted hours": getattr(row, "restricted_hours", "") or "–",
+                    "Source": getattr(row, "source", ""),
+                    "Date": getattr(row, "source_date", "") or "–",
+                }
+            )
+            folium.GeoJson(
+                row.geometry.__geo_interface__,
+                style_function=lambda _f, c=colour: {
+                    "color": c,
+                    "weight": 1,
+                    "fillColor": c,
+                    "fillOpacity": 0.15,
+                },
+                popup=folium.Popup(popup, max_width=360),
+                tooltip=_html(f"{getattr(row, 'name', '')}: {status}"),
+            ).add_to(group)
+    group.add_to(fmap)
+
+
+def add_substations_layer(
+    fmap: folium.Map, substations: gpd.GeoDataFrame, shortlist: gpd.GeoDataFrame
+) -> None:
+    """Add the substations the chosen sites connect to (``shortlist.substation_id``).
+
+    Parameters
+    ----------
+    fmap
+        The map.
+    substations
+        Substations (any CRS) indexed by ``substation_id`` with ``name``, ``voltage_kv``,
+        ``operator``, ``source``.
+    shortlist
+        The chosen sites with ``substation_id`` and ``grid_distance_km``.
+    """
+    group = folium.FeatureGroup(name="Substations of the selected sites")
+    wanted = [s for s in shortlist.get("substation_id", pd.Series(dtype=str)) if isinstance(s, str)]
+    subs = substations[substations.index.isin(wanted)].to_crs("EPSG:4326")
+    for sid, row in subs.iterrows():
+        sites = shortlist[shortlist["substation_id"] == sid]
+        folium.CircleMarker(
+            location=(row.geometry.y, row.geometry.x),
+            radius=6,
+            color="#862e9c",
+            weight=3,
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=0.9,
+            popup=folium.Popup(
+                _popup_table(
+                    {
+                        "Substation": row.get("name", "") or sid,
+                        "Id": sid,
+                        "Voltage (kV)": row.get("voltage_kv"),
+                        "Operator": row.get("operator", ""),
+                        "Source": row.get("source", ""),
+                        "Serves": ", ".join(
+                            f"#{r} {n}" for r, n in zip(sites["rank"], sites["name"], strict=True)
+                        ),
+                    }
+                ),
+                max_width=360,
+            ),
+            tooltip=_html(f"substation {row.get('name', '') or sid}"),
+        ).add_to(group)
+    group.add_to(fmap)
+
+
+def add_pilot_corridors_layer(fmap: folium.Map, corridors: gpd.GeoDataFrame) -> None:
+    """Add the named pilot corridors (one line per corridor and direction)."""
+    group = folium.FeatureGroup(name="Pilot corridors")
+    if len(corridors):
+        gdf = corridors.copy()
+        gdf["geometry"] = gdf.geometry.simplify(100.0)
+        gdf = gdf.to_crs("EPSG:4326")
+        for row in gdf.itertuples():
+            folium.GeoJson(
+                row.geometry.__geo_interface__,
+                style_function=lambda _f: {"color": "#1c7ed6", "weight": 3, "dashArray": "4 8"},
+                tooltip=_html(f"{row.corridor}: {row.waypoints} ({row.length_km:,.0f} km)"),
+            ).add_to(group)
+    group.add_to(fmap)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,10 @@ def scenario_dataset_keys(scenario: Any) -> list[str]:
     """Catalogue dataset keys (or file paths) a scenario reads, in pipeline order."""
     keys = ["osm_motorways", "etisplus_countries", "speth_edges", "speth_zones"]
     keys += list(scenario.sites.sources)
-    keys += list(scenario.grid.substation_sources)
+    keys += [
+        "power_grid_osm2016" if re.fullmatch(r"[a-z]{2}_substations_2016", k) else k
+        for k in scenario.grid.substation_sources
+    ]
     keys.append("nuts")
     return list(dict.fromkeys(keys))
 
@@ -253,7 +257,7 @@ def summary_markdown(
     for key in scenario_dataset_keys(scenario):
         ds = DATASETS.get(key)
         if ds is None:
-            rows.append((key, "user file or dataset outside the catalogue", "–", "–"))
+            rows.append((key, "user file (not in the data catalogue)", "–", "–"))
         else:
             rows.append((key, ds.title, ds.source, ds.licence))
     lines += _md_table(["dataset", "what", "source and date", "licence"], rows)
