@@ -186,6 +186,13 @@ class SitesConfig(_Frozen):
         ),
     )
     dedupe_m: float = Field(150.0, ge=0, description="Candidates closer than this (m) are merged.")
+    kinds: tuple[str, ...] = Field(
+        ("service_area", "rest_area", "truck_parking", "user", "generic_junction"),
+        description=(
+            "Candidate kinds kept after deduplication (fuel stations merged into a service area "
+            "still mark it has_fuel); add 'fuel' to plan at stand-alone fuel stations too."
+        ),
+    )
     detour_speed_kph: float = Field(
         40.0,
         gt=0,

@@ -46,7 +46,7 @@ def run(countries: tuple[str, ...], stitch: bool, min_trucks: float) -> dict:
     """Time the flows steps and return the measurements."""
     cat = Catalogue.from_env()
     t0 = time.perf_counter()
-    G = load_road_graph(countries)  # noqa: N806
+    G = load_road_graph(countries)
     t_graph = time.perf_counter() - t0
     rss_graph = peak_rss_mb()
     cfg = FlowsConfig(

@@ -29,7 +29,7 @@ from corridor.flows import RoutingGraph, build_flows, find_border_crossings, loa
 from corridor.flows.routing import place_nodes
 
 
-def edge_flow_validation(G, fs, tables, rg: RoutingGraph, days: float, max_snap_km: float):  # noqa: N803
+def edge_flow_validation(G, fs, tables, rg: RoutingGraph, days: float, max_snap_km: float):
     """Match ETISplus edges to graph paths and compare volumes (trucks per day, 2019)."""
     cat = Catalogue.from_env()
     sp = pd.read_csv(
@@ -140,7 +140,7 @@ def main() -> None:
     from flows_benchmark import load_road_graph
 
     cat = Catalogue.from_env()
-    G = load_road_graph(("NL", "DE"))  # noqa: N806
+    G = load_road_graph(("NL", "DE"))
     cfg = FlowsConfig(target_year=2019, annual_growth=0.0)
     fs = build_flows(G, cat, cfg)
     tables = load_etisplus(cat, cfg.countries)

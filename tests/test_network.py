@@ -1,4 +1,4 @@
-# ruff: noqa: N806  (G is the networkx convention for a graph)
+
 """Tests of corridor.network: topology on hand-built lines, bad input, and real regional data."""
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def _bearing(line: LineString) -> float:
 def graph_from_lines(lines: gpd.GeoDataFrame) -> nx.MultiDiGraph:
     """A GRAPH-contract MultiDiGraph: one edge per one-way line, two for two-way lines."""
     lines = lines.to_crs(CRS)
-    G = nx.MultiDiGraph(  # noqa: N806
+    G = nx.MultiDiGraph(
         crs=CRS, source="test", built_at="2025-01-01T00:00:00", build_report={}
     )
     node_of: dict[tuple[int, int], int] = {}
@@ -123,7 +123,7 @@ def toy_sites(points: dict[str, tuple[float, float, str]]) -> gpd.GeoDataFrame:
 
 
 def test_right_hand_side_assignment_on_dual_carriageway() -> None:
-    G = toy_graph()  # noqa: N806
+    G = toy_graph()
     sites = toy_sites(
         {
             "south": (4_002_000, 2_999_940, "service_area"),  # right of the eastbound edge
@@ -276,7 +276,7 @@ def test_generic_junction_candidates_serve_both_directions() -> None:
         ],
         crs=CRS,
     )
-    G = graph_from_lines(lines)  # noqa: N806
+    G = graph_from_lines(lines)
     start = next(n for n, d in G.nodes(data=True) if d["x"] == 4_000_000 and d["y"] == 3_000_000)
     mid = next(iter(G.successors(start)))
     end = next(v for _, v, d in G.out_edges(mid, data=True) if d["highway"] == "motorway")

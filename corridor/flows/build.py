@@ -248,7 +248,7 @@ def assign_flows(
     return od.reset_index(drop=True), res.edge_volumes, ex, report
 
 
-def build_flows(G: nx.MultiDiGraph, catalogue: Catalogue, config: FlowsConfig) -> FlowSet:  # noqa: N803
+def build_flows(G: nx.MultiDiGraph, catalogue: Catalogue, config: FlowsConfig) -> FlowSet:
     """Build the truck OD demand of a scenario on the road graph.
 
     Steps: load the ETISplus tables of ``config.countries``; stitch cross-border trips

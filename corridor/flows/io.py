@@ -72,7 +72,7 @@ def write_od_parquet(flows: FlowSet, path: str | Path, with_paths: bool = False)
     return path
 
 
-def edge_flows_frame(flows: FlowSet, G: nx.MultiDiGraph) -> gpd.GeoDataFrame:  # noqa: N803
+def edge_flows_frame(flows: FlowSet, G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     """Directed edges carrying flow with their geometry (EPSG:3035), for maps and GeoPackage.
 
     Columns: ``edge_id``, ``u``, ``v``, ``key``, ``trucks_per_day``, ``ze_trucks_per_day``,
@@ -96,7 +96,7 @@ def edge_flows_frame(flows: FlowSet, G: nx.MultiDiGraph) -> gpd.GeoDataFrame:  #
 
 def write_edge_flows_gpkg(
     flows: FlowSet,
-    G: nx.MultiDiGraph,  # noqa: N803
+    G: nx.MultiDiGraph,
     path: str | Path,
     layer: str = "edge_flows",
 ) -> Path:

@@ -76,7 +76,7 @@ class RoutingGraph:
         return len(self.node_ids)
 
     @classmethod
-    def from_graph(cls, G: nx.MultiDiGraph) -> RoutingGraph:  # noqa: N803
+    def from_graph(cls, G: nx.MultiDiGraph) -> RoutingGraph:
         """Build the routing arrays from a GRAPH-contract graph.
 
         Raises

@@ -1,4 +1,4 @@
-# ruff: noqa: N806  (G is the networkx convention for a graph)
+
 """The one topology builder: OSM-derived line layer → directed truck road graph.
 
 Every source (line layers, ``.osm`` XML, ``.osm.pbf``, osmnx downloads) is first turned into the

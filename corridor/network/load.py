@@ -1,4 +1,4 @@
-# ruff: noqa: N806  (G is the networkx convention for a graph)
+
 """Load the graph of a scenario from the data catalogue, with an on-disk cache."""
 
 from __future__ import annotations

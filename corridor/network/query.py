@@ -1,4 +1,4 @@
-# ruff: noqa: N803  (G is the networkx convention for a graph)
+
 """Queries on a built graph: tables, spatial snapping, sparse matrices and route previews."""
 
 from __future__ import annotations

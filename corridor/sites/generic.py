@@ -24,7 +24,7 @@ CRS = "EPSG:3035"
 
 
 def generic_junction_sites(
-    G: nx.MultiDiGraph,  # noqa: N803
+    G: nx.MultiDiGraph,
     path: Sequence[int],
     spacing_km: float,
     country: str = "",
@@ -90,7 +90,7 @@ def generic_junction_sites(
     return _frame(nodes, [km[i] for i in pick], ctry, G, assumed_access_m)
 
 
-def _frame(nodes, km, ctry, G, assumed_access_m: float) -> gpd.GeoDataFrame:  # noqa: N803
+def _frame(nodes, km, ctry, G, assumed_access_m: float) -> gpd.GeoDataFrame:
     xy = [(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes] if nodes else []
     df = pd.DataFrame(
         {

@@ -429,18 +429,26 @@ def _load(catalogue: Catalogue, config: SitesConfig) -> tuple[gpd.GeoDataFrame, 
     allsites = allsites[~allsites.index.duplicated()]
     merged, dropped = dedupe_sites(allsites, config.dedupe_m)
     outside = ~merged["country"].isin(config.countries)
+    other_kind = ~outside & ~merged["kind"].isin(config.kinds)
     out = pd.DataFrame(
         {
-            "site_id": merged.index[outside].to_numpy(),
+            "site_id": merged.index[outside | other_kind].to_numpy(),
             "merged_into": "",
-            "source": merged.loc[outside, "source"].to_numpy(),
+            "source": merged.loc[outside | other_kind, "source"].to_numpy(),
             "reason": [
                 f"country '{c or '?'}' not in {list(config.countries)}"
-                for c in merged.loc[outside, "country"]
+                if o
+                else f"kind '{k}' not in {list(config.kinds)}"
+                for c, k, o in zip(
+                    merged.loc[outside | other_kind, "country"],
+                    merged.loc[outside | other_kind, "kind"],
+                    outside[outside | other_kind],
+                    strict=True,
+                )
             ],
         }
     )
-    kept = merged[~outside]
+    kept = merged[~(outside | other_kind)]
     logger.info(
         "candidates: %d features read, %d merged as duplicates, %d outside %s, %d kept",
         len(allsites),

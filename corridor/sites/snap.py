@@ -19,6 +19,7 @@ Rules (continental right-hand traffic):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -104,7 +105,7 @@ def compass_label(bearing_deg: np.ndarray | pd.Series) -> np.ndarray:
     return np.array([f"{n} ({round(x) % 360}°)" for n, x in zip(names[sector], b, strict=True)])
 
 
-def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:  # noqa: N803
+def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     """The graph's edges as a GeoDataFrame (u, v, key, geometry, bearing_deg, highway, ref).
 
     Raises
@@ -158,7 +159,7 @@ def _angle_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def snap_to_carriageways(
     sites: gpd.GeoDataFrame,
-    G: nx.MultiDiGraph,  # noqa: N803
+    G: nx.MultiDiGraph,
     config: SitesConfig,
 ) -> Candidates:
     """Find the directed carriageway edges each site serves (see the module docstring).
@@ -318,7 +319,7 @@ def _report(sites: gpd.GeoDataFrame, excluded: pd.DataFrame) -> dict:
 
 
 def build_candidates(
-    G: nx.MultiDiGraph,  # noqa: N803
+    G: nx.MultiDiGraph,
     catalogue: Catalogue,
     config: SitesConfig,
 ) -> Candidates:
@@ -329,6 +330,7 @@ def build_candidates(
     """
     sites, dropped = _load(catalogue, config)
     cand = snap_to_carriageways(sites, G, config)
+    cand = dataclasses.replace(cand, sites=label_unnamed(cand.sites, cand.access, G))
     excluded = pd.concat([dropped, cand.excluded], ignore_index=True)
     reasons = excluded["reason"].str.replace(
         r"country '.*' not in.*", "outside countries", regex=True
@@ -336,3 +338,32 @@ def build_candidates(
     by_reason = {str(k): int(v) for k, v in reasons.value_counts().items()}
     report = {**cand.report, "excluded_by_reason": by_reason}
     return Candidates(sites=cand.sites, access=cand.access, excluded=excluded, report=report)
+
+
+def label_unnamed(
+    sites: gpd.GeoDataFrame, access: pd.DataFrame, G: nx.MultiDiGraph
+) -> gpd.GeoDataFrame:
+    """Give unnamed sites a readable label: ``(unnamed truck parking, A12)``.
+
+    The label is in parentheses so nobody mistakes it for an OSM name; the road is the site's
+    ``road_ref`` or else the ref of the first carriageway it is reached from.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``sites`` with empty ``name`` values filled.
+    """
+    out = sites.copy()
+    empty = out["name"].fillna("").str.strip() == ""
+    if not empty.any():
+        return out
+    first = access.drop_duplicates("site_id").set_index("site_id")
+    edge_ref = {
+        sid: G.edges[int(r.u), int(r.v), int(r.key)].get("ref", "") for sid, r in first.iterrows()
+    }
+    road = out.get("road_ref", pd.Series("", index=out.index)).fillna("").astype(str)
+    for sid in out.index[empty]:
+        ref = road.get(sid) or edge_ref.get(sid, "")
+        kind = str(out.at[sid, "kind"]).replace("_", " ")
+        out.at[sid, "name"] = f"(unnamed {kind}{', ' + ref if ref else ''})"
+    return out
