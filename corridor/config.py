@@ -55,6 +55,21 @@ class NetworkConfig(_Frozen):
     bbox_lonlat: tuple[float, float, float, float] | None = Field(
         None, description="Optional clip box (min_lon, min_lat, max_lon, max_lat) in degrees."
     )
+    nuts_ids: tuple[Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")], ...] | None = Field(
+        None,
+        description=(
+            "Optional NUTS 2021 region ids of any level (e.g. 'NL41', 'DEA'); the road lines are "
+            "clipped to the union of these (1:60M) polygons before building. When set, the road "
+            "layers of their countries are loaded instead of `countries`."
+        ),
+    )
+    polygon_file: Path | None = Field(
+        None,
+        description=(
+            "Optional polygon file (GeoJSON/GeoPackage, any CRS); the road lines are clipped to "
+            "the union of its polygons before building."
+        ),
+    )
     snap_tolerance_m: float = Field(
         20.0,
         ge=0,
@@ -87,11 +102,24 @@ class NetworkConfig(_Frozen):
         },
         description="Truck speed per highway class (km/h).",
     )
+    speed_kph_by_country: dict[CountryCode, dict[HighwayClass, float]] = Field(
+        default_factory=dict,
+        description=(
+            "Truck speed (km/h) per country (ISO2 of the edge) and highway class, overriding "
+            "`speed_kph` there, e.g. {DK = {motorway = 80.0, trunk = 70.0}}."
+        ),
+    )
     crs: str = Field("EPSG:3035", description="Projected CRS (metres) used for all distances.")
 
     @model_validator(mode="after")
     def _speeds_positive(self) -> NetworkConfig:
         bad = {k: v for k, v in self.speed_kph.items() if v <= 0}
+        bad |= {
+            f"{cc}.{k}": v
+            for cc, by in self.speed_kph_by_country.items()
+            for k, v in by.items()
+            if v <= 0
+        }
         if bad:
             msg = f"speed_kph must be > 0 km/h, got {bad}"
             raise ValueError(msg)
@@ -101,8 +129,24 @@ class NetworkConfig(_Frozen):
 class PilotFleetConfig(_Frozen):
     """Pilot fleet: named firms' trucks on named corridor routes (pilot-fleet mode)."""
 
-    trucks: int = Field(250, ge=1, description="Number of pilot trucks (trucks).")
-    firms: int = Field(10, ge=1, description="Number of logistics firms in the pilot.")
+    trucks: int = Field(
+        250,
+        ge=1,
+        description=(
+            "Number of pilot trucks (trucks), distributed over the routes of routes_file in "
+            "proportion to its 'trucks' column (largest remainder, at least 1 per route)."
+        ),
+    )
+    firms: int = Field(
+        10, ge=1, description="Fewest logistics firms (firms) the routes file must name."
+    )
+    routes_file: str = Field(
+        "data/flows/pilot_routes.csv",
+        description=(
+            "CSV of pilot routes (firm, route_id, origin/destination name, lon, lat, trucks, "
+            "trips_per_day, both_directions); relative paths are resolved against the repository."
+        ),
+    )
 
 
 class FlowsConfig(_Frozen):
@@ -125,11 +169,21 @@ class FlowsConfig(_Frozen):
     days_per_year: float = Field(
         300.0, gt=0, le=366, description="Operating days per year (days) to get trucks per day."
     )
-    zero_emission_share: float = Field(
-        0.05,
+    technology: Technology = Field(
+        "bev",
+        description=(
+            "Zero-emission technology whose share is looked up in data/flows/ze_shares.csv when "
+            "zero_emission_share is None (bev or h2)."
+        ),
+    )
+    zero_emission_share: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="Share of truck trips made by the planned technology in target_year (0–1).",
+        description=(
+            "Share of truck trips made by the planned technology in target_year (0–1). None: "
+            "interpolated for (technology, target_year) from data/flows/ze_shares.csv."
+        ),
     )
     min_trucks_per_day: float = Field(
         0.0, ge=0, description="OD pairs below this volume (trucks/day) are dropped, counted."

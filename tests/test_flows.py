@@ -284,7 +284,9 @@ def test_real_nl_de_crossings_and_conservation(real_tables):
 def test_build_flows_on_etisplus_graph(real_tables):
     cat = Catalogue.from_env()
     g = etisplus_road_graph(real_tables, find_border_crossings(real_tables, 25.0))
-    cfg = FlowsConfig(target_year=2030, annual_growth=0.02, min_trucks_per_day=0.5)
+    cfg = FlowsConfig(
+        target_year=2030, annual_growth=0.02, min_trucks_per_day=0.5, zero_emission_share=0.05
+    )
     fs = build_flows(g, cat, cfg)
     od = fs.od
     assert od["od_id"].is_unique and (od["year"] == 2030).all()

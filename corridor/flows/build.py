@@ -15,7 +15,9 @@ from corridor.config import FlowsConfig
 from corridor.errors import InputDataError
 from corridor.flows.clip import gateways
 from corridor.flows.etisplus import EtisTables, growth_rate_from_speth, load_etisplus
+from corridor.flows.pilot import route_pilot
 from corridor.flows.routing import RoutingGraph, place_nodes, route_flows
+from corridor.flows.shares import ze_share
 from corridor.flows.stitch import stitch_borders
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "assign_flows",
     "build_flows",
     "growth_factor",
+    "pilot_flows",
+    "resolve_ze_share",
     "scale_to_daily",
 ]
 
@@ -48,6 +52,8 @@ OD_COLUMNS = [
     "destination_gateway",
     "origin_connector_km",
     "destination_connector_km",
+    "source",
+    "firm",
 ]
 EXCLUDED_COLUMNS = ["origin", "destination", "trucks_per_day", "reason"]
 EDGE_VOLUME_COLUMNS = ["u", "v", "key", "trucks_per_day", "ze_trucks_per_day"]
@@ -70,7 +76,10 @@ class FlowSet:
         ``origin_gateway`` / ``destination_gateway`` (ETISplus node placed on the graph: the
         origin/destination itself, or where the trip enters/leaves the graph's region, see
         :mod:`corridor.flows.clip`), ``origin_connector_km``,
-        ``destination_connector_km`` (straight line from the ETISplus node to its graph node).
+        ``destination_connector_km`` (straight line from the ETISplus node to its graph node),
+        ``source`` ("etisplus" or "pilot") and ``firm`` (pilot firm, "" for ETISplus rows).
+        Pilot rows (see :mod:`corridor.flows.pilot`) have place names as ``origin`` /
+        ``destination`` and ``od_id`` "pilot-<route_id>-out" / "-back".
     edge_volumes
         ``u``, ``v``, ``key``, ``trucks_per_day``, ``ze_trucks_per_day`` per directed graph edge
         that carries flow.
@@ -79,7 +88,7 @@ class FlowSet:
     excluded
         OD flows not routed: ``origin``, ``destination``, ``trucks_per_day``, ``reason``
         (below_min_trucks / route_outside_region / origin_off_graph / destination_off_graph /
-        same_graph_node / unreachable / outside_corridor).
+        same_graph_node / unreachable / outside_corridor / pilot_off_graph).
     """
 
     od: pd.DataFrame
@@ -295,9 +304,8 @@ def build_flows(G: nx.MultiDiGraph, catalogue: Catalogue, config: FlowsConfig) -
     else:
         rate, source = config.annual_growth, "config.annual_growth"
     factor = growth_factor(config.base_year, config.target_year, rate)
-    per_day, ze = scale_to_daily(
-        od["trucks_per_year"], factor, config.days_per_year, config.zero_emission_share
-    )
+    share, share_source = resolve_ze_share(config)
+    per_day, ze = scale_to_daily(od["trucks_per_year"], factor, config.days_per_year, share)
     report["scaling"] = {
         "base_year": config.base_year,
         "target_year": config.target_year,
@@ -305,7 +313,9 @@ def build_flows(G: nx.MultiDiGraph, catalogue: Catalogue, config: FlowsConfig) -
         "growth_source": source,
         "growth_factor": factor,
         "days_per_year": config.days_per_year,
-        "zero_emission_share": config.zero_emission_share,
+        "technology": config.technology,
+        "zero_emission_share": share,
+        "zero_emission_share_source": share_source,
         "trucks_per_day": float(per_day.sum()),
     }
     od = od.assign(trucks_per_day=per_day, ze_trucks_per_day=ze)
@@ -316,7 +326,23 @@ def build_flows(G: nx.MultiDiGraph, catalogue: Catalogue, config: FlowsConfig) -
     report["assign"] = rrep
     od["od_id"] = "od-" + od["origin"] + "-" + od["destination"]
     od["year"] = config.target_year
+    od["source"], od["firm"] = "etisplus", ""
     od = od[OD_COLUMNS]
+    if config.pilot_fleet is not None:
+        pod, pev, pex, prep = route_pilot(rg, config)
+        report["pilot"] = prep
+        pod["year"] = config.target_year
+        pod["source"] = "pilot"
+        pod = pod.assign(
+            origin_country="",
+            destination_country="",
+            stitched_share=0.0,
+            origin_gateway="",
+            destination_gateway="",
+        )
+        od = pd.concat([od, pod[OD_COLUMNS]], ignore_index=True)
+        edge_volumes = _sum_edge_volumes([edge_volumes, pev])
+        excluded = pd.concat([excluded, pex], ignore_index=True)
     log.info(
         "flows: %d OD routed (%.0f trucks/day), %d excluded (%.0f trucks/day)",
         len(od),
@@ -326,4 +352,61 @@ def build_flows(G: nx.MultiDiGraph, catalogue: Catalogue, config: FlowsConfig) -
     )
     return FlowSet(
         od=od, edge_volumes=edge_volumes[EDGE_VOLUME_COLUMNS], report=report, excluded=excluded
+    )
+
+
+def _sum_edge_volumes(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Sum edge volume tables (``u``, ``v``, ``key`` + volumes) per directed edge."""
+    frames = [f[EDGE_VOLUME_COLUMNS] for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=EDGE_VOLUME_COLUMNS)
+    ev = pd.concat(frames, ignore_index=True)
+    return ev.groupby(["u", "v", "key"], as_index=False, sort=False)[
+        ["trucks_per_day", "ze_trucks_per_day"]
+    ].sum()
+
+
+def resolve_ze_share(config: FlowsConfig) -> tuple[float, str]:
+    """Zero-emission share of the scenario and where it came from.
+
+    ``config.zero_emission_share`` if set, else interpolated for (``config.technology``,
+    ``config.target_year``) from ``data/flows/ze_shares.csv`` (see :mod:`corridor.flows.shares`).
+    """
+    if config.zero_emission_share is not None:
+        return float(config.zero_emission_share), "config.zero_emission_share"
+    share = ze_share(config.technology, config.target_year)
+    return share, f"data/flows/ze_shares.csv ({config.technology}, {config.target_year})"
+
+
+def pilot_flows(G: nx.MultiDiGraph, config: FlowsConfig) -> FlowSet:
+    """The pilot fleet alone as a :class:`FlowSet` (see :mod:`corridor.flows.pilot`).
+
+    Parameters
+    ----------
+    G
+        Road graph (GRAPH contract).
+    config
+        Flows section with ``pilot_fleet`` set.
+
+    Returns
+    -------
+    FlowSet
+        ``od`` rows with ``source`` = "pilot" and their ``firm``; ``report`` of the pilot.
+    """
+    rg = RoutingGraph.from_graph(G)
+    od, ev, excluded, report = route_pilot(rg, config)
+    od = od.assign(
+        year=config.target_year,
+        source="pilot",
+        origin_country="",
+        destination_country="",
+        stitched_share=0.0,
+        origin_gateway="",
+        destination_gateway="",
+    )
+    return FlowSet(
+        od=od[[*OD_COLUMNS, "route_id", "trucks"]],
+        edge_volumes=_sum_edge_volumes([ev]),
+        report={"pilot": report},
+        excluded=excluded.reset_index(drop=True),
     )

@@ -31,6 +31,8 @@ OD_FILE_COLUMNS = [
     "stitched_share",
     "origin_connector_km",
     "destination_connector_km",
+    "source",
+    "firm",
 ]
 
 

@@ -1,0 +1,269 @@
+"""Pilot-fleet mode: N trucks of M firms on named NL–DE corridor routes.
+
+The routes come from a curated CSV (``data/flows/pilot_routes.csv``; firms are anonymised
+``firm-01`` …, the weights in its ``trucks`` column are illustrative, the coordinates are the
+named places). ``PilotFleetConfig.trucks`` trucks are distributed over the routes in proportion
+to that column by the largest-remainder method (every route keeps at least one truck), so the
+total is exactly ``trucks``. A route with ``trips_per_day`` = k puts ``trucks × k`` trucks per day
+on its origin→destination path and, with ``both_directions``, as many on the way back (k is
+one-way trips per truck per day in each direction served). All pilot trucks are of the planned
+technology: ``ze_trucks_per_day = trucks_per_day``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corridor.config import FlowsConfig, PilotFleetConfig
+from corridor.errors import InputDataError
+from corridor.flows.etisplus import _TO_3035
+from corridor.flows.routing import RoutingGraph, place_nodes, route_flows
+
+__all__ = [
+    "PILOT_ROUTE_COLUMNS",
+    "allocate_trucks",
+    "pilot_od",
+    "read_pilot_routes",
+    "route_pilot",
+]
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+PILOT_ROUTE_COLUMNS = (
+    "firm",
+    "route_id",
+    "origin_name",
+    "origin_lon",
+    "origin_lat",
+    "destination_name",
+    "destination_lon",
+    "destination_lat",
+    "trucks",
+    "trips_per_day",
+    "both_directions",
+)
+_BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
+def _resolve(path: str | Path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else REPO_ROOT / p
+
+
+def read_pilot_routes(path: str | Path) -> pd.DataFrame:
+    """Read and check a pilot routes CSV (columns :data:`PILOT_ROUTE_COLUMNS`).
+
+    Relative paths are resolved against the repository root.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file, column and line for a missing file or column, a duplicate
+        ``route_id``, coordinates outside lon/lat range, ``trucks`` < 0 / non-numeric,
+        ``trips_per_day`` <= 0 or a ``both_directions`` that is not true/false.
+    """
+    p = _resolve(path)
+    if not p.is_file():
+        msg = f"pilot routes file {p} not found (set flows.pilot_fleet.routes_file)"
+        raise InputDataError(msg)
+    df = pd.read_csv(p, dtype={"firm": str, "route_id": str})
+    missing = [c for c in PILOT_ROUTE_COLUMNS if c not in df.columns]
+    if missing:
+        msg = (
+            f"pilot routes file {p} lacks column(s) {missing}; expected {list(PILOT_ROUTE_COLUMNS)}"
+        )
+        raise InputDataError(msg)
+    line = df.index.to_numpy() + 2
+
+    def fail(mask: np.ndarray, what: str) -> None:
+        if mask.any():
+            msg = f"pilot routes file {p}: {what} at line(s) {line[mask][:5].tolist()}"
+            raise InputDataError(msg)
+
+    fail(df["route_id"].duplicated().to_numpy(), "duplicate 'route_id'")
+    fail((df["firm"].fillna("").str.strip() == "").to_numpy(), "empty 'firm'")
+    for end in ("origin", "destination"):
+        lon = pd.to_numeric(df[f"{end}_lon"], errors="coerce")
+        lat = pd.to_numeric(df[f"{end}_lat"], errors="coerce")
+        bad = ~(lon.between(-180, 180) & lat.between(-90, 90))
+        fail(
+            bad.to_numpy(), f"'{end}_lon'/'{end}_lat' must be degrees (lon -180..180, lat -90..90)"
+        )
+        df[f"{end}_lon"], df[f"{end}_lat"] = lon, lat
+    trucks = pd.to_numeric(df["trucks"], errors="coerce")
+    fail(~(trucks >= 0).to_numpy(), "'trucks' must be a number >= 0")
+    trips = pd.to_numeric(df["trips_per_day"], errors="coerce")
+    fail(~(trips > 0).to_numpy(), "'trips_per_day' must be a number > 0 (trips per truck per day)")
+    both = df["both_directions"].astype(str).str.strip().str.lower().map(_BOOL)
+    fail(both.isna().to_numpy(), "'both_directions' must be true or false")
+    return df.assign(
+        trucks=trucks.astype(float), trips_per_day=trips, both_directions=both.astype(bool)
+    )
+
+
+def allocate_trucks(weights: np.ndarray, total: int) -> np.ndarray:
+    """Integer trucks per route summing to ``total``, proportional to ``weights``.
+
+    Every route gets one truck first; the remaining ``total - n`` trucks are shared by the
+    largest-remainder (Hamilton) method, ties broken by route order (deterministic).
+
+    Raises
+    ------
+    InputDataError
+        If ``total`` is below the number of routes or all weights are zero.
+    """
+    w = np.asarray(weights, dtype=float)
+    n = len(w)
+    if total < n:
+        msg = f"pilot fleet of {total} trucks cannot cover {n} routes (at least 1 truck each)"
+        raise InputDataError(msg)
+    if w.sum() <= 0:
+        msg = "pilot routes: all 'trucks' weights are zero"
+        raise InputDataError(msg)
+    rest = total - n
+    quota = w / w.sum() * rest
+    base = np.floor(quota).astype(int)
+    left = rest - int(base.sum())
+    order = np.lexsort((np.arange(n), -(quota - base)))
+    base[order[:left]] += 1
+    return base + 1
+
+
+def pilot_od(routes: pd.DataFrame, fleet: PilotFleetConfig) -> pd.DataFrame:
+    """Directed pilot OD rows (before routing).
+
+    Returns
+    -------
+    DataFrame
+        ``od_id`` ("pilot-<route_id>-out" / "-back"), ``firm``, ``route_id``, ``origin`` /
+        ``destination`` (place names), ``x0``, ``y0``, ``x1``, ``y1`` (EPSG:3035 m),
+        ``trucks`` (fleet trucks on the route), ``trucks_per_day`` = ``ze_trucks_per_day``
+        (trucks × trips_per_day per direction).
+
+    Raises
+    ------
+    InputDataError
+        If the routes name fewer than ``fleet.firms`` firms.
+    """
+    firms = routes["firm"].nunique()
+    if firms < fleet.firms:
+        msg = (
+            f"pilot routes name {firms} firm(s), fewer than flows.pilot_fleet.firms = "
+            f"{fleet.firms}; add routes of more firms or lower 'firms'"
+        )
+        raise InputDataError(msg)
+    trucks = allocate_trucks(routes["trucks"].to_numpy(), fleet.trucks)
+    x0, y0 = _TO_3035.transform(routes["origin_lon"].to_numpy(), routes["origin_lat"].to_numpy())
+    x1, y1 = _TO_3035.transform(
+        routes["destination_lon"].to_numpy(), routes["destination_lat"].to_numpy()
+    )
+    per_day = trucks * routes["trips_per_day"].to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {
+            "od_id": "pilot-" + routes["route_id"] + "-out",
+            "firm": routes["firm"].to_numpy(),
+            "route_id": routes["route_id"].to_numpy(),
+            "origin": routes["origin_name"].to_numpy(),
+            "destination": routes["destination_name"].to_numpy(),
+            "x0": x0,
+            "y0": y0,
+            "x1": x1,
+            "y1": y1,
+            "trucks": trucks,
+            "trucks_per_day": per_day,
+        }
+    )
+    back = out[routes["both_directions"].to_numpy()].rename(
+        columns={
+            "origin": "destination",
+            "destination": "origin",
+            **{"x0": "x1", "y0": "y1", "x1": "x0", "y1": "y0"},
+        }
+    )
+    back = back.assign(od_id=back["od_id"].str.replace(r"-out$", "-back", regex=True))
+    od = pd.concat([out, back[out.columns]], ignore_index=True)
+    od["ze_trucks_per_day"] = od["trucks_per_day"]
+    return od
+
+
+def route_pilot(
+    rg: RoutingGraph, config: FlowsConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Place and route the pilot fleet of ``config.pilot_fleet`` on the graph.
+
+    Ends farther than ``config.max_connector_km`` from the graph, or on the same graph node, are
+    excluded (reason ``pilot_off_graph`` / ``same_graph_node``) and counted.
+
+    Returns
+    -------
+    od, edge_volumes, excluded, report
+        ``od`` has the FLOWS columns plus ``firm``, ``route_id``, ``trucks``, ``source`` =
+        "pilot".
+    """
+    fleet = config.pilot_fleet
+    if fleet is None:
+        msg = "route_pilot needs flows.pilot_fleet to be set"
+        raise InputDataError(msg)
+    routes = read_pilot_routes(fleet.routes_file)
+    od = pilot_od(routes, fleet)
+    oi, ok_km = place_nodes(rg, od[["x0", "y0"]].to_numpy(), config.max_connector_km)
+    di, dk_km = place_nodes(rg, od[["x1", "y1"]].to_numpy(), config.max_connector_km)
+    od = od.assign(origin_connector_km=ok_km, destination_connector_km=dk_km)
+    report: dict[str, Any] = {
+        "routes_file": str(_resolve(fleet.routes_file)),
+        "routes": len(routes),
+        "firms": int(routes["firm"].nunique()),
+        "trucks": int(od.drop_duplicates("route_id")["trucks"].sum()),
+        "od_directed": len(od),
+    }
+    reason = np.where((oi < 0) | (di < 0), "pilot_off_graph", "")
+    reason = np.where((reason == "") & (oi == di), "same_graph_node", reason)
+    res = route_flows(
+        rg,
+        oi[reason == ""],
+        di[reason == ""],
+        {c: od.loc[reason == "", c].to_numpy() for c in ("trucks_per_day", "ze_trucks_per_day")},
+    )
+    sel = np.flatnonzero(reason == "")
+    length = np.full(len(od), np.inf)
+    length[sel] = res.path_length_m
+    reason = np.where((reason == "") & ~np.isfinite(length), "unreachable", reason)
+    paths = pd.Series([None] * len(od), dtype=object)
+    countries = np.full(len(od), "", dtype=object)
+    for k, s in enumerate(sel):
+        paths.iloc[s] = res.paths[k]
+        countries[s] = res.countries[k]
+    od = od.assign(
+        path=paths.to_numpy(),
+        countries=countries,
+        path_length_km=length / 1000.0,
+        origin_node=rg.node_ids[np.maximum(oi, 0)],
+        destination_node=rg.node_ids[np.maximum(di, 0)],
+    )
+    excluded = od.loc[reason != "", ["origin", "destination", "trucks_per_day"]].assign(
+        reason=reason[reason != ""]
+    )
+    od = od[reason == ""].reset_index(drop=True)
+    for r in ("pilot_off_graph", "same_graph_node", "unreachable"):
+        report[f"excluded_{r}"] = int((reason == r).sum())
+    report["routed_od"] = len(od)
+    report["routed_trucks_per_day"] = float(od["trucks_per_day"].sum())
+    report["connector_km_max"] = float(
+        max(od["origin_connector_km"].max(), od["destination_connector_km"].max())
+        if len(od)
+        else np.nan
+    )
+    log.info(
+        "pilot fleet: %d trucks of %d firms on %d routes, %d directed OD routed",
+        report["trucks"],
+        report["firms"],
+        report["routes"],
+        len(od),
+    )
+    return od.drop(columns=["x0", "y0", "x1", "y1"]), res.edge_volumes, excluded, report
