@@ -77,7 +77,9 @@ __all__ = [
     "Preprocessed",
     "build_model",
     "flow_cover_sets",
+    "model_sites",
     "preprocess",
+    "shared_cover_sets",
 ]
 
 log = logging.getLogger(__name__)
@@ -327,6 +329,11 @@ class ModelSpec:
         For ``min_sites``: share of the modelled weight to serve.
     afir_covers
         Named AFIR cover sets: (corridor name, list of cover sets), each needs an open site.
+    shared_covers
+        One variable per distinct cover set shared by all flows that have it (see
+        :func:`shared_cover_sets`); off: every flow sums its cover sets itself (plain form).
+    prune_sites
+        Drop site variables that cannot change the optimum (see :func:`model_sites`).
     """
 
     objective: str = "max_trucks"
@@ -342,6 +349,8 @@ class ModelSpec:
     charger_cost_eur: float = 0.0
     target_share: float = 1.0
     afir_covers: tuple[tuple[str, tuple[CoverSet, ...]], ...] = ()
+    shared_covers: bool = True
+    prune_sites: bool = True
 
 
 def _name(family: str, **keys: Any) -> str:
@@ -364,6 +373,39 @@ def _add_cover(b: _Builder, pre: Preprocessed, x: dict, y: dict, lp_sum: Callabl
     for gi, g in enumerate(pre.groups):
         for ai, cover in enumerate(g.covers):
             b.add(y[gi] <= lp_sum(x[s] for s in cover), _name("cover", od=g.od_ids[0], arc=ai))
+
+
+def shared_cover_sets(pre: Preprocessed) -> tuple[list[CoverSet], list[list[int]]]:
+    """Distinct cover sets over all groups, and for each group the indices of its sets.
+
+    Returns
+    -------
+    covers, of_group
+        ``covers[c]`` a distinct cover set; ``of_group[g]`` the indices into ``covers`` of group
+        ``g``'s cover sets.
+    """
+    index: dict[CoverSet, int] = {}
+    of_group = []
+    for g in pre.groups:
+        of_group.append([index.setdefault(c, len(index)) for c in g.covers])
+    return list(index), of_group
+
+
+def _add_shared_cover(
+    b: _Builder, prob: Any, pre: Preprocessed, x: dict, y: dict, lp_sum: Callable
+) -> dict[int, Any]:
+    """Cover rows through one variable per distinct cover set (same LP relaxation, far fewer
+    nonzeros: a cover set shared by many flows is summed once)."""
+    import pulp
+
+    covers, of_group = shared_cover_sets(pre)
+    w = {ci: prob.add_variable(f"w[{ci}]", 0, 1, pulp.LpContinuous) for ci in range(len(covers))}
+    for ci, cover in enumerate(covers):
+        b.add(w[ci] <= lp_sum(x[s] for s in cover), _name("cover_set", set=ci))
+    for gi, g in enumerate(pre.groups):
+        for ai, ci in enumerate(of_group[gi]):
+            b.add(y[gi] <= w[ci], _name("cover", od=g.od_ids[0], arc=ai))
+    return w
 
 
 def _add_site_count(b: _Builder, x: dict, spec: ModelSpec, lp_sum: Callable) -> None:
@@ -425,6 +467,45 @@ def _add_afir(b: _Builder, x: dict, spec: ModelSpec, lp_sum: Callable) -> None:
             b.add(lp_sum(x[s] for s in cover) >= 1, _name("afir_gap", corridor=corridor, arc=ai))
 
 
+def model_sites(instance: Instance, pre: Preprocessed, spec: ModelSpec) -> list[str]:
+    """The usable sites that get a variable, without changing the optimum.
+
+    Sites in a cover set, fixed open or on an AFIR corridor always get one. Other usable sites
+    serve no modelled flow; they only help to meet ``min_sites`` and the country / direction
+    minimums, so of each class of them with the same country and directions only the ``K``
+    cheapest are kept (``K`` the largest of those minimums): any plan opening more of a class
+    can close the dearer extra ones and still meet every minimum. With ``prune_sites`` and no
+    lower bound at all none of them is kept; without ``prune_sites`` all of them are.
+
+    Returns
+    -------
+    list of str
+        Site ids in instance order.
+    """
+    chosen = set(pre.used_sites) | set(spec.fixed_open)
+    for _, covers in spec.afir_covers:
+        chosen.update(s for c in covers for s in c)
+    need = max(
+        [spec.min_sites, *spec.min_per_country.values(), *spec.min_per_direction.values(), 0]
+    )
+    if need > 0:
+        rest = [s for s in pre.usable_sites if s not in chosen]
+        if not spec.prune_sites:
+            chosen.update(rest)
+        else:
+            info = instance.sites.loc[rest, ["country", "directions", "cost_eur", "headroom_mw"]]
+            order = info.assign(neg_headroom=-info["headroom_mw"]).sort_values(
+                ["cost_eur", "neg_headroom"], kind="stable"
+            )
+            classes: dict[tuple[str, frozenset], int] = {}
+            for sid, cc, dirs in order[["country", "directions"]].itertuples():
+                key = (str(cc), frozenset(dirs))
+                if classes.get(key, 0) < need:
+                    classes[key] = classes.get(key, 0) + 1
+                    chosen.add(sid)
+    return [s for s in pre.usable_sites if s in chosen]
+
+
 def build_model(
     instance: Instance,
     pre: Preprocessed,
@@ -453,15 +534,7 @@ def build_model(
     t0 = time.perf_counter()
     sense = pulp.LpMinimize if spec.objective == "min_sites" else pulp.LpMaximize
     prob = pulp.LpProblem("corridor_siting", sense)
-    needs_all = (
-        spec.min_sites > 0
-        or any(n > 0 for n in spec.min_per_country.values())
-        or any(n > 0 for n in spec.min_per_direction.values())
-    )
-    chosen = set(pre.used_sites) | set(spec.fixed_open)
-    for _, covers in spec.afir_covers:
-        chosen.update(s for c in covers for s in c)
-    site_list = [s for s in pre.usable_sites if needs_all or s in chosen]
+    site_list = model_sites(instance, pre, spec)
     x = {s: prob.add_variable(f"x[{s}]", 0, 1, pulp.LpBinary) for s in site_list}
     z = {s: prob.add_variable(f"z[{s}]", 0, spec.max_chargers, pulp.LpInteger) for s in site_list}
     y = {gi: prob.add_variable(f"y[{gi}]", 0, 1) for gi in range(len(pre.groups))}
@@ -477,7 +550,10 @@ def build_model(
         b.add(served >= spec.target_share * float(sum(weights)), "served_min")
     else:
         prob.setObjective(served)
-    _add_cover(b, pre, x, y, lp_sum)
+    if spec.shared_covers:
+        _add_shared_cover(b, prob, pre, x, y, lp_sum)
+    else:
+        _add_cover(b, pre, x, y, lp_sum)
     _add_site_count(b, x, spec, lp_sum)
     sites = instance.sites
     _add_country_min(b, x, sites, spec, lp_sum)
@@ -524,41 +600,41 @@ def greedy_sites(
     """
     from scipy import sparse
 
-    col = {s: j for j, s in enumerate(sites)}
-    rows, cols, w = [], [], []
-    r = 0
-    weights = []
-    group_of_row = []
-    for gi, g in enumerate(pre.groups):
-        wg = g.truck_km_per_day if spec.objective == "max_truck_km" else g.trucks_per_day
-        weights.append(wg)
-        for cover in g.covers:
-            for s in cover:
-                if s in col:
-                    rows.append(r)
-                    cols.append(col[s])
-            w.append(wg / len(g.covers))
-            group_of_row.append(gi)
-            r += 1
     if not sites:
         return []
+    col = {s: j for j, s in enumerate(sites)}
+    covers, of_group = shared_cover_sets(pre)
+    weights = np.array(
+        [
+            g.truck_km_per_day if spec.objective == "max_truck_km" else g.trucks_per_day
+            for g in pre.groups
+        ],
+        dtype=float,
+    )
+    # a distinct cover set weighs the share of every group that has it
+    row_w = np.zeros(len(covers))
+    for gi, idx in enumerate(of_group):
+        np.add.at(row_w, idx, weights[gi] / len(idx))
+    rows = [ci for ci, c in enumerate(covers) for s in c if s in col]
+    cols = [col[s] for c in covers for s in c if s in col]
+    r = len(covers)
     a = sparse.csc_array((np.ones(len(rows)), (rows, cols)), shape=(r, len(sites)))
-    row_w = np.asarray(w, dtype=float)
     uncovered = np.ones(r, dtype=bool)
     chosen: list[str] = []
-    info = instance.sites
-    cost = info["cost_eur"].reindex(list(sites)).to_numpy(dtype=float)
+    info = instance.sites.loc[list(sites)]
+    cost = info["cost_eur"].to_numpy(dtype=float)
     unit = spec.charger_cost_eur * spec.min_chargers
     spent = 0.0
-    group_rows = np.asarray(group_of_row, dtype=int)
-    total_w = float(sum(weights))
+    group_ptr = np.cumsum([0, *map(len, of_group)])
+    group_rows = np.concatenate([np.asarray(i, dtype=int) for i in of_group]) if of_group else []
+    total_w = float(weights.sum())
 
     def served_weight() -> float:
         if r == 0:
             return 0.0
-        bad = np.zeros(len(pre.groups), dtype=bool)
-        bad[group_rows[uncovered]] = True
-        return float(np.asarray(weights)[~bad].sum())
+        open_rows = uncovered[group_rows].astype(int)
+        bad = np.add.reduceat(open_rows, group_ptr[:-1]) > 0
+        return float(weights[~bad].sum())
 
     def take(j: int) -> None:
         nonlocal spent
@@ -580,11 +656,9 @@ def greedy_sites(
         if s in col and free[col[s]]:
             free[col[s]] = False
             take(col[s])
-    quotas = [
-        (np.array([info.at[s, "country"] == cc for s in sites]), n)
-        for cc, n in spec.min_per_country.items()
-    ] + [
-        (np.array([d in info.at[s, "directions"] for s in sites]), n)
+    country = info["country"].to_numpy()
+    quotas = [(country == cc, n) for cc, n in spec.min_per_country.items()] + [
+        (info["directions"].map(lambda ds, d=d: d in ds).to_numpy(dtype=bool), n)
         for d, n in spec.min_per_direction.items()
     ]
     for member, n in quotas:

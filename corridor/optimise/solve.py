@@ -400,7 +400,7 @@ def size_sites(
     return frame.set_index("site_id")
 
 
-def _spec(config: Any, afir: Any) -> ModelSpec:
+def _spec(config: Any, afir: Any, **switches: bool) -> ModelSpec:
     bev = config.vehicle.technology == "bev"
     return ModelSpec(
         objective=config.objective,
@@ -420,6 +420,7 @@ def _spec(config: Any, afir: Any) -> ModelSpec:
         charger_cost_eur=config.charger_cost_eur,
         target_share=config.target_share,
         afir_covers=afir,
+        **switches,
     )
 
 
@@ -430,6 +431,8 @@ def solve(
     extra_constraints: Callable[[Model], None] | None = None,
     aggregate: bool = True,
     dominance: bool = True,
+    shared_covers: bool = True,
+    prune_sites: bool = True,
     warm_start: bool = True,
 ) -> PlanResult:
     """Choose sites for the instance, size them and validate the plan by simulation.
@@ -443,8 +446,11 @@ def solve(
     extra_constraints
         Optional hook called with the built :class:`~corridor.optimise.model.Model` (add
         constraints to ``model.problem``).
-    aggregate, dominance
-        Preprocessing switches (on by default; off only for benchmarking).
+    aggregate, dominance, shared_covers, prune_sites
+        Preprocessing / formulation switches (on by default; off only for benchmarking the
+        plain arc-cover path-cover form): aggregate flows with the same cover family, drop
+        dominated cover sets, one variable per distinct cover set, drop site variables that
+        cannot change the optimum.
     warm_start
         Give the solver the greedy plan of :func:`~corridor.optimise.model.greedy_sites` as a
         start solution.
@@ -481,7 +487,7 @@ def solve(
     t0 = time.perf_counter()
     pre = preprocess(instance, usable, aggregate=aggregate, dominance=dominance)
     t_pre = time.perf_counter() - t0
-    spec = _spec(config, afir)
+    spec = _spec(config, afir, shared_covers=shared_covers, prune_sites=prune_sites)
     model = build_model(instance, pre, spec, extra_constraints)
     heuristic: list[str] = []
     warm_start = warm_start and bool(model.x)
