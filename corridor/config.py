@@ -402,6 +402,41 @@ class OptimiseConfig(_Frozen):
     time_limit_s: float = Field(120.0, gt=0, description="Solver time limit (s).")
     mip_gap: float = Field(0.0, ge=0, lt=1, description="Relative MIP gap accepted (fraction).")
     threads: int | None = Field(None, ge=1, description="Solver threads; None: solver default.")
+    capacity_in_model: bool = Field(
+        False,
+        description=(
+            "Tie chargers (H2: modules) to the served flows inside the MILP: each served flow's "
+            "daily energy is assigned to open sites on its path and every site's peak-hour load "
+            "must fit its chargers at max_charger_utilisation (and its power the grid headroom). "
+            "Off: chargers are sized after solving (Erlang-C), capped by the headroom."
+        ),
+    )
+    max_charger_utilisation: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description=(
+            "capacity_in_model: highest peak-hour offered load per charger (Erlang per charger, "
+            "0–1); peak-hour load = peak_hour_share × daily energy / charger power."
+        ),
+    )
+    charging_peak_hours: str = Field(
+        "6-22",
+        description=(
+            "Hours (local, 'a-b' ranges, comma separated) in which truck charging peaks; a "
+            "non_firm connection gets only the share of its headroom_mw for the part of these "
+            "hours outside its restricted_hours (e.g. restricted 6-9,16-21 in 6-22: 8 of 16 h "
+            "free, half the headroom)."
+        ),
+    )
+    afir_min_pool_power_mw: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "AFIR: least total charger power (MW) of every open site on the named corridors "
+            "(3.6 MW on the core network by 2030); None: off."
+        ),
+    )
 
     @model_validator(mode="after")
     def _site_bounds(self) -> OptimiseConfig:
