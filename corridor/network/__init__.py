@@ -2,8 +2,13 @@
 
 Entry points funnel into one builder, :func:`graph_from_lines`:
 
-- :func:`read_lines` for OSM-derived line layers (GeoJSON / GeoPackage / GeoParquet);
-- :func:`load_graph` for the scenario's countries from the data catalogue, cached on disk.
+- :func:`read_lines` for OSM-derived line layers (GeoJSON / GeoPackage / GeoParquet) and, via
+  :func:`read_osm` (pyosmium), raw ``.osm`` XML / ``.osm.pbf`` files;
+- :func:`graph_from_osmnx` downloads a polygon / bbox with osmnx (online, cached by osmnx);
+- :func:`load_graph` for the scenario's region (countries, NUTS ids, bbox, polygon file) from the
+  data catalogue, cached on disk.
+
+Named corridors: :func:`read_corridors` and :func:`corridor_paths` (directed path each way).
 
 Queries: :func:`edges_gdf`, :func:`nodes_gdf`, :func:`nearest_node`, :func:`snap_points`,
 :func:`to_csgraph`, :func:`shortest_route` (returns a :class:`Route`).
@@ -11,9 +16,28 @@ Queries: :func:`edges_gdf`, :func:`nodes_gdf`, :func:`nearest_node`, :func:`snap
 
 from __future__ import annotations
 
-from corridor.network.build import CONNECTOR, GRAPH_CRS, graph_from_lines, oneway_direction
-from corridor.network.io import read_lines
-from corridor.network.load import default_cache_dir, load_graph, read_countries, select_files
+from corridor.network.build import (
+    CONNECTOR,
+    GRAPH_CRS,
+    edge_speeds_kph,
+    graph_from_lines,
+    oneway_direction,
+)
+from corridor.network.corridors import CORRIDOR_FILES, corridor_paths, read_corridors
+from corridor.network.download import (
+    graph_from_osmnx,
+    lines_from_osmnx,
+    osmnx_filter,
+    osmnx_request,
+)
+from corridor.network.io import is_osm_file, read_lines, read_osm
+from corridor.network.load import (
+    default_cache_dir,
+    load_graph,
+    read_countries,
+    region_polygon,
+    select_files,
+)
 from corridor.network.query import (
     EdgeSnap,
     Route,
@@ -23,24 +47,37 @@ from corridor.network.query import (
     shortest_route,
     snap_points,
     to_csgraph,
+    unique_refs,
 )
 
 __all__ = [
     "CONNECTOR",
+    "CORRIDOR_FILES",
     "GRAPH_CRS",
     "EdgeSnap",
     "Route",
+    "corridor_paths",
     "default_cache_dir",
+    "edge_speeds_kph",
     "edges_gdf",
     "graph_from_lines",
+    "graph_from_osmnx",
+    "is_osm_file",
+    "lines_from_osmnx",
     "load_graph",
     "nearest_node",
     "nodes_gdf",
     "oneway_direction",
+    "osmnx_filter",
+    "osmnx_request",
+    "read_corridors",
     "read_countries",
     "read_lines",
+    "read_osm",
+    "region_polygon",
     "select_files",
     "shortest_route",
     "snap_points",
     "to_csgraph",
+    "unique_refs",
 ]

@@ -1,4 +1,3 @@
-
 """The one topology builder: OSM-derived line layer → directed truck road graph.
 
 Every source (line layers, ``.osm`` XML, ``.osm.pbf``, osmnx downloads) is first turned into the
@@ -40,7 +39,7 @@ from scipy.spatial import cKDTree
 from corridor.config import NetworkConfig
 from corridor.errors import InputDataError
 
-__all__ = ["CONNECTOR", "GRAPH_CRS", "graph_from_lines", "oneway_direction"]
+__all__ = ["CONNECTOR", "GRAPH_CRS", "edge_speeds_kph", "graph_from_lines", "oneway_direction"]
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +83,10 @@ def oneway_direction(oneway: pd.Series, highway: pd.Series) -> np.ndarray:
     return out
 
 
-def _prepare_lines(lines: gpd.GeoDataFrame, config: NetworkConfig) -> gpd.GeoDataFrame:
-    """Filter classes and bbox, project, explode multi-parts, normalise text columns."""
+def _prepare_lines(
+    lines: gpd.GeoDataFrame, config: NetworkConfig, region: shapely.Geometry | None = None
+) -> gpd.GeoDataFrame:
+    """Filter classes, clip to bbox and region, project, explode multi-parts, normalise text."""
     if lines.crs is None:
         msg = "line layer has no CRS; set it (e.g. gdf.set_crs('EPSG:4326')) before building"
         raise InputDataError(msg)
@@ -99,6 +100,10 @@ def _prepare_lines(lines: gpd.GeoDataFrame, config: NetworkConfig) -> gpd.GeoDat
         df = df.to_crs("EPSG:4326")
         df = df[df.geometry.intersects(box)].copy()
         df["geometry"] = df.geometry.intersection(box)
+    if region is not None:
+        df = df.to_crs("EPSG:4326")
+        df = df[df.geometry.intersects(region)].copy()
+        df["geometry"] = df.geometry.intersection(region)
     df = df.to_crs(config.crs)
     df = df.explode(index_parts=False, ignore_index=True)
     df = df[df.geom_type == "LineString"].reset_index(drop=True)
@@ -372,6 +377,20 @@ def _ramp_connectors(
     return a[ok], b[ok]
 
 
+def edge_speeds_kph(highway: np.ndarray, country: np.ndarray, config: NetworkConfig) -> np.ndarray:
+    """Truck speed (km/h) per edge: ``speed_kph_by_country[cc][class]``, else ``speed_kph[class]``.
+
+    Connector edges always get ``connector_speed_kph``; a class without a speed gives NaN.
+    """
+    speeds = {**config.speed_kph, CONNECTOR: config.connector_speed_kph}
+    out = np.array([speeds.get(h, np.nan) for h in highway], dtype=float)
+    for cc, by_class in config.speed_kph_by_country.items():
+        in_cc = np.asarray(country, dtype=object) == cc
+        for cls, kph in by_class.items():
+            out[in_cc & (np.asarray(highway, dtype=object) == cls)] = kph
+    return out
+
+
 def _km_by(values: np.ndarray, length_m: np.ndarray) -> dict[str, float]:
     if len(values) == 0:
         return {}
@@ -524,6 +543,7 @@ def graph_from_lines(
     config: NetworkConfig,
     countries: gpd.GeoDataFrame | None = None,
     source: str = "lines",
+    region: shapely.Geometry | None = None,
 ) -> nx.MultiDiGraph:
     """Build the directed truck road graph from an OSM-derived line layer.
 
@@ -539,6 +559,9 @@ def graph_from_lines(
         the edge midpoint. Without it the lines' ``country`` column is used ("" if absent).
     source
         Provenance string stored in ``G.graph['source']``.
+    region
+        Optional (Multi)Polygon in lon/lat degrees; lines are clipped to it before building
+        (see :func:`corridor.network.region_polygon`), like ``config.bbox_lonlat``.
 
     Returns
     -------
@@ -551,11 +574,12 @@ def graph_from_lines(
     InputDataError
         If the layer has no CRS, no ``highway`` column or no line of the configured classes.
     """
-    prepared = _prepare_lines(lines, config)
+    prepared = _prepare_lines(lines, config, region)
     if len(prepared) == 0:
         msg = (
             f"no lines of classes {list(config.highway_classes)} left to build a graph from "
-            f"(bbox {config.bbox_lonlat}); check the input layer and the network config"
+            f"(bbox {config.bbox_lonlat}, region {'given' if region is not None else 'none'}); "
+            "check the input layer and the network config"
         )
         raise InputDataError(msg)
     a, b, li = _segments(prepared)
@@ -614,8 +638,7 @@ def graph_from_lines(
     fallback_cc = _mode_by_length(chain, prepared["country"].to_numpy(object)[li], seg_len)
     mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
     country = _countries(mid, countries, fallback_cc, config.crs)
-    speeds = {**config.speed_kph, CONNECTOR: config.connector_speed_kph}
-    speed = np.array([speeds.get(h, np.nan) for h in ehw], dtype=float)
+    speed = edge_speeds_kph(ehw, country, config)
     if np.isnan(speed).any():
         missing = sorted(set(ehw[np.isnan(speed)]))
         msg = f"no truck speed configured for highway classes {missing} (network.speed_kph)"

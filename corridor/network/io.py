@@ -17,11 +17,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from corridor.errors import InputDataError
 
-__all__ = ["LINE_COLUMNS", "read_lines"]
+__all__ = ["LINE_COLUMNS", "OSM_SUFFIXES", "is_osm_file", "read_lines", "read_osm"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,96 @@ _LINE_TYPES = {"LineString", "MultiLineString"}
 #: Area of use of EPSG:3035 (Europe), lon/lat degrees: data outside it means a wrong CRS.
 _EUROPE_LONLAT = (-35.6, 24.6, 44.9, 84.8)
 _CC_PREFIX = re.compile(r"^([A-Z]{2})_")
+#: File name endings read by :func:`read_osm` (pyosmium) rather than by GDAL.
+OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".osc")
+#: Highway classes read from OSM files when none are given.
+_DEFAULT_CLASSES = ("motorway", "motorway_link", "trunk", "trunk_link")
+
+
+def is_osm_file(path: Path) -> bool:
+    """True for raw OSM files (``.osm`` XML, ``.osm.pbf``, compressed XML)."""
+    name = Path(path).name.lower()
+    return name.endswith(OSM_SUFFIXES)
+
+
+def read_osm(
+    path: Path | str, highway_classes: Sequence[str] = _DEFAULT_CLASSES
+) -> gpd.GeoDataFrame:
+    """Read the road ways of a raw OSM file with pyosmium.
+
+    Parameters
+    ----------
+    path
+        An ``.osm`` XML or ``.osm.pbf`` file (also ``.osm.bz2``/``.osm.gz``); node locations are
+        resolved from the file itself, so it must contain the ways' nodes (any extract does).
+    highway_classes
+        ``highway`` values kept (default motorway, motorway_link, trunk, trunk_link).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One LineString per way (EPSG:4326) with text columns :data:`LINE_COLUMNS` plus
+        ``osm_id`` (``w<id>``); ``oneway`` keeps the raw tag (missing → NA), ``country`` is "".
+
+    Raises
+    ------
+    InputDataError
+        Naming the file: missing, unreadable/corrupt, or holding no way of the given classes.
+    """
+    import osmium
+
+    path = Path(path)
+    if not path.is_file():
+        msg = f"OSM file {path} does not exist; check the path"
+        raise InputDataError(msg)
+    keep = set(highway_classes)
+    rows: list[tuple] = []
+    geoms = []
+    n_short = 0
+    try:
+        fp = (
+            osmium.FileProcessor(str(path))
+            .with_locations()
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        for obj in fp:
+            if not obj.is_way() or obj.tags.get("highway") not in keep:
+                continue
+            coords = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
+            if len(coords) < 2:
+                n_short += 1
+                continue
+            t = obj.tags
+            rows.append(
+                (
+                    t.get("highway"),
+                    t.get("ref", ""),
+                    t.get("name", ""),
+                    t.get("oneway"),
+                    f"w{obj.id}",
+                )
+            )
+            geoms.append(shapely.LineString(coords))
+    except Exception as err:  # osmium raises RuntimeError/ValueError for bad files
+        msg = (
+            f"cannot read OSM file {path}: {err}. Expected an OSM XML (.osm) or PBF (.osm.pbf) "
+            "file; re-download or re-export it (e.g. osmium cat)"
+        )
+        raise InputDataError(msg) from err
+    if n_short:
+        log.warning("%s: %d ways without two located nodes skipped", path, n_short)
+    if not rows:
+        msg = (
+            f"OSM file {path} holds no ways with highway in {sorted(keep)}; expected a road "
+            "extract containing motorways/trunk roads (with their nodes)"
+        )
+        raise InputDataError(msg)
+    df = pd.DataFrame(rows, columns=["highway", "ref", "name", "oneway", "osm_id"])
+    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4326")
+    gdf["region"] = ""
+    out = _normalise(gdf, path)
+    out["osm_id"] = df["osm_id"].to_numpy(object)
+    return out
 
 
 def country_from_filename(path: Path) -> str:
@@ -141,7 +232,8 @@ def read_lines(paths: Sequence[Path] | Path) -> gpd.GeoDataFrame:
     ----------
     paths
         GeoJSON / GeoPackage / GeoParquet files of LineStrings with a ``highway`` column (and
-        ideally ``ref``, ``name``, ``oneway``), e.g. the shared ``osm_motorways_2021`` files.
+        ideally ``ref``, ``name``, ``oneway``), e.g. the shared ``osm_motorways_2021`` files;
+        raw OSM files (``.osm``, ``.osm.pbf``) are read with :func:`read_osm`.
 
     Returns
     -------
@@ -160,5 +252,9 @@ def read_lines(paths: Sequence[Path] | Path) -> gpd.GeoDataFrame:
     if not paths:
         msg = "no road layers given; pass at least one GeoJSON/GeoPackage/GeoParquet file"
         raise InputDataError(msg)
-    frames = [_normalise(_read_one(Path(p)), Path(p)).to_crs("EPSG:4326") for p in paths]
+    frames = [
+        read_osm(p) if is_osm_file(Path(p)) else _normalise(_read_one(Path(p)), Path(p))
+        for p in paths
+    ]
+    frames = [f.to_crs("EPSG:4326") for f in frames]
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")

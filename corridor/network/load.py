@@ -1,4 +1,3 @@
-
 """Load the graph of a scenario from the data catalogue, with an on-disk cache."""
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import pyogrio
+import shapely
 
 from corridor.catalogue import Catalogue
 from corridor.config import NetworkConfig
@@ -21,12 +21,30 @@ from corridor.errors import InputDataError
 from corridor.network.build import graph_from_lines
 from corridor.network.io import country_from_filename, read_lines
 
-__all__ = ["CACHE_VERSION", "default_cache_dir", "load_graph", "read_countries", "select_files"]
+__all__ = [
+    "CACHE_VERSION",
+    "default_cache_dir",
+    "load_graph",
+    "read_countries",
+    "region_polygon",
+    "select_files",
+]
 
 log = logging.getLogger(__name__)
 
-#: Bump when the builder changes its output, so old caches are not reused.
-CACHE_VERSION = "network-3"
+
+def _source_hash() -> str:
+    """Hash of this package's source files: any code change gives new cache keys."""
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+#: Builder version in the cache key: derived from the network package's source, so old caches
+#: are never reused after a code change.
+CACHE_VERSION = f"network-{_source_hash()}"
 
 
 def default_cache_dir() -> Path:
@@ -42,6 +60,86 @@ def read_countries(catalogue: Catalogue) -> gpd.GeoDataFrame:
         msg = f"no NUTS level-0 file (NUTS_RG_*_LEVL_0.geojson) in {catalogue.root / 'boundaries'}"
         raise InputDataError(msg)
     return pyogrio.read_dataframe(files[0], columns=["CNTR_CODE"])
+
+
+def _nuts_file(catalogue: Catalogue, level: int) -> Path:
+    files = [p for p in catalogue.paths("nuts") if "RG_" in p.name and f"LEVL_{level}" in p.name]
+    if not files:
+        msg = (
+            f"no NUTS level-{level} region file (NUTS_RG_*_LEVL_{level}.geojson) in "
+            f"{catalogue.root / 'boundaries'}"
+        )
+        raise InputDataError(msg)
+    return files[0]
+
+
+def region_files(catalogue: Catalogue, config: NetworkConfig) -> list[Path]:
+    """Files the region of ``config`` is read from (NUTS levels used, polygon file)."""
+    out = [_nuts_file(catalogue, len(i) - 2) for i in sorted(set(config.nuts_ids or ()))]
+    if config.polygon_file is not None:
+        out.append(Path(config.polygon_file))
+    return sorted(set(out))
+
+
+def region_polygon(catalogue: Catalogue, config: NetworkConfig) -> shapely.Geometry | None:
+    """Union of the selected NUTS regions and the polygon file, lon/lat degrees (or None).
+
+    NUTS ids of any level (``NL41`` level 2, ``DEA`` level 1, ``DK`` level 0) are looked up in
+    the 1:60M NUTS 2021 layers; when both ``nuts_ids`` and ``polygon_file`` are set the region is
+    their intersection (the polygon file narrows the NUTS selection).
+
+    Raises
+    ------
+    InputDataError
+        Unknown NUTS id (with close ids), unreadable polygon file or one without polygons.
+    """
+    parts = []
+    if config.nuts_ids:
+        ids = sorted(set(config.nuts_ids))
+        geoms = []
+        for level in sorted({len(i) - 2 for i in ids}):
+            path = _nuts_file(catalogue, level)
+            nuts = pyogrio.read_dataframe(path, columns=["NUTS_ID"]).to_crs("EPSG:4326")
+            want = [i for i in ids if len(i) - 2 == level]
+            missing = sorted(set(want) - set(nuts["NUTS_ID"]))
+            if missing:
+                close = sorted(n for n in nuts["NUTS_ID"] if n.startswith(missing[0][:2]))[:12]
+                msg = (
+                    f"NUTS ids {missing} not found in {path} (level {level}); ids there start "
+                    f"like {close}. Use NUTS 2021 codes (e.g. NL41, DEA)"
+                )
+                raise InputDataError(msg)
+            geoms.extend(nuts.loc[nuts["NUTS_ID"].isin(want), "geometry"])
+        parts.append(shapely.union_all(geoms))
+    if config.polygon_file is not None:
+        path = Path(config.polygon_file)
+        try:
+            poly = pyogrio.read_dataframe(path)
+        except Exception as err:
+            msg = f"cannot read region polygon file {path}: {err}"
+            raise InputDataError(msg) from err
+        if poly.crs is None:
+            msg = f"region polygon file {path} has no CRS; set it (e.g. EPSG:4326)"
+            raise InputDataError(msg)
+        poly = poly[poly.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs("EPSG:4326")
+        if len(poly) == 0:
+            msg = f"region polygon file {path} holds no Polygon/MultiPolygon features"
+            raise InputDataError(msg)
+        parts.append(shapely.union_all(poly.geometry.to_numpy()))
+    if not parts:
+        return None
+    region = parts[0] if len(parts) == 1 else shapely.intersection(parts[0], parts[1])
+    if region.is_empty:
+        msg = f"the region of nuts_ids {config.nuts_ids} and {config.polygon_file} is empty"
+        raise InputDataError(msg)
+    return region
+
+
+def region_countries(config: NetworkConfig) -> tuple[str, ...]:
+    """Countries whose road layers are loaded: of ``nuts_ids`` when set, else ``countries``."""
+    if config.nuts_ids:
+        return tuple(sorted({i[:2] for i in config.nuts_ids}))
+    return tuple(config.countries)
 
 
 def select_files(catalogue: Catalogue, countries: Sequence[str]) -> list[Path]:
@@ -79,7 +177,11 @@ def cache_key(files: Sequence[Path], config: NetworkConfig) -> str:
 def load_graph(
     catalogue: Catalogue, config: NetworkConfig, cache_dir: Path | None = None
 ) -> nx.MultiDiGraph:
-    """Build (or reload from cache) the truck graph of ``config.countries``.
+    """Build (or reload from cache) the truck graph of the configured region.
+
+    The road layers of ``config.countries`` (or of the countries of ``config.nuts_ids``) are
+    read and clipped to ``bbox_lonlat`` and to the union of the ``nuts_ids`` regions /
+    ``polygon_file`` polygons (:func:`region_polygon`) before building.
 
     Parameters
     ----------
@@ -97,9 +199,10 @@ def load_graph(
         See :func:`corridor.network.graph_from_lines`; ``G.graph['cache']`` says ``hit`` or
         ``miss`` and holds the cache file.
     """
-    files = select_files(catalogue, config.countries)
+    countries = region_countries(config)
+    files = select_files(catalogue, countries)
     nuts = [p for p in catalogue.paths("nuts") if "LEVL_0" in p.name]
-    key = cache_key([*files, *nuts], config)
+    key = cache_key([*files, *nuts, *region_files(catalogue, config)], config)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = folder / f"network-{key}.pickle"
     if path.is_file():
@@ -112,11 +215,12 @@ def load_graph(
         except Exception as err:  # a truncated/old cache is rebuilt, not fatal
             log.warning("ignoring unreadable graph cache %s: %s", path, err)
     lines = read_lines(files)
+    region = region_polygon(catalogue, config)
+    label = ",".join(config.nuts_ids) if config.nuts_ids else ",".join(countries)
+    if config.polygon_file is not None:
+        label += f"+{Path(config.polygon_file).name}"
     G = graph_from_lines(
-        lines,
-        config,
-        read_countries(catalogue),
-        source=f"osm_motorways:{','.join(config.countries)}",
+        lines, config, read_countries(catalogue), source=f"osm_motorways:{label}", region=region
     )
     G.graph["cache"] = {"status": "miss", "file": str(path)}
     try:

@@ -1,10 +1,10 @@
-
 """Queries on a built graph: tables, spatial snapping, sparse matrices and route previews."""
 
 from __future__ import annotations
 
 import itertools
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -30,6 +30,7 @@ __all__ = [
     "shortest_route",
     "snap_points",
     "to_csgraph",
+    "unique_refs",
 ]
 
 EDGE_COLUMNS = (
@@ -214,7 +215,7 @@ class Route:
     length_km, travel_time_min
         Driven length (km) and time (min) from the first to the second snapped point.
     refs
-        Road numbers followed, in order, consecutive repeats removed.
+        Road numbers followed, each once in order of first use (``"A16;A59"`` tags split).
     snap_m
         Distance (m) of the origin and the destination to their snapped points.
     nodes
@@ -239,6 +240,21 @@ class Route:
             "snap_m": [round(s, 1) for s in self.snap_m],
             "nodes": [int(n) for n in self.nodes],
         }
+
+
+def unique_refs(refs: Iterable[str]) -> list[str]:
+    """Road numbers in order of first appearance, ``;``-joined tags split, each listed once.
+
+    >>> unique_refs(["A16", "A16;A59", "", "A59", "A16"])
+    ['A16', 'A59']
+    """
+    out: dict[str, None] = {}
+    for ref in refs:
+        for part in str(ref or "").split(";"):
+            part = part.strip()
+            if part:
+                out.setdefault(part, None)
+    return list(out)
 
 
 def _best_edge(G: nx.MultiDiGraph, a: int, b: int, weight: str) -> dict:
@@ -350,7 +366,7 @@ def shortest_route(
         return Route(
             e["length_m"] * frac / 1000.0,
             e["travel_time_s"] * frac / 60.0,
-            [e["ref"]] if e["ref"] else [],
+            unique_refs([e["ref"]]),
             (float(row.distance_m_o), float(row.distance_m_d)),
             (),
             substring(e["geometry"], row.offset_m_o, row.offset_m_d),
@@ -382,10 +398,7 @@ def shortest_route(
     legs.append((ed, substring(ed["geometry"], 0, d.offset_m), fd))
     length_km = sum(e["length_m"] * f for e, _, f in legs) / 1000.0
     time_min = sum(e["travel_time_s"] * f for e, _, f in legs) / 60.0
-    refs: list[str] = []
-    for e, _, f in legs:
-        if e["ref"] and f > 0 and (not refs or refs[-1] != e["ref"]):
-            refs.append(e["ref"])
+    refs = unique_refs(e["ref"] for e, _, f in legs if f > 0)
     coords = [np.asarray(g.coords) for _, g, _ in legs if not g.is_empty]
     geometry = LineString(np.concatenate(coords)) if coords else LineString()
     return Route(
