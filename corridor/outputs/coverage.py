@@ -645,7 +645,7 @@ def route_coverage(
                     "reason": sim["reason"],
                     "n_stops": len(sim["stops"]),
                     "stops": ";".join(s["site_id"] for s in sim["stops"]),
-                    "stop_names": ";".join(s["name"] for s in sim["stops"]),
+                    "stop_names": ";".join(s["name"] or s["site_id"] for s in sim["stops"]),
                     "min_arrival_soc": sim["min_arrival_soc"],
                     "arrival_soc_destination": sim["arrival_soc_destination"],
                     "charge_min_total": sim["charge_min_total"],
@@ -765,7 +765,7 @@ def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
                 ),
                 max_width=360,
             ),
-            tooltip=_html(f"stop {s.stop_no}: {s.name}"),
+            tooltip=_html(f"stop {s.stop_no}: {s.name or s.site_id}"),
         ).add_to(stops)
     stops.add_to(fmap)
     plan = folium.FeatureGroup(name=f"Plan sites ({len(sites)})")

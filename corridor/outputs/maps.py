@@ -14,6 +14,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element
 
 from corridor.catalogue import FLOWS_ATTRIBUTION, OSM_ATTRIBUTION
@@ -63,6 +64,22 @@ def _lines_4326(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     return out.to_crs("EPSG:4326")
 
 
+def _roads_by_ref(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One MultiLineString per (highway class, road number): far fewer features to draw."""
+    ref = edges["ref"].fillna("").astype(str)
+    codes, keys = pd.factorize(pd.MultiIndex.from_arrays([edges["highway"].astype(str), ref]))
+    order = np.argsort(codes, kind="stable")  # shapely wants the group indices sorted
+    geoms = shapely.multilinestrings(edges.geometry.to_numpy()[order], indices=codes[order])
+    return gpd.GeoDataFrame(
+        {
+            "highway": [k[0] for k in keys],
+            "ref": [k[1] for k in keys],
+        },
+        geometry=geoms,
+        crs=edges.crs,
+    )
+
+
 def plan_map(
     edges: gpd.GeoDataFrame,
     flow_edges: gpd.GeoDataFrame,
@@ -106,8 +123,8 @@ def plan_map(
 
     # Road network: motorways by class.
     roads = folium.FeatureGroup(name="Road network (motorway / trunk)")
-    road_lines = _lines_4326(edges[["highway", "ref", "geometry"]], 60.0)
-    road_lines["ref"] = road_lines["ref"].fillna("").map(_html)  # tooltips insert raw HTML
+    road_lines = _lines_4326(_roads_by_ref(edges), 60.0)
+    road_lines["ref"] = road_lines["ref"].map(_html)  # tooltips insert raw HTML
     folium.GeoJson(
         road_lines,
         style_function=lambda f: {
@@ -148,15 +165,19 @@ def plan_map(
 
     # Candidates: small and grey.
     cand = folium.FeatureGroup(name=f"Candidate sites ({len(candidates)})")
-    for row in candidates.to_crs("EPSG:4326").itertuples():
-        folium.CircleMarker(
-            location=(row.geometry.y, row.geometry.x),
-            radius=3,
-            color="#777",
-            weight=1,
-            fill=True,
-            fill_opacity=0.5,
-            tooltip=_html(f"{row.name or row.Index} ({row.kind}, {row.direction})"),
+    if len(candidates):
+        # one GeoJSON layer (not one marker each): keeps the page light with thousands of sites
+        pts = candidates.to_crs("EPSG:4326")
+        names = pts["name"].fillna("").astype(str).where(pts["name"].fillna("") != "")
+        labels = names.fillna(pd.Series(pts.index.astype(str), index=pts.index))
+        label = labels + " (" + pts["kind"].astype(str) + ", " + pts["direction"].astype(str) + ")"
+        cand_gdf = gpd.GeoDataFrame({"label": label.map(_html)}, geometry=pts.geometry)
+        folium.GeoJson(
+            cand_gdf,
+            marker=folium.CircleMarker(
+                radius=3, color="#777", weight=1, fill=True, fill_color="#777", fill_opacity=0.5
+            ),
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ).add_to(cand)
     cand.add_to(fmap)
 
