@@ -91,7 +91,7 @@ def test_h2_spacing_and_partial_share() -> None:
     sites["capacity_kg_per_day"] = 500.0  # too small for 1 t/day
     rep2 = afir_report(g, [corridor(200, 500)], sites, "h2")
     row2 = rep2.table.set_index(["direction", "requirement"]).loc[("West → East", "h2-core-2030")]
-    assert not row2["passed"] and "too small (500 kg/day)" in row2["failing_stretches"]
+    assert not row2["passed"] and "too small (500 kg/day, needs 1,000)" in row2["failing_stretches"]
 
 
 def test_corridor_off_the_graph_is_skipped() -> None:

@@ -245,13 +245,17 @@ def _pool_ok(site: pd.Series, req: AfirRequirement) -> tuple[bool, float, str]:
     if req.technology == "h2":
         kg = float(site.get("capacity_kg_per_day", np.nan))
         ok = np.isfinite(kg) and kg >= req.min_kg_per_day
-        return bool(ok), kg, f"{kg:,.0f} kg/day"
+        return bool(ok), kg, f"{kg:,.0f} kg/day, needs {req.min_kg_per_day:,.0f}"
     power_kw = 1000.0 * float(site.get("power_mw", np.nan))
     chargers = float(site.get("chargers", np.nan))
     per_kw = power_kw / chargers if chargers and np.isfinite(chargers) else np.nan
     points = chargers if np.isfinite(per_kw) and per_kw >= req.min_point_kw else 0.0
     ok = np.isfinite(power_kw) and power_kw >= req.min_pool_kw and points >= req.min_points
-    return bool(ok), power_kw, f"{power_kw:,.0f} kW, {points:.0f} points >= {req.min_point_kw:g} kW"
+    text = (
+        f"{power_kw:,.0f} kW with {points:.0f} points >= {req.min_point_kw:g} kW, needs "
+        f"{req.min_pool_kw:,.0f} kW and {req.min_points} points"
+    )
+    return bool(ok), power_kw, text
 
 
 @dataclass(frozen=True)
