@@ -1,4 +1,3 @@
-
 """Tests of corridor.network: topology on hand-built lines, bad input, and real regional data."""
 
 from __future__ import annotations
