@@ -140,6 +140,7 @@ def test_headline_and_targets() -> None:
     fig = headline(_doc(4))
     assert fig["sites"] == 4 and fig["chargers"] == 12 and fig["power_mw"] == 12.0
     assert fig["sites_nl"] == 2 and fig["sites_de"] == 2
+    assert fig["sites_by_country"] in ("2 DE, 2 NL", "2 NL, 2 DE")
     checks = target_checks({"min_stations": 4, "max_stations": 6, "min_trucks": 250}, fig)
     verdicts = {(t, w): v for t, w, _, v in checks}
     assert verdicts[("stations", ">= 4")] == "met"

@@ -47,7 +47,8 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``scenario``, ``technology``, ``status``, ``valid``, ``gap``, ``solve_time_s``,
-        ``solver``, ``sites``, ``sites_nl``, ``sites_de``, ``chargers``, ``power_mw``,
+        ``solver``, ``sites``, ``sites_nl``, ``sites_de``, ``sites_by_country`` (e.g. "2 NL, 4
+        DE"), ``chargers``, ``power_mw``,
         ``capacity_kg_per_day``, ``served_trucks_per_day``, ``served_share``,
         ``energy_mwh_per_day``, ``h2_kg_per_day``, ``corridor_ze_trucks_per_day``.
     """
@@ -72,6 +73,7 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         "sites": len(sites),
         "sites_nl": int(by_country.get("NL", 0)),
         "sites_de": int(by_country.get("DE", 0)),
+        "sites_by_country": ", ".join(f"{n} {c}" for c, n in by_country.items()),
         "chargers": int(total("chargers")) if sites else 0,
         "power_mw": total("power_mw"),
         "capacity_kg_per_day": total("capacity_kg_per_day"),
@@ -274,7 +276,7 @@ def summary_markdown(
         "",
         "## Headline figures",
         "",
-        f"- {fig['sites']} sites ({fig['sites_nl']} NL, {fig['sites_de']} DE)",
+        f"- {fig['sites']} sites ({fig['sites_by_country'] or 'none'})",
     ]
     if tech == "bev":
         lines.append(
