@@ -507,3 +507,160 @@ def test_with_corridors_names_flow_paths():
     assert named.corridors[0].stops == inst.flows[0].stops
     with pytest.raises(InputDataError, match="not a flow"):
         inst.with_corridors({"x": "99"})
+
+
+# --------------------------------------------------------------------------- brute force to 10
+
+
+@st.composite
+def line_instances(draw):
+    """Up to 10 candidates on a random two-way line with random flows (kept small and fast)."""
+    n = draw(st.integers(6, 11))
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
+    km = rng.integers(30, 110, n - 1).astype(float)
+    rows, cols, w = [], [], []
+    for i, d in enumerate(km):
+        rows += [i, i + 1]
+        cols += [i + 1, i]
+        w += [d, d]
+    mat = sparse.coo_array((w, (rows, cols)), shape=(n, n)).tocsr()
+    n_flows = int(rng.integers(2, 7))
+    o = rng.integers(0, n, n_flows)
+    d = (o + rng.integers(1, n, n_flows)) % n
+    vol = rng.integers(1, 20, n_flows).astype(float)
+    cand = sorted(rng.choice(n, min(n, 10), replace=False).tolist())
+    rng_km = float(rng.integers(100, 260))
+    return (
+        mat,
+        o,
+        d,
+        vol,
+        cand,
+        rng_km,
+        float(rng.integers(0, int(rng_km) + 1)),
+        int(rng.integers(1, 5)),
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(line_instances())
+def test_milp_agrees_with_brute_force_over_all_subsets_of_up_to_10(case):
+    mat, o, d, vol, cand, rng_km, start, p = case
+    assert len(cand) <= 10
+    inst = Instance.from_arrays(mat, o, d, vol, cand, rng_km, start_range_km=start)
+    plan = solve(inst, cfg(max_sites=p))
+    assert plan.status == "optimal" and plan.valid and len(plan.sites) <= p
+    assert plan.objective == pytest.approx(brute_force(inst, p), abs=1e-6)
+
+
+# --------------------------------------------------------------------------- grid, capacity, AFIR
+
+
+def test_parse_hours_and_non_firm_headroom_rule():
+    from corridor.optimise.solve import effective_headroom, parse_hours
+
+    assert parse_hours("6-9,16-21") == frozenset({6, 7, 8, 16, 17, 18, 19, 20})
+    assert parse_hours("22-2") == frozenset({22, 23, 0, 1})
+    with pytest.raises(InputDataError, match="not like '6-9,16-21'"):
+        parse_hours("six-nine")
+    sites = pd.DataFrame(
+        {
+            "headroom_mw": [4.0, 4.0, 4.0],
+            "connection": ["non_firm", "firm", "non_firm"],
+            "restricted_hours": ["6-9,16-21", "6-9,16-21", ""],
+        },
+        index=["a", "b", "c"],
+    )
+    # 8 of the 16 peak hours 6-22 are restricted: half the headroom; firm and unrestricted keep it
+    got = effective_headroom(sites, cfg(charging_peak_hours="6-22"))
+    assert got.to_dict() == {"a": 2.0, "b": 4.0, "c": 4.0}
+
+
+def grid_line(headroom, connection=None, restricted=None, volume=200.0) -> Instance:
+    inst = Instance.from_arrays(
+        line_matrix(11),
+        [0, 10],
+        [10, 0],
+        [volume, volume],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+        energy_per_km=1.3,
+    )
+    sites = inst.sites.copy()
+    sites["headroom_mw"] = headroom
+    sites["connection"] = connection or ["firm"] * 11
+    sites["restricted_hours"] = restricted or [""] * 11
+    return dataclasses.replace(inst, sites=sites)
+
+
+def test_non_firm_headroom_caps_chargers_in_every_plan():
+    inst = grid_line([6.0] * 11, ["non_firm"] * 11, ["6-9,16-21"] * 11)
+    plan = solve(inst, cfg(max_sites=4, max_chargers_per_site=12))
+    assert plan.status == "optimal" and plan.valid
+    assert (plan.sites["power_mw"] <= 3.0 + 1e-9).all()  # half of 6 MW in the peak
+    assert plan.model_stats["sites_headroom_reduced_non_firm"] == 11
+
+
+def test_capacity_in_model_ties_chargers_to_served_flows():
+    # 200 trucks/day each way need ~260 kWh per stop: far more than one 1 MW charger carries
+    inst = grid_line([1.0] * 11)
+    free = solve(inst, cfg(max_sites=4))
+    tied = solve(inst, cfg(max_sites=4, capacity_in_model=True))
+    assert free.status == tied.status == "optimal"
+    assert free.served_trucks_per_day == pytest.approx(400.0)
+    assert tied.served_trucks_per_day < free.served_trucks_per_day
+    assert (tied.sites["power_mw"] <= 1.0 + 1e-9).all()
+    roomy = solve(grid_line([12.0] * 11), cfg(max_sites=4, capacity_in_model=True))
+    assert roomy.served_trucks_per_day == pytest.approx(400.0)
+    # the model's chargers carry the peak-hour load at the utilisation target: daily energy of
+    # the served trucks (km beyond the start range x 1.3 kWh/km) over all open sites
+    c = cfg()
+    energy_kwh = 2 * 200.0 * (500 - 100) * 1.3
+    need = c.peak_hour_share * energy_kwh / (1000.0 * c.max_charger_utilisation)
+    assert roomy.sites["chargers"].sum() >= need - 1e-6
+    assert roomy.model_stats["capacity_in_model"] is True
+
+
+def test_h2_modules_in_model():
+    h2 = Instance.from_arrays(
+        line_matrix(11),
+        [0],
+        [10],
+        [200.0],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+        energy_per_km=0.08,
+        technology="h2",
+    )
+    config = cfg(max_sites=2, vehicle=VehicleConfig(technology="h2"), capacity_in_model=True)
+    plan = solve(h2, config)
+    assert plan.status == "optimal" and plan.valid
+    kg = 200 * 400 * 0.08  # 6,400 kg/day beyond the start range
+    assert plan.sites["capacity_kg_per_day"].sum() >= kg - 1e-6
+    few = solve(h2, config.model_copy(update={"max_chargers_per_site": 2}))
+    assert few.served_trucks_per_day == pytest.approx(0.0)
+
+
+def afir_line(headroom) -> Instance:
+    inst = grid_line(headroom, volume=1.0)
+    corridor = FlowPath("line-outbound", 0.0, 500.0, inst.flows[0].stops)
+    return dataclasses.replace(inst, corridors=(corridor,))
+
+
+def test_afir_pool_power_on_corridor_sites():
+    inst = afir_line([10.0] * 11)
+    plan = solve(inst, cfg(max_sites=6, afir_max_gap_km=150, afir_min_pool_power_mw=3.6))
+    assert plan.status == "optimal" and plan.valid
+    assert (plan.sites["power_mw"] >= 3.6).all() and (plan.sites["chargers"] >= 4).all()
+
+
+def test_pool_power_above_headroom_is_infeasible_before_solving():
+    with pytest.raises(InfeasibleError, match=r"below the AFIR minimum pool power 4\.00 MW"):
+        solve(
+            afir_line([3.0] * 11),
+            cfg(max_sites=6, afir_max_gap_km=150, afir_min_pool_power_mw=3.6),
+        )

@@ -372,6 +372,12 @@ def _walk_back(pred_row: np.ndarray, origin: int, dest: int) -> list[int] | None
     return path[::-1]
 
 
+def _grid_text(grid: pd.DataFrame | None, column: str, default: str, n: int) -> np.ndarray:
+    if grid is None or column not in grid.columns:
+        return np.full(n, default, dtype=object)
+    return grid[column].fillna(default).astype(str).to_numpy(dtype=object)
+
+
 def direction_of_bearing(bearing_deg: float, corridor_axis_deg: float) -> frozenset[str]:
     """Travel direction(s) a site serves, from the bearing of the carriageway it is on.
 
@@ -580,6 +586,8 @@ def instance_from_pipeline(
             "headroom_mw": headroom,
             "cost_eur": np.nan_to_num(cost, nan=0.0),
             "kind": sites["kind"].astype(str).to_numpy() if "kind" in sites.columns else "",
+            "connection": _grid_text(grid, "connection", "firm", len(ids)),
+            "restricted_hours": _grid_text(grid, "restricted_hours", "", len(ids)),
         },
         index=pd.Index(ids, name="site_id"),
     )

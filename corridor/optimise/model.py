@@ -20,7 +20,8 @@ open stop before it. With :math:`\bar\delta_q = \max_k \delta_k / 2` the cover s
 
 Variables: :math:`x_s \in \{0,1\}` open site, :math:`z_s \in \mathbb{Z}_{\ge 0}` chargers (H2:
 modules), :math:`y_g \in [0,1]` flow group :math:`g` served (flows with identical minimal cover
-families share one :math:`y_g`; :math:`y` is integral at an optimum because :math:`x` is).
+families share one :math:`y_g`; :math:`y` is integral at an optimum because :math:`x` is, and binary
+with the capacity rows below).
 
 .. math::
 
@@ -41,6 +42,21 @@ families share one :math:`y_g`; :math:`y` is integral at an optimum because :mat
     \text{budget}:\; \sum_s c_s x_s + c_z \sum_s z_s \le B
 
     \text{afir\_gap}[r,t]:\; \sum_{k \in K^{\mathrm{AFIR}}_{r,t}} x_k \ge 1
+
+With ``capacity_in_model`` the chargers carry the served flows: shares
+:math:`a_{g,s} \in [0,1]` of group :math:`g`'s charging go to sites :math:`s \in U_g` (the union of
+its cover sets) and, with :math:`E_g` its charge-km per day (trucks/day × (path length − start
+range)) and :math:`\kappa` the chargers one charge-km/day needs (BEV: peak-hour share ×
+consumption / (charger power × utilisation target), so that the peak-hour offered load in Erlang
+stays below the utilisation target per charger; H2: consumption / module kg/day),
+
+.. math::
+
+    \text{assign}[g]:\; \sum_{s \in U_g} a_{g,s} = y_g, \qquad
+    \text{capacity}[s]:\; \kappa \sum_g E_g\, a_{g,s} \le z_s
+
+(:math:`z_s \le Z_{\max} x_s` closes sites without chargers; the headroom row caps :math:`z_s`).
+AFIR pool power raises the ``chargers_min`` of open sites on named corridors.
 
 The ``min_sites`` objective instead minimises :math:`\sum_s x_s` subject to
 :math:`\sum_g w_g y_g \ge \sigma \sum_g w_g` (``target_share``).
@@ -101,12 +117,16 @@ class CoverGroup:
         Their trucks per day.
     truck_km_per_day
         Their truck-km per day.
+    charge_km_per_day
+        Their trucks/day × the km each must drive on energy bought on the way (path length less
+        the start range); × consumption per km gives the energy they charge per day.
     """
 
     covers: tuple[CoverSet, ...]
     od_ids: tuple[str, ...]
     trucks_per_day: float
     truck_km_per_day: float
+    charge_km_per_day: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -247,11 +267,15 @@ def preprocess(
             continue
         n_raw += len(covers)
         key: Any = tuple(sorted(covers)) if aggregate else i
-        entry = groups.setdefault(key, [tuple(covers), [], 0.0, 0.0])
+        entry = groups.setdefault(key, [tuple(covers), [], 0.0, 0.0, 0.0])
         entry[1].append(fp.od_id)
         entry[2] += fp.trucks_per_day
         entry[3] += fp.trucks_per_day * fp.length_km
-    out = tuple(CoverGroup(c, tuple(ids), float(t), float(tk)) for c, ids, t, tk in groups.values())
+        entry[4] += fp.trucks_per_day * max(0.0, fp.length_km - instance.start_range_km)
+    out = tuple(
+        CoverGroup(c, tuple(ids), float(t), float(tk), float(ck))
+        for c, ids, t, tk, ck in groups.values()
+    )
     used = sorted({s for g in out for c in g.covers for s in c})
     order = {s: i for i, s in enumerate(instance.site_ids)}
     stats = {
@@ -334,6 +358,14 @@ class ModelSpec:
         :func:`shared_cover_sets`); off: every flow sums its cover sets itself (plain form).
     prune_sites
         Drop site variables that cannot change the optimum (see :func:`model_sites`).
+    capacity
+        Tie chargers to the served flows (``assign`` and ``capacity`` rows, see the module
+        docstring).
+    chargers_per_charge_km
+        Chargers (H2: modules) one charge-km per day needs: BEV ``peak_hour_share × consumption
+        (kWh/km) / (charger kW × utilisation)``, H2 ``consumption (kg/km) / module kg/day``.
+    min_chargers_at
+        Per-site charger minimum when open, above ``min_chargers`` (AFIR pool power).
     """
 
     objective: str = "max_trucks"
@@ -351,6 +383,9 @@ class ModelSpec:
     afir_covers: tuple[tuple[str, tuple[CoverSet, ...]], ...] = ()
     shared_covers: bool = True
     prune_sites: bool = True
+    capacity: bool = False
+    chargers_per_charge_km: float = 0.0
+    min_chargers_at: dict[str, int] = field(default_factory=dict)
 
 
 def _name(family: str, **keys: Any) -> str:
@@ -431,9 +466,31 @@ def _add_direction_min(b: _Builder, x: dict, sites: Any, spec: ModelSpec, lp_sum
 
 def _add_chargers(b: _Builder, x: dict, z: dict, sites: Any, spec: ModelSpec) -> None:
     for s in x:
-        if spec.min_chargers > 0:
-            b.add(z[s] >= spec.min_chargers * x[s], _name("chargers_min", site=s))
+        low = max(spec.min_chargers, spec.min_chargers_at.get(s, 0))
+        if low > 0:
+            b.add(z[s] >= low * x[s], _name("chargers_min", site=s))
         b.add(z[s] <= spec.max_chargers * x[s], _name("chargers_max", site=s))
+
+
+def _add_capacity(
+    b: _Builder, prob: Any, pre: Preprocessed, z: dict, y: dict, spec: ModelSpec, lp_sum: Callable
+) -> dict[tuple[int, str], Any]:
+    """Assign each served group's charging to open sites of its cover sets; chargers carry it."""
+    import pulp
+
+    a: dict[tuple[int, str], Any] = {}
+    load: dict[str, list[Any]] = {}
+    for gi, g in enumerate(pre.groups):
+        need = g.charge_km_per_day * spec.chargers_per_charge_km
+        sites = [s for s in dict.fromkeys(s for c in g.covers for s in c) if s in z]
+        for s in sites:
+            a[gi, s] = prob.add_variable(f"a[{gi},{s}]", 0, 1, pulp.LpContinuous)
+            if need > 0:
+                load.setdefault(s, []).append(need * a[gi, s])
+        b.add(lp_sum(a[gi, s] for s in sites) == y[gi], _name("assign", od=g.od_ids[0]))
+    for s, terms in load.items():
+        b.add(lp_sum(terms) <= z[s], _name("capacity", site=s))
+    return a
 
 
 def _add_headroom(b: _Builder, z: dict, sites: Any, spec: ModelSpec) -> None:
@@ -537,7 +594,10 @@ def build_model(
     site_list = model_sites(instance, pre, spec)
     x = {s: prob.add_variable(f"x[{s}]", 0, 1, pulp.LpBinary) for s in site_list}
     z = {s: prob.add_variable(f"z[{s}]", 0, spec.max_chargers, pulp.LpInteger) for s in site_list}
-    y = {gi: prob.add_variable(f"y[{gi}]", 0, 1) for gi in range(len(pre.groups))}
+    # y is integral at an optimum of the uncapacitated model; with capacity rows a group could be
+    # served in part, so y becomes binary (a flow is served whole or not at all)
+    y_cat = pulp.LpBinary if spec.capacity else pulp.LpContinuous
+    y = {gi: prob.add_variable(f"y[{gi}]", 0, 1, y_cat) for gi in range(len(pre.groups))}
     b = _Builder(prob)
     lp_sum = pulp.lpSum
     weights = [
@@ -560,6 +620,8 @@ def build_model(
     _add_direction_min(b, x, sites, spec, lp_sum)
     _add_chargers(b, x, z, sites, spec)
     _add_headroom(b, z, sites, spec)
+    if spec.capacity:
+        _add_capacity(b, prob, pre, z, y, spec, lp_sum)
     _add_fixed(b, x, spec)
     _add_budget(b, x, z, sites, spec, lp_sum)
     _add_afir(b, x, spec, lp_sum)

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from corridor.errors import InfeasibleError, ScenarioError, SolverError
+from corridor.errors import InfeasibleError, InputDataError, ScenarioError, SolverError
 from corridor.optimise.instance import DIRECTIONS, Instance
 from corridor.optimise.model import (
     Model,
@@ -26,7 +27,16 @@ from corridor.optimise.model import (
 from corridor.optimise.queueing import servers_for_wait_probability
 from corridor.optimise.validate import Violation, simulate_flow, validate
 
-__all__ = ["PLAN_SITE_COLUMNS", "PlanResult", "make_solver", "size_sites", "solve", "usable_sites"]
+__all__ = [
+    "PLAN_SITE_COLUMNS",
+    "PlanResult",
+    "effective_headroom",
+    "make_solver",
+    "parse_hours",
+    "size_sites",
+    "solve",
+    "usable_sites",
+]
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +121,70 @@ class PlanResult:
         return tuple(str(s) for s in self.sites.index)
 
 
+def parse_hours(text: str, what: str = "hours") -> frozenset[int]:
+    """Hours of the day in ``"a-b,c-d"`` ranges (``a`` to ``b``, ``b`` excluded; ``"22-6"`` wraps).
+
+    Raises
+    ------
+    InputDataError
+        If a range is not two integers 0–24.
+    """
+    hours: set[int] = set()
+    for part in str(text).replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            a, b = (int(v) for v in part.split("-"))
+        except ValueError:
+            a = b = -1
+        if not (0 <= a <= 24 and 0 <= b <= 24):
+            msg = f"{what}: {text!r} is not like '6-9,16-21' (hour ranges 0-24)"
+            raise InputDataError(msg)
+        hours.update(range(a, b) if a <= b else [*range(a, 24), *range(0, b)])
+    return frozenset(hours)
+
+
+def effective_headroom(sites: pd.DataFrame, config: Any) -> pd.Series:
+    """Grid headroom (MW) a site can count on in the charging peak.
+
+    A ``firm`` connection (or an unknown one) keeps its ``headroom_mw``. A ``non_firm`` connection
+    with ``restricted_hours`` gets ``headroom_mw × (peak hours outside the restricted hours) /
+    (peak hours)``, the peak hours being ``config.charging_peak_hours``: when the grid operator
+    may curtail offtake for part of the busy period, only that share of the headroom is planned
+    with (the rest needs storage or flexible charging, outside this model).
+
+    Returns
+    -------
+    pandas.Series
+        Headroom (MW) by site id.
+    """
+    head = sites["headroom_mw"].astype(float)
+    if "connection" not in sites.columns or "restricted_hours" not in sites.columns:
+        return head
+    peak = parse_hours(config.charging_peak_hours, "optimise.charging_peak_hours")
+    if not peak:
+        return head
+    share: dict[str, float] = {}
+    out = head.copy()
+    for sid, conn, hours in sites[["connection", "restricted_hours"]].itertuples():
+        if conn == "non_firm" and hours:
+            if hours not in share:
+                restricted = parse_hours(hours, f"sites_with_grid.restricted_hours (site {sid})")
+                share[hours] = len(peak - restricted) / len(peak)
+            out[sid] = head[sid] * share[hours]
+    return out
+
+
+def _pool_chargers(config: Any) -> int:
+    if config.afir_min_pool_power_mw is None or config.vehicle.technology != "bev":
+        return 0
+    return math.ceil(config.afir_min_pool_power_mw / config.charger_power_mw - 1e-9)
+
+
+def _corridor_sites(instance: Instance) -> set[str]:
+    return {s.site_id for c in instance.corridors for s in c.stops}
+
+
 def _min_chargers(config: Any) -> int:
     if config.vehicle.technology == "h2":
         return 1
@@ -136,11 +210,17 @@ def usable_sites(instance: Instance, config: Any) -> tuple[list[str], dict[str, 
     closed = set(config.fixed_closed)
     bev = config.vehicle.technology == "bev"
     need_mw = _min_chargers(config) * config.charger_power_mw
+    pool_mw = _pool_chargers(config) * config.charger_power_mw
+    on_corridor = _corridor_sites(instance) if pool_mw > 0 else set()
     for sid, h in instance.sites["headroom_mw"].items():
         if sid in closed:
             excluded[sid] = "fixed_closed"
         elif bev and h < need_mw - 1e-9:
             excluded[sid] = f"headroom {h:.2f} MW below the minimum site power {need_mw:.2f} MW"
+        elif sid in on_corridor and h < pool_mw - 1e-9:
+            excluded[sid] = (
+                f"headroom {h:.2f} MW below the AFIR minimum pool power {pool_mw:.2f} MW"
+            )
     return [s for s in instance.site_ids if s not in excluded], excluded
 
 
@@ -207,7 +287,7 @@ def _check_before_solving(
 
 
 def _afir_covers(
-    instance: Instance, config: Any, usable: list[str]
+    instance: Instance, config: Any, usable: list[str], excluded: dict[str, str]
 ) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
     if config.afir_max_gap_km is None or not instance.corridors:
         return ()
@@ -217,9 +297,20 @@ def _afir_covers(
     for corridor in instance.corridors:
         covers = flow_cover_sets(corridor, usable_set, gap, gap)
         if covers is None:
+            everyone = {s.site_id for s in corridor.stops}
+            why = ""
+            if flow_cover_sets(corridor, everyone, gap, gap) is not None:
+                reasons = sorted(
+                    {r.split(" MW below ")[-1] for s, r in excluded.items() if s in everyone}
+                )
+                why = (
+                    " (candidates there exist but are excluded: headroom below "
+                    + "; ".join(reasons)
+                    + ")"
+                )
             msg = (
                 f"AFIR corridor {corridor.od_id}: some stretch of {gap:.0f} km has no usable "
-                "candidate site, so the maximum spacing cannot be met"
+                f"candidate site, so the maximum spacing cannot be met{why}"
             )
             raise InfeasibleError(msg)
         out.append((corridor.od_id, tuple(covers)))
@@ -400,8 +491,15 @@ def size_sites(
     return frame.set_index("site_id")
 
 
-def _spec(config: Any, afir: Any, **switches: bool) -> ModelSpec:
+def _spec(
+    config: Any,
+    afir: Any,
+    pool_sites: set[str] | frozenset[str] = frozenset(),
+    energy_per_km: float | None = None,
+    **switches: bool,
+) -> ModelSpec:
     bev = config.vehicle.technology == "bev"
+    per_km = config.vehicle.consumption_per_km if energy_per_km is None else energy_per_km
     return ModelSpec(
         objective=config.objective,
         max_sites=config.max_sites,
@@ -420,6 +518,15 @@ def _spec(config: Any, afir: Any, **switches: bool) -> ModelSpec:
         charger_cost_eur=config.charger_cost_eur,
         target_share=config.target_share,
         afir_covers=afir,
+        capacity=bool(config.capacity_in_model),
+        chargers_per_charge_km=(
+            config.peak_hour_share
+            * per_km
+            / (config.charger_power_mw * 1000.0 * config.max_charger_utilisation)
+            if bev
+            else per_km / config.h2_module_kg_per_day
+        ),
+        min_chargers_at=dict.fromkeys(pool_sites, _pool_chargers(config)),
         **switches,
     )
 
@@ -481,13 +588,22 @@ def solve(
             f"{instance.mode} trips; rebuild it with the matching mode"
         )
         raise ScenarioError(msg)
+    instance = _with_effective_headroom(instance, config)
     usable, excluded = usable_sites(instance, config)
     _check_before_solving(instance, config, usable, excluded)
-    afir = _afir_covers(instance, config, usable)
+    afir = _afir_covers(instance, config, usable, excluded)
     t0 = time.perf_counter()
     pre = preprocess(instance, usable, aggregate=aggregate, dominance=dominance)
     t_pre = time.perf_counter() - t0
-    spec = _spec(config, afir, shared_covers=shared_covers, prune_sites=prune_sites)
+    pool_sites = _corridor_sites(instance) if _pool_chargers(config) else set()
+    spec = _spec(
+        config,
+        afir,
+        pool_sites,
+        instance.energy_per_km,
+        shared_covers=shared_covers,
+        prune_sites=prune_sites,
+    )
     model = build_model(instance, pre, spec, extra_constraints)
     heuristic: list[str] = []
     warm_start = warm_start and bool(model.x)
@@ -518,6 +634,10 @@ def solve(
         "warm_start_served_trucks_per_day": _served_by(pre, heuristic) if warm_start else None,
         "warm_start_time_s": round(t_heur, 4) if warm_start else None,
         "objective_kind": config.objective,
+        "capacity_in_model": bool(config.capacity_in_model),
+        "sites_headroom_reduced_non_firm": int(
+            (instance.sites["headroom_mw"] < instance.sites.get("headroom_grid_mw", np.inf)).sum()
+        ),
     }
     solver_name = "HiGHS" if config.solver == "highs" else "CBC"
     if status == "none":
@@ -570,6 +690,17 @@ def solve(
     if violations:
         log.error("plan has %d violations, first: %s", len(violations), violations[0])
     return _replace(plan, violations=violations)
+
+
+def _with_effective_headroom(instance: Instance, config: Any) -> Instance:
+    import dataclasses
+
+    if "connection" not in instance.sites.columns:
+        return instance
+    sites = instance.sites.copy()
+    sites["headroom_grid_mw"] = sites["headroom_mw"]
+    sites["headroom_mw"] = effective_headroom(instance.sites, config)
+    return dataclasses.replace(instance, sites=sites)
 
 
 def _replace(plan: PlanResult, **changes: Any) -> PlanResult:

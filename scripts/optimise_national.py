@@ -1,0 +1,177 @@
+"""National instance on the pipeline's real data: all NL+DE flows, all candidates, p = 130.
+
+Runs the pipeline stages of the default scenario (``nl-de-bev-pilot``) with the corridor-country
+filter off (every NL+DE OD flow of the flows stage), builds the siting instance with
+:func:`corridor.optimise.instance_from_pipeline` and solves it with ``max_sites = 130`` (the size of
+Germany's truck fast-charging programme), no country / direction minimums, a 1 % MIP gap and a time
+limit per solve. The same instance is then solved by the plain arc-cover path-cover baseline (no
+aggregation, no dominance, no shared cover sets, every usable site a variable) and by CBC (when the
+Debian ``coinor-cbc`` executable is installed; skipped otherwise).
+
+Usage::
+
+    python scripts/optimise_national.py --time-limit 600 --cases highs baseline-highs cbc
+    python scripts/optimise_national.py --cache /tmp/national.pkl   # reuse the built instance
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+from corridor.catalogue import Catalogue
+from corridor.config import load_scenario
+from corridor.errors import SolverError
+from corridor.optimise import Instance, instance_from_pipeline, solve
+
+log = logging.getLogger("optimise_national")
+
+#: case name → (solver, formulation switches of :func:`corridor.optimise.solve`)
+CASES: dict[str, tuple[str, dict[str, bool]]] = {
+    "highs": ("highs", {}),
+    "cbc": ("cbc", {}),
+    "baseline-highs": (
+        "highs",
+        {"aggregate": False, "dominance": False, "shared_covers": False, "prune_sites": False},
+    ),
+    "baseline-cbc": (
+        "cbc",
+        {"aggregate": False, "dominance": False, "shared_covers": False, "prune_sites": False},
+    ),
+}
+
+
+def national_scenario(name: str, p: int, time_limit_s: float, mip_gap: float) -> Any:
+    """The scenario with the corridor filter and the per-country / direction minimums off."""
+    sc = load_scenario(name)
+    flows = sc.flows.model_copy(update={"corridor_countries": (), "min_corridor_countries": 0})
+    opt = sc.optimise.model_copy(
+        update={
+            "max_sites": p,
+            "min_sites": 0,
+            "min_sites_per_country": {},
+            "min_sites_per_direction": 0,
+            "time_limit_s": time_limit_s,
+            "mip_gap": mip_gap,
+        }
+    )
+    return sc.model_copy(update={"flows": flows, "optimise": opt, "name": f"{sc.name}-national"})
+
+
+def build_instance(scenario: Any, catalogue: Catalogue) -> tuple[Instance, dict[str, float]]:
+    """Run network → flows → sites → grid and build the instance (all flows, all candidates)."""
+    from corridor.flows import build_flows
+    from corridor.grid import attach_grid, default_congestion_areas, load_substations
+    from corridor.network import load_graph
+    from corridor.pipeline import corridor_flows
+    from corridor.sites import build_candidates
+
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    graph = load_graph(catalogue, scenario.network)
+    t["network_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    flows = build_flows(graph, catalogue, scenario.flows)
+    od = corridor_flows(flows.od, scenario.flows)  # the filter is off: all rows
+    t["flows_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    candidates = build_candidates(graph, catalogue, scenario.sites)
+    substations = load_substations(catalogue, scenario.grid)
+    sites = attach_grid(
+        candidates.sites, substations, default_congestion_areas(catalogue), scenario.grid
+    )
+    t["sites_grid_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    import dataclasses
+
+    inst = instance_from_pipeline(
+        dataclasses.replace(flows, od=od),
+        candidates,
+        sites,
+        scenario.optimise.vehicle,
+        graph,
+        corridor_axis_deg=scenario.optimise.corridor_axis_deg,
+    )
+    t["instance_s"] = time.perf_counter() - t0
+    return inst, t
+
+
+def run_case(inst: Instance, config: Any, case: str) -> dict[str, Any]:
+    """Solve one case and return a JSON-safe row."""
+    solver, switches = CASES[case]
+    cfg = config.model_copy(update={"solver": solver})
+    t0 = time.perf_counter()
+    try:
+        plan = solve(inst, cfg, **switches)
+    except SolverError as exc:
+        return {"case": case, "skipped": str(exc)}
+    ms = plan.model_stats
+    return {
+        "case": case,
+        "solver": plan.solver,
+        "status": plan.status,
+        "objective_trucks_per_day": round(plan.objective or 0.0, 2),
+        "best_bound": None if plan.best_bound is None else round(plan.best_bound, 2),
+        "gap": None if plan.gap is None else round(plan.gap, 5),
+        "solve_s": round(plan.solve_time_s, 1),
+        "preprocess_s": ms["preprocess_time_s"],
+        "build_s": ms["build_time_s"],
+        "total_s": round(time.perf_counter() - t0, 1),
+        "variables": ms["variables"],
+        "constraints": ms["constraints"],
+        "site_variables": ms["site_variables"],
+        "flow_groups": ms["flow_groups"],
+        "cover_rows": ms["cover_sets"],
+        "open_sites": len(plan.sites),
+        "served_share_of_modelled": round(
+            plan.served_trucks_per_day / max(ms["trucks_modelled_per_day"], 1e-9), 4
+        ),
+        "violations": len(plan.violations),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="nl-de-bev-pilot")
+    ap.add_argument("--p", type=int, default=130)
+    ap.add_argument("--time-limit", type=float, default=600.0, help="per solve (s)")
+    ap.add_argument("--mip-gap", type=float, default=0.01)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--cases", nargs="+", default=["highs", "baseline-highs", "cbc"])
+    ap.add_argument("--cache", type=Path, default=None, help="pickle of the built instance")
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    sc = national_scenario(args.scenario, args.p, args.time_limit, args.mip_gap)
+    if args.cache and args.cache.exists():
+        inst = pickle.loads(args.cache.read_bytes())
+        timings: dict[str, float] = {}
+    else:
+        inst, timings = build_instance(sc, Catalogue.from_env())
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(inst))
+    log.info(
+        "national instance: %d flows, %d candidates, %.1f ze trucks/day, range %.0f km; %s",
+        len(inst.flows),
+        len(inst.site_ids),
+        inst.total_trucks_per_day,
+        inst.range_km,
+        {k: round(v, 1) for k, v in timings.items()},
+    )
+    config = sc.optimise.model_copy(update={"threads": args.threads})
+    rows = []
+    for case in args.cases:
+        row = run_case(inst, config, case)
+        log.info("%s", json.dumps(row))
+        rows.append(row)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
