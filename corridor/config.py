@@ -475,6 +475,17 @@ class Scenario(_Frozen):
     optimise: OptimiseConfig = Field(default_factory=OptimiseConfig)
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
 
+    @model_validator(mode="after")
+    def _one_technology(self) -> Scenario:
+        flows_tech, vehicle_tech = self.flows.technology, self.optimise.vehicle.technology
+        if flows_tech != vehicle_tech:
+            msg = (
+                f"flows.technology ({flows_tech!r}) must match optimise.vehicle.technology "
+                f"({vehicle_tech!r}): the zero-emission share and the vehicle plan one technology"
+            )
+            raise ValueError(msg)
+        return self
+
 
 def builtin_scenarios() -> dict[str, Path]:
     """Return the built-in scenarios by name.

@@ -71,7 +71,7 @@ def test_inconsistent_values_rejected(tmp_path: Path) -> None:
 
 
 def test_unknown_scenario_and_broken_toml(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="unknown scenario 'does-not-exist'.*nl-de-bev-pilot"):
+    with pytest.raises(ScenarioError, match=r"unknown scenario 'does-not-exist'.*nl-de-bev-pilot"):
         load_scenario("does-not-exist")
     f = tmp_path / "broken.toml"
     f.write_text("[optimise\n")
@@ -85,3 +85,10 @@ def test_user_file_uses_defaults_for_missing_sections(tmp_path: Path) -> None:
     sc = load_scenario(f)
     assert sc.name == "small" and sc.optimise.max_sites == 3
     assert sc.network == Scenario(name="x").network
+
+
+def test_flows_and_vehicle_technology_must_agree(tmp_path: Path) -> None:
+    f = tmp_path / "mixed.toml"
+    f.write_text('[flows]\ntechnology = "h2"\n[optimise.vehicle]\ntechnology = "bev"\n')
+    with pytest.raises(ScenarioError, match=r"flows\.technology .*'h2'.* must match"):
+        load_scenario(f)
