@@ -1,4 +1,4 @@
-"""corridor: planner for heavy-duty truck charging (1+ MW, MCS) and hydrogen refuelling corridors."""
+"""corridor: planner for heavy-duty truck charging (1+ MW, MCS) and hydrogen corridors."""
 
 from __future__ import annotations
 

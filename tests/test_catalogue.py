@@ -27,7 +27,7 @@ def test_flag_wins_over_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_missing_root_is_clear(tmp_path: Path) -> None:
-    with pytest.raises(InputDataError, match="does not exist.*--data-dir"):
+    with pytest.raises(InputDataError, match=r"does not exist.*--data-dir"):
         resolve_data_root(tmp_path / "nope")
 
 
