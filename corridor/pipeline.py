@@ -39,6 +39,8 @@ class PlanRun:
     corridor_od: pd.DataFrame
     candidates: Any  # corridor.sites.Candidates
     sites: gpd.GeoDataFrame
+    substations: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
     instance: Any  # corridor.optimise.Instance
     plan: Any  # corridor.optimise.PlanResult
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -150,7 +152,7 @@ def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = No
         candidates = build_candidates(graph, catalogue, scenario.sites)
     with _stage("grid", t, progress):
         substations = load_substations(catalogue, scenario.grid)
-        areas = default_congestion_areas(catalogue)
+        areas = default_congestion_areas(catalogue, countries=tuple(scenario.network.countries))
         sites = attach_grid(candidates.sites, substations, areas, scenario.grid)
     with _stage("optimise", t, progress):
         corridor_set = _with_od(flows, corridor_od)
@@ -166,7 +168,19 @@ def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = No
     if plan.status == "infeasible":
         msg = f"scenario {scenario.name}: no feasible plan ({plan.model_stats.get('reason', '')})"
         raise InfeasibleError(msg)
-    return PlanRun(scenario, graph, flows, corridor_od, candidates, sites, instance, plan, t)
+    return PlanRun(
+        scenario,
+        graph,
+        flows,
+        corridor_od,
+        candidates,
+        sites,
+        substations,
+        areas,
+        instance,
+        plan,
+        t,
+    )
 
 
 def _with_od(flows: Any, od: pd.DataFrame) -> Any:
@@ -263,27 +277,9 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
             max_flow_edges=sc.outputs.map_max_flow_edges,
             legend_extra=tuple(LEGEND_LINES.values()),
         )
-        areas, substations = _grid_layers(result)
-        add_congestion_layer(fmap, areas)
-        add_substations_layer(fmap, substations, shortlist)
+        add_congestion_layer(fmap, result.areas)
+        add_substations_layer(fmap, result.substations, shortlist)
         add_pilot_corridors_layer(fmap, afir.corridors)
         add_afir_layer(fmap, afir)
         writers["map.html"] = lambda p: write_map(fmap, p)
     return write_outputs(out_dir, writers)
-
-
-def _grid_layers(result: PlanRun) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Congestion areas and substations for the map (empty if the data cannot be read)."""
-    from corridor.errors import CorridorError
-    from corridor.grid import default_congestion_areas, load_substations
-
-    sc = result.scenario
-    try:
-        cat = Catalogue.from_env()
-        areas = default_congestion_areas(cat, countries=tuple(sc.network.countries))
-        substations = load_substations(cat, sc.grid)
-    except CorridorError as exc:
-        log.warning("map without grid layers: %s", exc)
-        empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:3035")
-        return empty, empty
-    return areas, substations

@@ -38,7 +38,7 @@ def test_plan_map_in_browser(bev_out: Path, tmp_path: Path) -> None:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto((bev_out / "map.html").as_uri(), wait_until="load")
-        page.wait_for_selector(".leaflet-overlay-pane svg path", timeout=20_000)
+        page.wait_for_selector(".leaflet-overlay-pane svg path", state="attached", timeout=30_000)
         n_paths = page.locator(".leaflet-overlay-pane svg path").count()
         labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
         legend = page.locator("#corridor-legend").inner_text()

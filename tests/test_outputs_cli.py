@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from corridor.cli_outputs import compare, coverage
+from corridor.cli import compare, coverage
 
 pytestmark = pytest.mark.xdist_group("e2e")
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from corridor.catalogue import DATASETS
 from corridor.errors import InputDataError
+from corridor.flows import resolve_ze_share
 
 __all__ = [
     "NL_REST_AREA_POINTS_2030",
@@ -239,6 +240,7 @@ def summary_markdown(
     lines += ["## Scenario", ""]
     opt = scenario.optimise
     veh = opt.vehicle
+    ze_share, ze_source = resolve_ze_share(scenario.flows)
     store = (
         f"{veh.battery_kwh:g} kWh battery, {veh.consumption_kwh_per_km:g} kWh/km"
         if tech == "bev"
@@ -246,7 +248,7 @@ def summary_markdown(
     )
     lines += [
         f"- year {scenario.year}, flows for {scenario.flows.target_year}, zero-emission share "
-        f"{scenario.flows.zero_emission_share:.1%}",
+        f"{ze_share:.1%} ({ze_source})",
         f"- technology {tech.upper()}: {store}, range {veh.range_km:,.0f} km after a stop, "
         f"{veh.start_range_km:,.0f} km from the origin",
         f"- {opt.min_sites}–{opt.max_sites} sites, objective {opt.objective}, solver {opt.solver}"
