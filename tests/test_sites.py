@@ -37,9 +37,7 @@ def _bearing(line: LineString) -> float:
 def graph_from_lines(lines: gpd.GeoDataFrame) -> nx.MultiDiGraph:
     """A GRAPH-contract MultiDiGraph: one edge per one-way line, two for two-way lines."""
     lines = lines.to_crs(CRS)
-    G = nx.MultiDiGraph(
-        crs=CRS, source="test", built_at="2025-01-01T00:00:00", build_report={}
-    )
+    G = nx.MultiDiGraph(crs=CRS, source="test", built_at="2025-01-01T00:00:00", build_report={})
     node_of: dict[tuple[int, int], int] = {}
 
     def node(xy: tuple[float, float]) -> int:
