@@ -13,7 +13,7 @@ plan: setup
 	.venv/bin/corridor plan $(SCENARIO) --out $(OUT)
 
 test: setup
-	.venv/bin/python -m pytest -q -n 2 --dist loadgroup
+	.venv/bin/python -m pytest -q
 
 lint: setup
 	.venv/bin/ruff check corridor tests scripts
