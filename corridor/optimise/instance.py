@@ -9,6 +9,7 @@ their carriageway access, grid headroom, the vehicle).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -372,6 +373,72 @@ def _walk_back(pred_row: np.ndarray, origin: int, dest: int) -> list[int] | None
     return path[::-1]
 
 
+def _walk_paths(
+    od_ids: Sequence[str],
+    paths: Sequence[tuple[int, ...]],
+    edge_length_m: Mapping[tuple[int, int], float],
+    access: pd.DataFrame,
+) -> list[tuple[float, tuple[Stop, ...]]]:
+    """Length (km) and reachable stops of many node paths at once (vectorised joins).
+
+    A site is a stop the first time one of its access edges is on the path, at the km of the
+    edge's start plus its ``offset_m`` (at most the edge length); stops are sorted by km, then id.
+    """
+    n_edges = np.array([max(len(p) - 1, 0) for p in paths], dtype=np.int64)
+    if n_edges.sum() == 0:
+        return [(0.0, ()) for _ in paths]
+    flow = np.repeat(np.arange(len(paths)), n_edges)
+    nodes = np.concatenate([np.asarray(p, dtype=np.int64) for p in paths if len(p)])
+    n_nodes = np.array([len(p) for p in paths if len(p)], dtype=np.int64)
+    last = np.cumsum(n_nodes) - 1
+    is_last = np.zeros(len(nodes), dtype=bool)
+    is_last[last] = True
+    is_first = np.zeros(len(nodes), dtype=bool)
+    is_first[last - n_nodes + 1] = True
+    u, v = nodes[~is_last], nodes[~is_first]
+    table = pd.DataFrame(
+        [(a, b, float(m)) for (a, b), m in edge_length_m.items()], columns=["u", "v", "length_m"]
+    ).astype({"u": np.int64, "v": np.int64})
+    steps = pd.DataFrame({"flow": flow, "u": u, "v": v}).merge(
+        table, on=["u", "v"], how="left", sort=False
+    )
+    missing = steps["length_m"].isna().to_numpy()
+    if missing.any():
+        row = steps.loc[missing].iloc[0]
+        msg = (
+            f"flow {od_ids[int(row['flow'])]}: path edge ({int(row['u'])}, {int(row['v'])}) is "
+            "not in the graph / edge_length_m"
+        )
+        raise InputDataError(msg)
+    length = steps["length_m"].to_numpy()
+    cum = np.cumsum(length)
+    ends = np.cumsum(n_edges)
+    starts = ends - n_edges
+    flow_start_cum = np.where(n_edges > 0, cum[np.maximum(starts, 1) - 1], 0.0)
+    flow_start_cum[starts == 0] = 0.0
+    steps["pos"] = np.arange(len(steps))
+    steps["at_km"] = (cum - length - np.repeat(flow_start_cum, n_edges)) / 1000.0
+    total_km = np.zeros(len(paths))
+    has = n_edges > 0
+    total_km[has] = (cum[ends[has] - 1] - flow_start_cum[has]) / 1000.0
+    hits = steps.merge(access, on=["u", "v"], how="inner", sort=False)
+    hits = hits.sort_values("pos", kind="stable").drop_duplicates(["flow", "site_id"])
+    hits["km"] = hits["at_km"] + np.minimum(hits["offset_m"], hits["length_m"]) / 1000.0
+    hits["detour_km"] = hits["detour_m"] / 1000.0
+    hits = hits.sort_values(["flow", "km", "site_id"], kind="stable")
+    out: list[tuple[float, tuple[Stop, ...]]] = [(float(t), ()) for t in total_km]
+    make_stop = functools.partial(tuple.__new__, Stop)  # skips namedtuple's Python-level __new__
+    f = hits["flow"].to_numpy()
+    cuts = np.flatnonzero(np.diff(f)) + 1
+    sid, km, det = (hits[c].to_numpy() for c in ("site_id", "km", "detour_km"))
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(f)], strict=True):
+        if b > a:
+            rows = zip(sid[a:b].tolist(), km[a:b].tolist(), det[a:b].tolist(), strict=True)
+            stops = tuple(map(make_stop, rows))
+            out[int(f[a])] = (out[int(f[a])][0], stops)
+    return out
+
+
 def _grid_text(grid: pd.DataFrame | None, column: str, default: str, n: int) -> np.ndarray:
     if grid is None or column not in grid.columns:
         return np.full(n, default, dtype=object)
@@ -518,34 +585,27 @@ def instance_from_pipeline(
             if b is None or not math.isfinite(float(b)):
                 site_dirs[str(sid)] = set(_BOTH)
 
-    def walk(od_id: str, trucks: float, path: tuple[int, ...]) -> FlowPath:
-        cum_km = 0.0
-        seen: set[str] = set()
-        stops: list[Stop] = []
-        for u, v in itertools.pairwise(path):
-            length = edge_length_m.get((u, v))
-            if length is None:
-                msg = f"flow {od_id}: path edge ({u}, {v}) is not in the graph / edge_length_m"
-                raise InputDataError(msg)
-            for sid, off, det in by_edge.get((u, v), ()):
-                if sid not in seen:
-                    seen.add(sid)
-                    stops.append(Stop(sid, cum_km + min(off, length) / 1000.0, det / 1000.0))
-            cum_km += length / 1000.0
-        stops.sort(key=lambda s: (s.km, s.site_id))
-        return FlowPath(od_id, trucks, cum_km, tuple(stops))
-
-    paths_by_pair: dict[tuple[int, int], tuple[int, ...]] = {}
+    acc = pd.DataFrame(
+        {
+            "u": access["u"].to_numpy(dtype=np.int64),
+            "v": access["v"].to_numpy(dtype=np.int64),
+            "site_id": access["site_id"].astype(str).to_numpy(),
+            "offset_m": access["offset_m"].to_numpy(dtype=float),
+            "detour_m": access["detour_m"].to_numpy(dtype=float),
+        }
+    )
+    od_ids = [str(i) for i in od["od_id"]]
+    trucks = od["ze_trucks_per_day"].to_numpy(dtype=float)
+    paths = [tuple(map(int, path)) for path in od["path"]]
+    walked = _walk_paths(od_ids, paths, edge_length_m, acc)
+    back_of: dict[int, tuple[int, ...]] = {}
+    n_no_return = 0
     if round_trip:
-        for path in od["path"]:
-            if len(path):
-                paths_by_pair.setdefault((int(path[0]), int(path[-1])), tuple(int(n) for n in path))
-    flow_paths = []
-    n_no_stops = n_no_return = 0
-    for od_id, trucks, _length_km, path in od[list(need)].itertuples(index=False):
-        path = tuple(int(n) for n in path)
-        fp = walk(str(od_id), float(trucks), path)
-        if round_trip:
+        paths_by_pair: dict[tuple[int, int], tuple[int, ...]] = {}
+        for path in paths:
+            if path:
+                paths_by_pair.setdefault((path[0], path[-1]), path)
+        for i, path in enumerate(paths):
             back_path = paths_by_pair.get((path[-1], path[0])) if path else None
             if back_path is None and graph is not None and path:
                 import networkx as nx
@@ -556,8 +616,25 @@ def instance_from_pipeline(
                     back_path = None
             if back_path is None:
                 n_no_return += 1
+            else:
+                back_of[i] = back_path
+    keys = sorted(back_of)
+    walked_back = dict(
+        zip(
+            keys,
+            _walk_paths([od_ids[i] for i in keys], [back_of[i] for i in keys], edge_length_m, acc),
+            strict=True,
+        )
+    )
+    flow_paths = []
+    n_no_stops = 0
+    for i, (length_km, stops) in enumerate(walked):
+        fp = FlowPath(od_ids[i], float(trucks[i]), length_km, stops)
+        if round_trip:
+            if i not in walked_back:
                 continue
-            fp = round_trip_flow(fp, walk(str(od_id), float(trucks), back_path))
+            b_km, b_stops = walked_back[i]
+            fp = round_trip_flow(fp, FlowPath(od_ids[i], float(trucks[i]), b_km, b_stops))
         if not fp.stops:
             n_no_stops += 1
         flow_paths.append(fp)
