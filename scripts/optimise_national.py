@@ -12,6 +12,11 @@ Usage::
 
     python scripts/optimise_national.py --time-limit 600 --cases highs baseline-highs cbc
     python scripts/optimise_national.py --cache /tmp/national.pkl   # reuse the built instance
+    python scripts/optimise_national.py --p 8 20 --mip-gap 0 --cases highs cbc
+    python scripts/optimise_national.py --as-is --cases highs cbc baseline-highs  # the pilot
+
+The peak RSS of the process is reported with each row (the plain baseline is memory hungry: run
+it under ``ulimit -v`` on a shared machine).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import json
 import logging
 import pickle
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -46,9 +52,15 @@ CASES: dict[str, tuple[str, dict[str, bool]]] = {
 }
 
 
-def national_scenario(name: str, p: int, time_limit_s: float, mip_gap: float) -> Any:
-    """The scenario with the corridor filter and the per-country / direction minimums off."""
+def national_scenario(
+    name: str, p: int, time_limit_s: float, mip_gap: float, *, as_is: bool = False
+) -> Any:
+    """The scenario with the corridor filter and the per-country / direction minimums off
+    (``as_is``: the scenario unchanged but for the time limit and gap, e.g. the pilot)."""
     sc = load_scenario(name)
+    if as_is:
+        opt = sc.optimise.model_copy(update={"time_limit_s": time_limit_s, "mip_gap": mip_gap})
+        return sc.model_copy(update={"optimise": opt})
     flows = sc.flows.model_copy(update={"corridor_countries": (), "min_corridor_countries": 0})
     opt = sc.optimise.model_copy(
         update={
@@ -132,13 +144,17 @@ def run_case(inst: Instance, config: Any, case: str) -> dict[str, Any]:
             plan.served_trucks_per_day / max(ms["trucks_modelled_per_day"], 1e-9), 4
         ),
         "violations": len(plan.violations),
+        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="nl-de-bev-pilot")
-    ap.add_argument("--p", type=int, default=130)
+    ap.add_argument("--p", type=int, nargs="+", default=[130], help="site counts to solve")
+    ap.add_argument(
+        "--as-is", action="store_true", help="keep the scenario's flows filter and constraints"
+    )
     ap.add_argument("--time-limit", type=float, default=600.0, help="per solve (s)")
     ap.add_argument("--mip-gap", type=float, default=0.01)
     ap.add_argument("--threads", type=int, default=None)
@@ -147,7 +163,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    sc = national_scenario(args.scenario, args.p, args.time_limit, args.mip_gap)
+    sc = national_scenario(
+        args.scenario, args.p[0], args.time_limit, args.mip_gap, as_is=args.as_is
+    )
     if args.cache and args.cache.exists():
         inst = pickle.loads(args.cache.read_bytes())
         timings: dict[str, float] = {}
@@ -163,12 +181,13 @@ def main() -> None:
         inst.range_km,
         {k: round(v, 1) for k, v in timings.items()},
     )
-    config = sc.optimise.model_copy(update={"threads": args.threads})
     rows = []
-    for case in args.cases:
-        row = run_case(inst, config, case)
-        log.info("%s", json.dumps(row))
-        rows.append(row)
+    for p in [sc.optimise.max_sites] if args.as_is else args.p:
+        config = sc.optimise.model_copy(update={"threads": args.threads, "max_sites": p})
+        for case in args.cases:
+            row = {"p": p, **run_case(inst, config, case)}
+            log.info("%s", json.dumps(row))
+            rows.append(row)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
