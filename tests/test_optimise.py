@@ -668,5 +668,8 @@ def test_pool_power_above_headroom_is_infeasible_before_solving():
 
 def test_fixed_open_site_below_pool_power_names_the_reason():
     inst = afir_line([3.0] + [10.0] * 10)
-    with pytest.raises(InfeasibleError, match="fixed open site 0 cannot be opened: headroom 3.00"):
+    with pytest.raises(
+        InfeasibleError,
+        match=r"fixed open site 0 cannot be opened: headroom 3\.00 MW below the AFIR",
+    ):
         solve(inst, cfg(max_sites=6, fixed_open=("0",), afir_min_pool_power_mw=3.6))
