@@ -5,10 +5,12 @@ per-country ETISplus graphs (``graph.graphml``: edge ``distance`` in km) and OD 
 (``traffic.csv``: trucks/year), with every network node a candidate, and compares
 
 * corridor's preprocessed arc-cover path-cover model (dominance + aggregation),
-* the plain arc-cover path-cover baseline (every cover set of every flow, one variable per flow),
+* the plain arc-cover path-cover baseline (every cover set of every flow, one variable per flow,
+  no shared cover-set variables, every usable site a variable),
 * HiGHS vs CBC (CBC only if a ``cbc`` executable is installed),
 
-reporting model size, build and solve time, status, objective and gap.
+reporting model size, build and solve time, status, objective and gap. The national instance on
+the pipeline's own data (all NL+DE flows, p = 130) is in ``scripts/optimise_national.py``.
 
 Usage::
 
@@ -74,7 +76,14 @@ def etisplus_instance(
 def run_case(inst: Instance, config: OptimiseConfig, label: str, preprocessed: bool) -> dict:
     t0 = time.perf_counter()
     try:
-        plan = solve(inst, config, aggregate=preprocessed, dominance=preprocessed)
+        plan = solve(
+            inst,
+            config,
+            aggregate=preprocessed,
+            dominance=preprocessed,
+            shared_covers=preprocessed,
+            prune_sites=preprocessed,
+        )
     except SolverError as exc:
         return {"case": label, "error": str(exc)}
     ms = plan.model_stats
