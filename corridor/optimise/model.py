@@ -70,8 +70,11 @@ model is exact; with detours it is conservative by at most :math:`\bar\delta_q` 
 Preprocessing: flows already feasible without a site (:math:`L_q \le R_0`) and flows that cannot be
 served even with every usable site open (an empty :math:`K_{q,t}`) are reported, not modelled;
 cover sets of a flow that contain another of its cover sets are dropped (dominated); flows with the
-same minimal cover family are aggregated; candidates in no cover set get no cover coefficient (and
-no variable, unless a site-count constraint needs them).
+same minimal cover family are aggregated; a cover set shared by several groups is summed once,
+into a continuous :math:`w_c \le \sum_{k \in c} x_k` that the groups' rows :math:`y_g \le w_c` use
+(same LP relaxation, about 12 times fewer nonzeros on the BEV pilot); candidates in no cover set
+get no variable, except the cheapest few per country and direction class that the site-count
+minimums may need (:func:`model_sites`).
 """
 
 from __future__ import annotations
