@@ -113,6 +113,28 @@ def build_instance(scenario: Any, catalogue: Catalogue) -> tuple[Instance, dict[
     return inst, t
 
 
+def model_size(inst: Instance, config: Any, switches: dict[str, bool]) -> dict[str, Any]:
+    """Cover rows and their nonzeros of a formulation, without building it."""
+    from corridor.optimise import preprocess
+    from corridor.optimise.model import shared_cover_sets
+    from corridor.optimise.solve import usable_sites
+
+    usable, _ = usable_sites(inst, config)
+    pre = preprocess(
+        inst,
+        usable,
+        aggregate=switches.get("aggregate", True),
+        dominance=switches.get("dominance", True),
+    )
+    rows = sum(len(g.covers) for g in pre.groups)
+    nnz = sum(len(c) + 1 for g in pre.groups for c in g.covers)
+    if switches.get("shared_covers", True):
+        covers, _ = shared_cover_sets(pre)
+        nnz = sum(len(c) + 1 for c in covers) + 2 * rows
+        rows += len(covers)
+    return {"flow_groups": len(pre.groups), "cover_rows": rows, "cover_nonzeros": nnz}
+
+
 def run_case(inst: Instance, config: Any, case: str) -> dict[str, Any]:
     """Solve one case and return a JSON-safe row."""
     solver, switches = CASES[case]
@@ -122,6 +144,8 @@ def run_case(inst: Instance, config: Any, case: str) -> dict[str, Any]:
         plan = solve(inst, cfg, **switches)
     except SolverError as exc:
         return {"case": case, "skipped": str(exc)}
+    except MemoryError:
+        return {"case": case, "error": "out of memory", **model_size(inst, cfg, switches)}
     ms = plan.model_stats
     return {
         "case": case,
