@@ -198,7 +198,7 @@ def main() -> None:
         if args.cache:
             args.cache.write_bytes(pickle.dumps(inst))
     log.info(
-        "national instance: %d flows, %d candidates, %.1f ze trucks/day, range %.0f km; %s",
+        "instance: %d flows, %d candidates, %.1f ze trucks/day, range %.0f km; %s",
         len(inst.flows),
         len(inst.site_ids),
         inst.total_trucks_per_day,
