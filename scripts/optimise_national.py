@@ -183,6 +183,12 @@ def main() -> None:
     ap.add_argument("--mip-gap", type=float, default=0.01)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--cases", nargs="+", default=["highs", "baseline-highs", "cbc"])
+    ap.add_argument(
+        "--start-range-km",
+        type=float,
+        default=None,
+        help="stress test: override the range (km) trucks start with (more flows need sites)",
+    )
     ap.add_argument("--cache", type=Path, default=None, help="pickle of the built instance")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args()
@@ -197,12 +203,17 @@ def main() -> None:
         inst, timings = build_instance(sc, Catalogue.from_env())
         if args.cache:
             args.cache.write_bytes(pickle.dumps(inst))
+    if args.start_range_km is not None:
+        import dataclasses
+
+        inst = dataclasses.replace(inst, start_range_km=args.start_range_km)
     log.info(
-        "instance: %d flows, %d candidates, %.1f ze trucks/day, range %.0f km; %s",
+        "instance: %d flows, %d candidates, %.1f ze trucks/day, range %.0f km (start %.0f); %s",
         len(inst.flows),
         len(inst.site_ids),
         inst.total_trucks_per_day,
         inst.range_km,
+        inst.start_range_km,
         {k: round(v, 1) for k, v in timings.items()},
     )
     rows = []
