@@ -241,3 +241,50 @@ def test_load_graph_caches(tmp_path: Path):
     assert G2.number_of_edges() == G1.number_of_edges()
     assert t2 - t1 < t1 - t0
     assert list(tmp_path.glob("*.tmp")) == []
+
+
+def _interchange(with_forward_entry: bool) -> list[dict]:
+    """A dual-carriageway ring with an exit ramp ending at an unmapped local road.
+
+    The eastbound exit ramp ends at (1000, -60) heading east; an entry ramp onto the westbound
+    carriageway starts 15 m away heading west (a U-turn) and, optionally, an entry ramp back onto
+    the eastbound carriageway starts 100 m further east.
+    """
+    rows = [
+        {"xy": [(0, 0), (800, 0), (1300, 0), (2000, 0), (2000, 40)], "ref": "A1"},
+        {"xy": [(2000, 40), (600, 40), (0, 40), (0, 0)], "ref": "A1"},
+        {"xy": [(800, 0), (900, -60), (1000, -60)], "highway": "motorway_link"},
+        {"xy": [(1000, -45), (700, -45), (600, 40)], "highway": "motorway_link"},
+    ]
+    if with_forward_entry:
+        rows.append({"xy": [(1100, -60), (1200, -60), (1300, 0)], "highway": "motorway_link"})
+    return rows
+
+
+def _connectors(G: nx.MultiDiGraph) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    return [
+        tuple(
+            (round(x - X0), round(y - Y0))
+            for x, y in d["geometry"].coords[:: len(d["geometry"].coords) - 1]
+        )
+        for *_, d in G.edges(data=True)
+        if d["highway"] == "connector"
+    ]
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_ramp_connectors_reject_uturns_unless_the_only_way_on(forward: bool):
+    cfg = NetworkConfig(snap_tolerance_m=0.0, ramp_connector_m=300.0)
+    G = graph_from_lines(_lines(_interchange(forward)), cfg)
+    rep = G.graph["build_report"]
+    uturn = ((1000, -60), (1000, -45))
+    if forward:
+        # the exit ramp continues onto the eastbound entry ramp; the U-turn link is rejected
+        assert _connectors(G) == [((1000, -60), (1100, -60))]
+        assert rep["ramp_connector_uturns_rejected"] == 1
+        assert rep["ramp_connector_uturn_fallbacks"] == 0
+    else:
+        # no other way on: the nearest U-turn is kept so the ramp is not a dead end
+        assert uturn in _connectors(G)
+        assert rep["ramp_connector_uturn_fallbacks"] == 1
+    assert nx.is_strongly_connected(G)

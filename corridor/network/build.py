@@ -342,39 +342,75 @@ def _join_dangling(
     return u, v, li, xy, stats
 
 
+#: A ramp connector turning more than this (°) from the arriving ramp's direction, on the
+#: connector itself or on the departing ramp, is a U-turn onto the opposite carriageway.
+_CONNECTOR_MAX_TURN_DEG = 150.0
+
+
+def _turn_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle (°, 0–180) between unit direction vectors row by row."""
+    cos = np.clip(a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1], -1.0, 1.0)
+    return np.degrees(np.arccos(cos))
+
+
 def _ramp_connectors(
     u: np.ndarray, v: np.ndarray, xy: np.ndarray, radius_m: float, k: int = 3
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Straight connectors from dead-end arrivals to nearby departures (unmapped local roads).
 
     A motorway-only layer lacks the local roads that link an exit ramp's end to the entry ramps
     of the same interchange. Each arriving dead end gets a connector to each of its ``k`` nearest
-    departing dead ends within ``radius_m`` (not on its own segment).
+    departing dead ends within ``radius_m`` (not on its own segment), unless the connector is a
+    U-turn: it turns more than ``_CONNECTOR_MAX_TURN_DEG`` from the arriving direction, either
+    along the connector or onto the departing ramp (such links jump between the two carriageways
+    of one road and make routes too short). A dead end whose every candidate is a U-turn keeps
+    its nearest one (a road cut at the region edge or a motorway ending without mapped
+    turnaround), so the graph stays strongly connected.
 
     Returns
     -------
     tuple
-        ``(u, v)`` of the connector segments.
+        ``(u, v, stats)``: the connector segments and ``stats`` = ``uturns_rejected`` (candidate
+        connectors dropped), ``uturn_fallbacks`` (dead ends kept with their nearest U-turn).
     """
+    stats = {"uturns_rejected": 0, "uturn_fallbacks": 0}
+    empty = np.empty(0, np.int64)
     if radius_m <= 0 or len(u) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return empty, empty, stats
     ends = _dangling_ends(u, v, xy)
     arr = ends[ends["role"] == "in"]
     dep = ends[ends["role"] == "out"]
     if len(arr) == 0 or len(dep) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return empty, empty, stats
     k = min(k, len(dep))
     dist, idx = cKDTree(xy[dep["vertex"]]).query(
         xy[arr["vertex"]], k=k, distance_upper_bound=radius_m
     )
     dist, idx = dist.reshape(len(arr), k), idx.reshape(len(arr), k)
-    a = np.repeat(arr["vertex"].to_numpy(), k)
-    other = np.repeat(arr["other"].to_numpy(), k)
-    ok = idx.ravel() < len(dep)
-    b = np.full(len(a), -1, dtype=np.int64)
-    b[ok] = dep["vertex"].to_numpy()[idx.ravel()[ok]]
-    ok &= (b != a) & (b != other)
-    return a[ok], b[ok]
+    ai = np.repeat(np.arange(len(arr)), k)
+    di = idx.ravel()
+    ok = di < len(dep)
+    ai, di, dd = ai[ok], di[ok], dist.ravel()[ok]
+    a = arr["vertex"].to_numpy()[ai]
+    b = dep["vertex"].to_numpy()[di]
+    ok = (b != a) & (b != arr["other"].to_numpy()[ai])
+    ai, di, dd, a, b = ai[ok], di[ok], dd[ok], a[ok], b[ok]
+    arr_dir = arr[["dx", "dy"]].to_numpy()[ai]
+    dep_dir = dep[["dx", "dy"]].to_numpy()[di]
+    con_dir = _unit(xy[b] - xy[a])
+    turn_on = np.where(dd > 1.0, _turn_deg(arr_dir, con_dir), 0.0)
+    uturn = (turn_on > _CONNECTOR_MAX_TURN_DEG) | (
+        _turn_deg(arr_dir, dep_dir) > _CONNECTOR_MAX_TURN_DEG
+    )
+    # dead ends with no other way on keep their nearest U-turn (rows are sorted by distance)
+    has_ok = np.zeros(len(arr), dtype=bool)
+    has_ok[ai[~uturn]] = True
+    first = np.r_[True, ai[1:] != ai[:-1]]
+    fallback = uturn & first & ~has_ok[ai]
+    keep = ~uturn | fallback
+    stats["uturns_rejected"] = int((uturn & ~fallback).sum())
+    stats["uturn_fallbacks"] = int(fallback.sum())
+    return a[keep], b[keep], stats
 
 
 def edge_speeds_kph(highway: np.ndarray, country: np.ndarray, config: NetworkConfig) -> np.ndarray:
@@ -592,7 +628,7 @@ def graph_from_lines(
     u, v, li = u[first], v[first], li[first]
     u, v, li, xy, snap_stats = _join_dangling(u, v, li, xy, config.snap_tolerance_m)
     n_snaps, snapped_km = snap_stats["snaps"], snap_stats["snapped_km"]
-    cu, cv = _ramp_connectors(u, v, xy, config.ramp_connector_m)
+    cu, cv, ramp_stats = _ramp_connectors(u, v, xy, config.ramp_connector_m)
     if len(cu):
         connector_row = len(prepared)
         prepared = pd.concat(
@@ -710,6 +746,8 @@ def graph_from_lines(
         "snap_tolerance_m": config.snap_tolerance_m,
         "ramp_connectors": len(cu),
         "ramp_connector_km": round(connector_km, 3),
+        "ramp_connector_uturns_rejected": ramp_stats["uturns_rejected"],
+        "ramp_connector_uturn_fallbacks": ramp_stats["uturn_fallbacks"],
         "dropped_km_by_class": dropped_by_class,
         "dropped_km_by_region": dropped_by_region,
         "dropped_km": round(sum(dropped_by_class.values()), 3),
