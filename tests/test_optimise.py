@@ -673,3 +673,24 @@ def test_fixed_open_site_below_pool_power_names_the_reason():
         match=r"fixed open site 0 cannot be opened: headroom 3\.00 MW below the AFIR",
     ):
         solve(inst, cfg(max_sites=6, fixed_open=("0",), afir_min_pool_power_mw=3.6))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"max_sites": 4, "min_sites": 4},
+        {"max_sites": 4, "min_sites_per_country": {"NL": 2, "DE": 1}},
+        {"max_sites": 4, "min_sites_per_direction": 2},
+        {"max_sites": 5, "min_sites": 3, "budget_eur": 6e6, "charger_cost_eur": 5e5},
+    ],
+)
+def test_reductions_keep_the_optimum(kw):
+    # shared cover-set variables and site pruning change the model's size, never its optimum
+    inst = constrained_instance()
+    full = solve(inst, cfg(**kw))
+    plain = solve(
+        inst, cfg(**kw), aggregate=False, dominance=False, shared_covers=False, prune_sites=False
+    )
+    assert full.status == plain.status == "optimal"
+    assert full.objective == pytest.approx(plain.objective, abs=1e-9)
+    assert full.model_stats["site_variables"] <= plain.model_stats["site_variables"]
