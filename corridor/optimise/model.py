@@ -533,9 +533,10 @@ def model_sites(instance: Instance, pre: Preprocessed, spec: ModelSpec) -> list[
     Sites in a cover set, fixed open or on an AFIR corridor always get one. Other usable sites
     serve no modelled flow; they only help to meet ``min_sites`` and the country / direction
     minimums, so of each class of them with the same country and directions only the ``K``
-    cheapest are kept (``K`` the largest of those minimums): any plan opening more of a class
-    can close the dearer extra ones and still meet every minimum. With ``prune_sites`` and no
-    lower bound at all none of them is kept; without ``prune_sites`` all of them are.
+    cheapest to open (site cost plus its minimum chargers) are kept, ``K`` the largest of those
+    minimums: any plan opening more of a class can swap to the cheaper ones or close the extra
+    ones and still meet every minimum. With ``prune_sites`` and no lower bound at all none of
+    them is kept; without ``prune_sites`` all of them are.
 
     Returns
     -------
@@ -554,9 +555,12 @@ def model_sites(instance: Instance, pre: Preprocessed, spec: ModelSpec) -> list[
             chosen.update(rest)
         else:
             info = instance.sites.loc[rest, ["country", "directions", "cost_eur", "headroom_mw"]]
-            order = info.assign(neg_headroom=-info["headroom_mw"]).sort_values(
-                ["cost_eur", "neg_headroom"], kind="stable"
-            )
+            # the least an opened site costs: the site and its minimum chargers
+            low = [max(spec.min_chargers, spec.min_chargers_at.get(s, 0)) for s in rest]
+            order = info.assign(
+                open_cost=info["cost_eur"].to_numpy() + spec.charger_cost_eur * np.asarray(low),
+                neg_headroom=-info["headroom_mw"],
+            ).sort_values(["open_cost", "neg_headroom"], kind="stable")
             classes: dict[tuple[str, frozenset], int] = {}
             for sid, cc, dirs in order[["country", "directions"]].itertuples():
                 key = (str(cc), frozenset(dirs))
