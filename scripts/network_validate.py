@@ -1,11 +1,13 @@
 """Validate route lengths on the truck graph: city pairs and the independent ETISplus network.
 
-(a) City pairs: the route length between two city centres in BOTH directions with the same
-    routing as ``corridor route`` (:func:`corridor.network.shortest_route`), plus the snap legs
-    (centre → nearest drivable edge) x 1.3 for the local streets, against a route-planner
-    reference (sources and confidence: see ``CITY_PAIRS``). The graph holds only motorways and
-    trunk roads, so a centre far from them measures the missing urban streets as much as the
-    graph; the snap km are printed for that reason.
+(a) City pairs: the door-to-door length between two city centres in BOTH directions with the
+    same routing as ``corridor route`` (:func:`corridor.network.shortest_route`:
+    ``Route.total_km`` = the access legs (centre → the point where the route joins the graph,
+    straight x 1.3 for the local streets, chosen among all edges within the access radius) +
+    the length on the graph), against a route-planner reference (sources and confidence: see
+    ``CITY_PAIRS``). The graph holds only motorways and trunk roads, so a centre far from them
+    measures the missing urban streets as much as the graph; the access km are printed for
+    that reason.
     (b) ETISplus: ETISplus network nodes (Speth et al. 2022, ``graph.graphml`` per country, edge
     ``distance`` km) are mapped onto the graph (skipped when the nearest node is > 5 km away;
     all nodes within 1 km of the nearest are candidates, so both carriageways count, as in
@@ -68,18 +70,16 @@ MAX_MAP_KM = 5.0
 MAP_SLACK_M = 1000.0
 MAP_K = 12
 TARGET_PCT = 5.0
-#: The snap legs (city centre → snapped point on the graph) stand in for local streets: their
-#: straight length is counted once per end, x this detour factor.
-SNAP_DETOUR = 1.3
 
 
 def city_pairs(G: nx.MultiDiGraph, gazetteer: pd.DataFrame) -> pd.DataFrame:
     """City-pair route lengths in both directions, with the routing of ``corridor route``.
 
-    Each direction is :func:`corridor.network.shortest_route` (fastest route; each centre
-    snapped onto the nearest drivable edge, both carriageways within 100 m tried, the one that
-    gives the best route used). ``total = route + SNAP_DETOUR x (origin snap + destination
-    snap)``. A pair passes when both directions are within ``TARGET_PCT`` of the reference.
+    Each direction is :func:`corridor.network.shortest_route` (fastest door-to-door route: every
+    edge within the access radius of each centre is a candidate joining / leaving point, access
+    legs at 1.3 x straight distance and 40 km/h). ``total = Route.total_km = route on the graph
+    + access legs``. A pair passes when both directions are within ``TARGET_PCT`` of the
+    reference.
     """
     pos_ll = gazetteer.set_index("name")[["lon", "lat"]]
     to_xy = Transformer.from_crs("EPSG:4326", G.graph["crs"], always_xy=True)
@@ -101,10 +101,9 @@ def city_pairs(G: nx.MultiDiGraph, gazetteer: pd.DataFrame) -> pd.DataFrame:
             confident = row["confident"] = False
         for tag, (p, q) in (("ab", (pa, pb)), ("ba", (pb, pa))):
             r = shortest_route(G, p, q)
-            snap_km = sum(r.snap_m) / 1000
-            total = r.length_km + SNAP_DETOUR * snap_km
+            total = r.total_km
             row[f"route_{tag}_km"] = round(r.length_km, 1)
-            row[f"snap_{tag}_km"] = round(snap_km, 1)
+            row[f"access_{tag}_km"] = round(sum(r.access_km), 1)
             row[f"total_{tag}_km"] = round(total, 1)
             row[f"diff_{tag}_pct"] = round(100 * (total - ref_km) / ref_km, 1)
             row[f"refs_{tag}"] = ",".join(r.refs[:6])

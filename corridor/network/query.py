@@ -6,6 +6,7 @@ import itertools
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import networkx as nx
@@ -22,6 +23,10 @@ from shapely.ops import substring
 from corridor.errors import InputDataError
 
 __all__ = [
+    "ACCESS_DETOUR",
+    "ACCESS_MAX_RADIUS_M",
+    "ACCESS_MIN_RADIUS_M",
+    "ACCESS_SPEED_KPH",
     "EdgeSnap",
     "Route",
     "edges_gdf",
@@ -85,8 +90,13 @@ def nodes_gdf(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
 
 
 def _index(G: nx.MultiDiGraph) -> dict:
-    """Spatial indexes of a graph, cached per graph object (rebuilt if its size changed)."""
-    sig = (G.number_of_nodes(), G.number_of_edges())
+    """Spatial indexes (and routing matrices) of a graph, cached per graph object.
+
+    Rebuilt when the node count or the number of linked node pairs changes (a cheap check, a
+    few ms on a national graph; ``G.number_of_edges`` takes ~60 ms). Edge attributes edited in
+    place are not detected: build a new graph instead.
+    """
+    sig = (G.number_of_nodes(), sum(map(len, G._adj.values())))
     cached = _INDEX_CACHE.get(G)
     if cached is not None and cached["sig"] == sig:
         return cached
@@ -206,22 +216,37 @@ def to_csgraph(
     return mat, ids
 
 
+#: Defaults of the end-point access model of :func:`shortest_route` (local roads to the graph).
+ACCESS_MIN_RADIUS_M = 3000.0
+ACCESS_MAX_RADIUS_M = 10000.0
+ACCESS_DETOUR = 1.3
+ACCESS_SPEED_KPH = 40.0
+
+
 @dataclass(frozen=True)
 class Route:
-    """A truck route between two points snapped onto the graph.
+    """A truck route between two points, reached from and left to local roads.
 
     Attributes
     ----------
     length_km, travel_time_min
-        Driven length (km) and time (min) from the first to the second snapped point.
+        Length (km) and time (min) driven ON THE GRAPH, from the point where the truck joins it
+        to the point where it leaves it. The access legs are NOT included (see ``total_km``).
     refs
-        Road numbers followed, each once in order of first use (``"A16;A59"`` tags split).
+        Road numbers followed on the graph, each once in order of first use (``"A16;A59"`` tags
+        split).
     snap_m
-        Distance (m) of the origin and the destination to their snapped points.
+        Straight distance (m) from the origin to the point where the truck joins the graph and
+        from the point where it leaves the graph to the destination (the access legs used; not
+        necessarily the nearest edge).
     nodes
-        Graph node path (first node after the origin point … last node before the destination).
+        Graph node path (first node after the joining point … last node before the leaving one).
     geometry
-        Route line in the graph CRS.
+        Route line on the graph, in the graph CRS (access legs not drawn).
+    access_km
+        The two access legs as driven on local roads: ``detour × snap_m / 1000`` (km).
+    access_time_min
+        The two access legs' driving time (min) at the access speed.
     """
 
     length_km: float
@@ -230,14 +255,29 @@ class Route:
     snap_m: tuple[float, float]
     nodes: tuple[int, ...]
     geometry: LineString
+    access_km: tuple[float, float] = (0.0, 0.0)
+    access_time_min: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def total_km(self) -> float:
+        """Door-to-door length (km): access legs + ``length_km``."""
+        return self.length_km + sum(self.access_km)
+
+    @property
+    def total_time_min(self) -> float:
+        """Door-to-door time (min): access legs + ``travel_time_min``."""
+        return self.travel_time_min + sum(self.access_time_min)
 
     def to_dict(self) -> dict:
-        """JSON-ready summary (no geometry)."""
+        """Summary for JSON (no geometry): ``length_km`` on the graph, ``total_km`` with access."""
         return {
             "length_km": round(self.length_km, 3),
             "travel_time_min": round(self.travel_time_min, 2),
             "refs": list(self.refs),
             "snap_m": [round(s, 1) for s in self.snap_m],
+            "access_km": [round(s, 3) for s in self.access_km],
+            "total_km": round(self.total_km, 3),
+            "total_time_min": round(self.total_time_min, 2),
             "nodes": [int(n) for n in self.nodes],
         }
 
@@ -261,18 +301,56 @@ def _best_edge(G: nx.MultiDiGraph, a: int, b: int, weight: str) -> dict:
     return min(G[a][b].values(), key=lambda d: d[weight])
 
 
-def _candidates(G: nx.MultiDiGraph, x: float, y: float, slack_m: float) -> pd.DataFrame:
-    """Edges within ``slack_m`` of the nearest edge to a point (both carriageways, both ways)."""
+@lru_cache(maxsize=8)
+def _to_graph_crs(crs: str) -> Transformer:
+    return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+
+def _routing(G: nx.MultiDiGraph, weight: str) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """:func:`to_csgraph` of ``G`` cached with its spatial indexes, plus per-edge weights.
+
+    Returns ``(matrix, node_ids, edge_weight)`` where ``edge_weight`` follows the row order of the
+    cached edge table. Cached per graph object and weight; rebuilt when the graph's node or edge
+    count changes (edit edge weights in place → build a new graph or clear ``_INDEX_CACHE``).
+    """
+    idx = _index(G)
+    routing = idx.setdefault("routing", {})
+    if weight not in routing:
+        edges = idx["edges"]
+        if weight in edges.columns:
+            w = edges[weight].to_numpy(float)
+        else:
+            w = np.array(
+                [G.edges[a, b, k][weight] for a, b, k in edges[["u", "v", "key"]].to_numpy()]
+            )
+        mat, ids = to_csgraph(G, weight)
+        mat.sort_indices()
+        routing[weight] = (mat, ids, w)
+    return routing[weight]
+
+
+def _access_candidates(
+    G: nx.MultiDiGraph, x: float, y: float, min_radius_m: float, max_radius_m: float
+) -> pd.DataFrame:
+    """Directed edges within the access radius of a point, with the nearest point on each.
+
+    The radius is ``clip(2 × nearest-edge distance, min_radius_m, max_radius_m)`` but never
+    less than the nearest-edge distance (+1 m), so the nearest edge is always a candidate.
+    Rows: ``row`` (position in the cached edge table), ``u``, ``v``, ``key``, ``edge_id``,
+    ``length_m``, ``distance_m`` (point to edge), ``offset_m`` (along the edge from u).
+    """
     idx = _index(G)
     edges = idx["edges"]
     pt = shapely.Point(x, y)
-    nearest = idx["strtree"].query_nearest(pt, return_distance=True)
-    d0 = float(nearest[1][0])
-    hits = idx["strtree"].query(pt, predicate="dwithin", distance=d0 + slack_m)
+    _, d = idx["strtree"].query_nearest(pt, return_distance=True)
+    d0 = float(d[0])
+    radius = max(min(max(2.0 * d0, min_radius_m), max_radius_m), d0 + 1.0)
+    hits = np.sort(idx["strtree"].query(pt, predicate="dwithin", distance=radius))
     geoms = edges.geometry.to_numpy()[hits]
     out = edges.iloc[hits][["u", "v", "key", "edge_id", "length_m"]].reset_index(drop=True)
+    out.insert(0, "row", hits)
     out["distance_m"] = shapely.distance(pt, geoms)
-    out["offset_m"] = shapely.line_locate_point(geoms, pt)
+    out["offset_m"] = np.clip(shapely.line_locate_point(geoms, pt), 0.0, out["length_m"])
     return out
 
 
@@ -281,14 +359,23 @@ def shortest_route(
     from_lonlat: tuple[float, float],
     to_lonlat: tuple[float, float],
     weight: str = "travel_time_s",
-    snap_slack_m: float = 100.0,
+    access_min_radius_m: float = ACCESS_MIN_RADIUS_M,
+    access_max_radius_m: float = ACCESS_MAX_RADIUS_M,
+    access_detour: float = ACCESS_DETOUR,
+    access_speed_kph: float = ACCESS_SPEED_KPH,
 ) -> Route:
-    """Fastest (or shortest) truck route between two lon/lat points.
+    """Fastest (or shortest) truck route between two lon/lat points, local access included.
 
-    Each point is snapped onto a drivable edge: among the edges within ``snap_slack_m`` of the
-    nearest one (so both carriageways of a dual carriageway are tried), the one giving the best
-    route is used. The route starts at the snapped point, follows that edge to its end, then the
-    graph, and ends part-way along the destination's edge.
+    The graph holds only motorways and trunk roads, so a city centre is often kilometres away
+    from it, and its nearest carriageway may lead the wrong way. Each end therefore considers
+    EVERY directed edge within an access radius (``clip(2 × nearest-edge distance,
+    access_min_radius_m, access_max_radius_m)``, at least the nearest edge), joined (or left)
+    at the edge point nearest to the end point. The access leg costs ``access_detour ×``
+    straight distance (``weight="length_m"``) or that length at ``access_speed_kph``
+    (``weight="travel_time_s"``). One Dijkstra from a virtual source linked to every origin
+    candidate (access + rest of its edge) gives the best joining point; the leaving point is
+    the destination candidate minimising graph cost + part of its edge + access. Joining
+    mid-edge stands in for the exits and local junctions the graph does not hold.
 
     Parameters
     ----------
@@ -298,114 +385,138 @@ def shortest_route(
         ``(lon, lat)`` in degrees.
     weight
         ``travel_time_s`` (fastest, default) or ``length_m`` (shortest).
-    snap_slack_m
-        Extra distance (m) beyond the nearest edge within which edges are snap candidates.
+    access_min_radius_m, access_max_radius_m
+        Bounds (m) of the access radius around each end point (defaults 3 km and 10 km).
+    access_detour
+        Local-road length per straight metre of an access leg (default 1.3).
+    access_speed_kph
+        Access-leg speed on local roads (km/h, default 40), used with ``travel_time_s``.
 
     Returns
     -------
     Route
+        ``length_km`` / ``travel_time_min`` on the graph only; ``access_km`` /
+        ``access_time_min`` the two access legs; ``total_km`` door to door.
 
     Raises
     ------
     InputDataError
-        If no route exists between the snapped points.
+        Bad access parameters, or no route exists between the ends.
     """
-    to_xy = Transformer.from_crs("EPSG:4326", _crs(G), always_xy=True)
-    xs, ys = to_xy.transform([from_lonlat[0], to_lonlat[0]], [from_lonlat[1], to_lonlat[1]])
-    oc = _candidates(G, xs[0], ys[0], snap_slack_m)
-    dc = _candidates(G, xs[1], ys[1], snap_slack_m)
-    ew = {
-        (int(a), int(b), int(k)): G.edges[int(a), int(b), int(k)][weight]
-        for df in (oc, dc)
-        for a, b, k in zip(df["u"], df["v"], df["key"], strict=True)
-    }
-    oc["w"] = [
-        ew[(int(a), int(b), int(k))] * (1 - off / max(ln, 1e-9))
-        for a, b, k, off, ln in zip(oc.u, oc.v, oc.key, oc.offset_m, oc.length_m, strict=True)
-    ]
-    dc["w"] = [
-        ew[(int(a), int(b), int(k))] * off / max(ln, 1e-9)
-        for a, b, k, off, ln in zip(dc.u, dc.v, dc.key, dc.offset_m, dc.length_m, strict=True)
-    ]
-    mat, ids = to_csgraph(G, weight)
+    if not (0 < access_min_radius_m <= access_max_radius_m):
+        msg = (
+            f"access radius bounds must satisfy 0 < access_min_radius_m <= access_max_radius_m, "
+            f"got {access_min_radius_m} and {access_max_radius_m} m"
+        )
+        raise InputDataError(msg)
+    if access_detour < 1 or access_speed_kph <= 0:
+        msg = (
+            f"access_detour must be >= 1 and access_speed_kph > 0, got {access_detour} and "
+            f"{access_speed_kph}"
+        )
+        raise InputDataError(msg)
+    mat, ids, ew = _routing(G, weight)
     n = len(ids)
-    pos = np.searchsorted(ids, np.r_[oc["v"].to_numpy(), dc["u"].to_numpy()])
-    src, dst = n, n + 1
-    rows = np.r_[np.full(len(oc), src), pos[len(oc) :]]
-    cols = np.r_[pos[: len(oc)], np.full(len(dc), dst)]
-    vals = np.r_[oc["w"].to_numpy(), dc["w"].to_numpy()]
-    # both points on one edge, destination ahead of the origin: drive along it
-    same = oc.merge(dc, on=["u", "v", "key"], suffixes=("_o", "_d"))
+    xs, ys = _to_graph_crs(_crs(G)).transform(
+        [from_lonlat[0], to_lonlat[0]], [from_lonlat[1], to_lonlat[1]]
+    )
+    oc = _access_candidates(G, xs[0], ys[0], access_min_radius_m, access_max_radius_m)
+    dc = _access_candidates(G, xs[1], ys[1], access_min_radius_m, access_max_radius_m)
+    # access cost per straight metre, in the unit of the weight
+    per_m = access_detour * (1.0 if weight == "length_m" else 3.6 / access_speed_kph)
+    ln_o = oc["length_m"].clip(lower=1e-9).to_numpy()
+    ln_d = dc["length_m"].clip(lower=1e-9).to_numpy()
+    oc["w"] = per_m * oc["distance_m"] + ew[oc["row"]] * (1 - oc["offset_m"] / ln_o)
+    dc["w"] = per_m * dc["distance_m"] + ew[dc["row"]] * (dc["offset_m"] / ln_d)
+    # virtual source (index n) → each origin candidate's end node, cheapest candidate per node
+    first = oc.assign(pos=np.searchsorted(ids, oc["v"].to_numpy())).groupby("pos")["w"].min()
+    cols = first.index.to_numpy()
+    big = sparse.csr_matrix(
+        (
+            np.r_[mat.data, np.maximum(first.to_numpy(), 1e-9)],
+            np.r_[mat.indices, cols],
+            np.r_[mat.indptr, mat.indptr[-1] + len(cols)],
+        ),
+        shape=(n + 1, n + 1),
+    )
+    dist, pred = dijkstra(big, directed=True, indices=n, return_predecessors=True)
+    total_d = dist[np.searchsorted(ids, dc["u"].to_numpy())] + dc["w"].to_numpy()
+    j = int(np.argmin(total_d))
+    # both ends on one edge, leaving point ahead of the joining point: drive along it
+    same = oc.merge(dc, on=["row", "u", "v", "key"], suffixes=("_o", "_d"))
     same = same[same["offset_m_d"] >= same["offset_m_o"]]
-    direct = None
     if len(same):
         frac = (same["offset_m_d"] - same["offset_m_o"]) / same["length_m_o"].clip(lower=1e-9)
         wdir = (
-            np.array(
-                [
-                    ew[(int(a), int(b), int(k))]
-                    for a, b, k in zip(same.u, same.v, same.key, strict=True)
-                ]
+            per_m * (same["distance_m_o"] + same["distance_m_d"]) + ew[same["row"]] * frac
+        ).to_numpy()
+        i = int(np.argmin(wdir))
+        if wdir[i] <= total_d[j]:
+            row = same.iloc[i]
+            e = G.edges[int(row.u), int(row.v), int(row.key)]
+            f = float(frac.iloc[i])
+            return _route(
+                [(e, substring(e["geometry"], row.offset_m_o, row.offset_m_d), f)],
+                (float(row.distance_m_o), float(row.distance_m_d)),
+                (),
+                access_detour,
+                access_speed_kph,
             )
-            * frac.to_numpy()
-        )
-        j = int(np.argmin(wdir))
-        direct = (same.iloc[j], float(wdir[j]))
-    # duplicates (several candidates to one node) keep the smallest weight
-    aug = pd.DataFrame({"r": rows, "c": cols, "w": np.maximum(vals, 1e-9)})
-    aug = aug.groupby(["r", "c"])["w"].min().reset_index()
-    extra = sparse.csr_matrix(
-        (aug["w"].to_numpy(), (aug["r"].to_numpy(), aug["c"].to_numpy())), shape=(n + 2, n + 2)
-    )
-    big = sparse.block_diag([mat, sparse.csr_matrix((2, 2))], format="csr") + extra
-    dist, pred = dijkstra(big, directed=True, indices=src, return_predecessors=True)
-    if direct is not None and direct[1] <= dist[dst]:
-        row = direct[0]
-        e = G.edges[int(row.u), int(row.v), int(row.key)]
-        frac = (row.offset_m_d - row.offset_m_o) / max(row.length_m_o, 1e-9)
-        return Route(
-            e["length_m"] * frac / 1000.0,
-            e["travel_time_s"] * frac / 60.0,
-            unique_refs([e["ref"]]),
-            (float(row.distance_m_o), float(row.distance_m_d)),
-            (),
-            substring(e["geometry"], row.offset_m_o, row.offset_m_d),
-        )
-    if not np.isfinite(dist[dst]):
+    if not np.isfinite(total_d[j]):
         msg = (
-            f"no route from {from_lonlat} to {to_lonlat} on the road graph (snapped near edges "
+            f"no route from {from_lonlat} to {to_lonlat} on the road graph (access edges near "
             f"{oc['edge_id'].iat[0]} and {dc['edge_id'].iat[0]}); the graph may not be strongly "
             "connected"
         )
         raise InputDataError(msg)
+    d = dc.iloc[j]
     chain = []
-    k = pred[dst]
-    while k != src and k >= 0:
+    k = int(np.searchsorted(ids, d.u))
+    while k != n and k >= 0:
         chain.append(int(ids[k]))
         k = pred[k]
     nodes = tuple(reversed(chain))
     o = oc[oc["v"] == nodes[0]].sort_values("w").iloc[0]
-    d = dc[dc["u"] == nodes[-1]].sort_values("w").iloc[0]
     eo = G.edges[int(o.u), int(o.v), int(o.key)]
     ed = G.edges[int(d.u), int(d.v), int(d.key)]
-    fo = 1 - o.offset_m / max(o.length_m, 1e-9)
-    fd = d.offset_m / max(d.length_m, 1e-9)
-    legs = [(eo, substring(eo["geometry"], o.offset_m, o.length_m), fo)]
+    legs = [
+        (
+            eo,
+            substring(eo["geometry"], o.offset_m, o.length_m),
+            1 - o.offset_m / max(o.length_m, 1e-9),
+        )
+    ]
     legs += [
         (e, e["geometry"], 1.0)
         for e in (_best_edge(G, a, b, weight) for a, b in itertools.pairwise(nodes))
     ]
-    legs.append((ed, substring(ed["geometry"], 0, d.offset_m), fd))
+    legs.append((ed, substring(ed["geometry"], 0, d.offset_m), d.offset_m / max(d.length_m, 1e-9)))
+    return _route(
+        legs, (float(o.distance_m), float(d.distance_m)), nodes, access_detour, access_speed_kph
+    )
+
+
+def _route(
+    legs: list[tuple[dict, LineString, float]],
+    snap_m: tuple[float, float],
+    nodes: tuple[int, ...],
+    detour: float,
+    speed_kph: float,
+) -> Route:
+    """A :class:`Route` from ``(edge attrs, driven geometry, driven fraction)`` legs."""
     length_km = sum(e["length_m"] * f for e, _, f in legs) / 1000.0
     time_min = sum(e["travel_time_s"] * f for e, _, f in legs) / 60.0
     refs = unique_refs(e["ref"] for e, _, f in legs if f > 0)
     coords = [np.asarray(g.coords) for _, g, _ in legs if not g.is_empty]
     geometry = LineString(np.concatenate(coords)) if coords else LineString()
+    access_km = tuple(detour * s / 1000.0 for s in snap_m)
     return Route(
         float(length_km),
         float(time_min),
         refs,
-        (float(o.distance_m), float(d.distance_m)),
+        snap_m,
         nodes,
         geometry,
+        access_km,
+        tuple(60.0 * a / speed_kph for a in access_km),
     )
