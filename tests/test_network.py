@@ -288,3 +288,85 @@ def test_ramp_connectors_reject_uturns_unless_the_only_way_on(forward: bool):
         assert uturn in _connectors(G)
         assert rep["ramp_connector_uturn_fallbacks"] == 1
     assert nx.is_strongly_connected(G)
+
+
+# --- end-point access (shortest_route) -------------------------------------------------------
+
+
+def _two_carriageway_ring() -> nx.MultiDiGraph:
+    """A one-way motorway pair: A1 eastbound on y=0, A2 westbound on y=3000 (0–50 km), joined by
+    two-way trunk links B7 (x=0), B9 (x=25 km) and B8 (x=50 km).
+
+    A point at (10 km, 1 km) is nearest to the A1, which leads AWAY from a destination at
+    (2 km, 4 km) just north of the A2: taking the A1 means a 41 km detour via the B9.
+    """
+    rows = [
+        {"xy": [(0, 0), (25_000, 0), (50_000, 0)], "ref": "A1", "oneway": "yes"},
+        {"xy": [(50_000, 3000), (25_000, 3000), (0, 3000)], "ref": "A2", "oneway": "yes"},
+        {"xy": [(0, 0), (0, 3000)], "ref": "B7", "oneway": "no", "highway": "trunk"},
+        {"xy": [(25_000, 0), (25_000, 3000)], "ref": "B9", "oneway": "no", "highway": "trunk"},
+        {"xy": [(50_000, 0), (50_000, 3000)], "ref": "B8", "oneway": "no", "highway": "trunk"},
+    ]
+    return graph_from_lines(_lines(rows), CFG)
+
+
+def _lonlat(dx: float, dy: float) -> tuple[float, float]:
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    return t.transform(X0 + dx, Y0 + dy)
+
+
+def test_route_takes_the_farther_carriageway_when_the_nearest_leads_away():
+    G = _two_carriageway_ring()
+    assert nx.is_strongly_connected(G)
+    o, d = _lonlat(10_000, 1000), _lonlat(2000, 4000)
+    r = shortest_route(G, o, d)
+    # joins the A2 2 km north of the origin, drives 8 km west, leaves 1 km south of the end
+    assert r.refs == ["A2"]
+    assert r.length_km == pytest.approx(8.0, abs=0.01)
+    assert r.snap_m == pytest.approx((2000, 1000), abs=1)
+    assert r.access_km == pytest.approx((2.6, 1.3), abs=0.01)
+    assert r.total_km == pytest.approx(8.0 + 3.9, abs=0.01)
+    assert r.access_time_min == pytest.approx((2.6 / 40 * 60, 1.3 / 40 * 60), abs=0.01)
+    doc = r.to_dict()
+    assert {"length_km", "travel_time_min", "refs", "snap_m", "access_km", "total_km"} <= set(doc)
+    assert doc["total_km"] == pytest.approx(doc["length_km"] + sum(doc["access_km"]), abs=0.01)
+    # an access radius too small to reach the A2 forces the nearest carriageway: the detour
+    tight = shortest_route(G, o, d, access_min_radius_m=500, access_max_radius_m=1500)
+    assert tight.refs == ["A1", "B9", "A2"]
+    assert tight.snap_m == pytest.approx((1000, 1000), abs=1)
+    assert tight.length_km == pytest.approx(15 + 3 + 23, abs=0.01)
+    assert tight.total_time_min > r.total_time_min
+    # shortest by length: same choice here
+    assert shortest_route(G, o, d, weight="length_m").length_km == pytest.approx(8.0, abs=0.01)
+
+
+def test_route_access_point_within_radius_or_nearest_edge():
+    G = _two_carriageway_ring()
+    # 6 km from the ring: the radius grows to 2 x 6 km, capped at 10 km
+    far = _lonlat(10_000, -6000)
+    r = shortest_route(G, far, _lonlat(40_000, -500))
+    assert r.snap_m[0] == pytest.approx(6000, abs=1)
+    assert r.refs == ["A1"] and r.length_km == pytest.approx(30.0, abs=0.01)
+    # 12 km away: beyond the cap, the nearest edge is still a candidate
+    r = shortest_route(G, _lonlat(10_000, -12_000), _lonlat(40_000, -500))
+    assert r.snap_m[0] == pytest.approx(12_000, abs=1)
+    with pytest.raises(InputDataError, match="access_min_radius_m <= access_max_radius_m"):
+        shortest_route(G, far, far, access_min_radius_m=5000, access_max_radius_m=1000)
+    with pytest.raises(InputDataError, match="access_detour must be >= 1"):
+        shortest_route(G, far, far, access_detour=0.5)
+
+
+def test_real_route_city_centres_eindhoven_venlo(real_graph):
+    # Eindhoven centre → Venlo centre: the A67 (route planners ~55–62 km door to door). The
+    # nearest carriageway at Eindhoven used to send the route round via the A2/A50.
+    ehv, vlo = (5.478, 51.441), (6.172, 51.370)
+    shortest_route(real_graph, ehv, vlo)  # builds the cached indexes
+    t0 = time.perf_counter()
+    for a, b in ((ehv, vlo), (vlo, ehv)):
+        r = shortest_route(real_graph, a, b)
+        assert "A67" in r.refs and "A50" not in r.refs
+        assert 52 < r.total_km < 64
+        assert r.total_km == pytest.approx(r.length_km + 1.3 * sum(r.snap_m) / 1000)
+    assert (time.perf_counter() - t0) / 2 < 0.3  # cached routing matrix: no rebuild per call

@@ -332,12 +332,20 @@ def _routing(G: nx.MultiDiGraph, weight: str) -> tuple[sparse.csr_matrix, np.nda
 def _access_candidates(
     G: nx.MultiDiGraph, x: float, y: float, min_radius_m: float, max_radius_m: float
 ) -> pd.DataFrame:
-    """Directed edges within the access radius of a point, with the nearest point on each.
+    """Access points on the directed edges within the access radius of a point.
 
     The radius is ``clip(2 × nearest-edge distance, min_radius_m, max_radius_m)`` but never
-    less than the nearest-edge distance (+1 m), so the nearest edge is always a candidate.
-    Rows: ``row`` (position in the cached edge table), ``u``, ``v``, ``key``, ``edge_id``,
-    ``length_m``, ``distance_m`` (point to edge), ``offset_m`` (along the edge from u).
+    less than the nearest-edge distance (+1 m), so the nearest edge is always a candidate. Every
+    straight segment of an edge's geometry within the radius gives a candidate (its point
+    nearest to ``(x, y)``), so a long edge passing the point twice (both carriageways merged
+    into one chain round a loop) offers both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``row`` (position in the cached edge table), ``u``, ``v``, ``key``, ``edge_id``,
+        ``distance_m`` (point to the access point), ``offset_m`` (along the geometry from u),
+        ``geom_m`` (geometry length), ``frac`` (``offset_m / geom_m``).
     """
     idx = _index(G)
     edges = idx["edges"]
@@ -347,11 +355,53 @@ def _access_candidates(
     radius = max(min(max(2.0 * d0, min_radius_m), max_radius_m), d0 + 1.0)
     hits = np.sort(idx["strtree"].query(pt, predicate="dwithin", distance=radius))
     geoms = edges.geometry.to_numpy()[hits]
-    out = edges.iloc[hits][["u", "v", "key", "edge_id", "length_m"]].reset_index(drop=True)
-    out.insert(0, "row", hits)
-    out["distance_m"] = shapely.distance(pt, geoms)
-    out["offset_m"] = np.clip(shapely.line_locate_point(geoms, pt), 0.0, out["length_m"])
+    xy, gi = shapely.get_coordinates(geoms, return_index=True)
+    a, b = xy[:-1], xy[1:]
+    valid = gi[:-1] == gi[1:]
+    ab = b - a
+    seg_m = np.hypot(ab[:, 0], ab[:, 1]) * valid
+    before = np.cumsum(seg_m) - seg_m  # driven length before each segment, over all edges
+    first = np.searchsorted(gi, np.arange(len(geoms)))  # first coordinate of each edge
+    seg_off = before - before[np.minimum(first[gi[:-1]], len(before) - 1)]
+    t = np.clip(
+        ((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / np.maximum(seg_m, 1e-9) ** 2, 0, 1
+    )
+    dist = np.hypot(a[:, 0] + t * ab[:, 0] - x, a[:, 1] + t * ab[:, 1] - y)
+    keep = np.flatnonzero(valid & (dist <= radius))
+    e = gi[:-1][keep]
+    geom_m = shapely.length(geoms)[e]
+    out = edges.iloc[hits[e]][["u", "v", "key", "edge_id"]].reset_index(drop=True)
+    out.insert(0, "row", hits[e])
+    out["distance_m"] = dist[keep]
+    out["offset_m"] = np.minimum(seg_off[keep] + t[keep] * seg_m[keep], geom_m)
+    out["geom_m"] = geom_m
+    out["frac"] = out["offset_m"] / np.maximum(geom_m, 1e-9)
     return out
+
+
+def _same_edge(oc: pd.DataFrame, dc: pd.DataFrame, per_m: float, ew: np.ndarray):
+    """Best ride along one edge, joining at an origin and leaving at a later destination point.
+
+    Returns ``(cost, origin row, destination row)`` or ``None`` when no edge has both.
+    """
+    best = None
+    for r in np.intersect1d(oc["row"].to_numpy(), dc["row"].to_numpy()):
+        o = oc[oc["row"] == r]
+        d = dc[dc["row"] == r].sort_values("frac")
+        # cost after joining at fraction f_o: per_m d_o - w f_o + min over f_d >= f_o of dc.w
+        suffix = np.minimum.accumulate(d["w"].to_numpy()[::-1])[::-1]
+        at = np.searchsorted(d["frac"].to_numpy(), o["frac"].to_numpy(), side="left")
+        ok = at < len(d)
+        if not ok.any():
+            continue
+        cost = per_m * o["distance_m"].to_numpy() - ew[r] * o["frac"].to_numpy()
+        cost = np.where(ok, cost + suffix[np.minimum(at, len(d) - 1)], np.inf)
+        i = int(np.argmin(cost))
+        if best is None or cost[i] < best[0]:
+            tail = d.iloc[at[i] :]
+            jd = int(np.argmin(tail["w"].to_numpy()))
+            best = (float(cost[i]), o.iloc[i], tail.iloc[jd])
+    return best
 
 
 def shortest_route(
@@ -424,10 +474,8 @@ def shortest_route(
     dc = _access_candidates(G, xs[1], ys[1], access_min_radius_m, access_max_radius_m)
     # access cost per straight metre, in the unit of the weight
     per_m = access_detour * (1.0 if weight == "length_m" else 3.6 / access_speed_kph)
-    ln_o = oc["length_m"].clip(lower=1e-9).to_numpy()
-    ln_d = dc["length_m"].clip(lower=1e-9).to_numpy()
-    oc["w"] = per_m * oc["distance_m"] + ew[oc["row"]] * (1 - oc["offset_m"] / ln_o)
-    dc["w"] = per_m * dc["distance_m"] + ew[dc["row"]] * (dc["offset_m"] / ln_d)
+    oc["w"] = per_m * oc["distance_m"] + ew[oc["row"]] * (1 - oc["frac"])
+    dc["w"] = per_m * dc["distance_m"] + ew[dc["row"]] * dc["frac"]
     # virtual source (index n) → each origin candidate's end node, cheapest candidate per node
     first = oc.assign(pos=np.searchsorted(ids, oc["v"].to_numpy())).groupby("pos")["w"].min()
     cols = first.index.to_numpy()
@@ -443,25 +491,17 @@ def shortest_route(
     total_d = dist[np.searchsorted(ids, dc["u"].to_numpy())] + dc["w"].to_numpy()
     j = int(np.argmin(total_d))
     # both ends on one edge, leaving point ahead of the joining point: drive along it
-    same = oc.merge(dc, on=["row", "u", "v", "key"], suffixes=("_o", "_d"))
-    same = same[same["offset_m_d"] >= same["offset_m_o"]]
-    if len(same):
-        frac = (same["offset_m_d"] - same["offset_m_o"]) / same["length_m_o"].clip(lower=1e-9)
-        wdir = (
-            per_m * (same["distance_m_o"] + same["distance_m_d"]) + ew[same["row"]] * frac
-        ).to_numpy()
-        i = int(np.argmin(wdir))
-        if wdir[i] <= total_d[j]:
-            row = same.iloc[i]
-            e = G.edges[int(row.u), int(row.v), int(row.key)]
-            f = float(frac.iloc[i])
-            return _route(
-                [(e, substring(e["geometry"], row.offset_m_o, row.offset_m_d), f)],
-                (float(row.distance_m_o), float(row.distance_m_d)),
-                (),
-                access_detour,
-                access_speed_kph,
-            )
+    direct = _same_edge(oc, dc, per_m, ew)
+    if direct is not None and direct[0] <= total_d[j]:
+        _, o, d = direct
+        e = G.edges[int(o.u), int(o.v), int(o.key)]
+        return _route(
+            [(e, substring(e["geometry"], o.offset_m, d.offset_m), float(d.frac - o.frac))],
+            (float(o.distance_m), float(d.distance_m)),
+            (),
+            access_detour,
+            access_speed_kph,
+        )
     if not np.isfinite(total_d[j]):
         msg = (
             f"no route from {from_lonlat} to {to_lonlat} on the road graph (access edges near "
@@ -479,18 +519,12 @@ def shortest_route(
     o = oc[oc["v"] == nodes[0]].sort_values("w").iloc[0]
     eo = G.edges[int(o.u), int(o.v), int(o.key)]
     ed = G.edges[int(d.u), int(d.v), int(d.key)]
-    legs = [
-        (
-            eo,
-            substring(eo["geometry"], o.offset_m, o.length_m),
-            1 - o.offset_m / max(o.length_m, 1e-9),
-        )
-    ]
+    legs = [(eo, substring(eo["geometry"], o.offset_m, o.geom_m), 1 - float(o.frac))]
     legs += [
         (e, e["geometry"], 1.0)
         for e in (_best_edge(G, a, b, weight) for a, b in itertools.pairwise(nodes))
     ]
-    legs.append((ed, substring(ed["geometry"], 0, d.offset_m), d.offset_m / max(d.length_m, 1e-9)))
+    legs.append((ed, substring(ed["geometry"], 0, d.offset_m), float(d.frac)))
     return _route(
         legs, (float(o.distance_m), float(d.distance_m)), nodes, access_detour, access_speed_kph
     )
