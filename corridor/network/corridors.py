@@ -126,9 +126,23 @@ def read_corridors(
     return out
 
 
+#: Corridor waypoints are points ON the road: each leg joins / leaves the graph within this
+#: distance (m) of the nearest carriageway (the other carriageway beside it included), not
+#: anywhere in the door-to-door access radius of :func:`shortest_route`.
+WAYPOINT_ACCESS_M = 100.0
+
+
 def _chain(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]], weight: str) -> dict:
     legs: list[Route] = [
-        shortest_route(G, a, b, weight=weight) for a, b in itertools.pairwise(points)
+        shortest_route(
+            G,
+            a,
+            b,
+            weight=weight,
+            access_min_radius_m=WAYPOINT_ACCESS_M,
+            access_max_radius_m=WAYPOINT_ACCESS_M,
+        )
+        for a, b in itertools.pairwise(points)
     ]
     nodes: list[int] = []
     for r in legs:
@@ -160,7 +174,8 @@ def corridor_paths(
         The road graph.
     waypoints
         ``[(lon, lat), ...]`` degrees, at least two; each is snapped onto the nearest drivable
-        edge (see :func:`corridor.network.shortest_route`).
+        edge or one within ``WAYPOINT_ACCESS_M`` (100 m) more of it, e.g. the other carriageway
+        (see :func:`corridor.network.shortest_route`).
     weight
         ``travel_time_s`` (fastest legs, default) or ``length_m``.
 
