@@ -163,6 +163,7 @@ def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = No
             scenario.optimise.vehicle,
             graph,
             corridor_axis_deg=scenario.optimise.corridor_axis_deg,
+            round_trip=scenario.optimise.round_trip,
         )
         plan = solve(instance, scenario.optimise)
     if plan.status == "infeasible":
