@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
-import pytest
 from shapely.geometry import Point, box
 from test_outputs_afir import corridor, with_power
 from test_outputs_coverage import X0, Y0, line_graph, routes_frame, sites_at
@@ -23,45 +22,30 @@ from corridor.outputs.maps import (
 )
 from corridor.outputs.trucks import read_truck_profile
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
 EVIL = "<img src=x onerror=alert(1)> `${alert(2)}` C:\\x"
 
 
-def _render(path: Path, shot: Path) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        errors: list[str] = []
-        dialogs: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(path.as_uri(), wait_until="load")
-        page.wait_for_selector(".leaflet-overlay-pane svg path", state="attached", timeout=20_000)
-        info = {
-            "paths": page.locator(".leaflet-overlay-pane svg path").count(),
-            "labels": " ".join(
-                page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-            ),
-            "legend": page.locator("#corridor-legend").inner_text(),
-            "errors": [e for e in errors if "tile.openstreetmap" not in e and "ERR_" not in e],
-            "dialogs": dialogs,
-        }
-        page.screenshot(path=str(shot))
-        browser.close()
+def render_map(browser: Any, path: Path, shot: Path) -> dict:
+    """Load a map in Chromium; return SVG path count, layer labels, legend and errors."""
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    errors: list[str] = []
+    dialogs: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_selector(".leaflet-overlay-pane svg path", state="attached", timeout=20_000)
+    info = {
+        "paths": page.locator(".leaflet-overlay-pane svg path").count(),
+        "labels": " ".join(
+            page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        ),
+        "legend": page.locator("#corridor-legend").inner_text(),
+        "errors": [e for e in errors if "tile.openstreetmap" not in e and "ERR_" not in e],
+        "dialogs": dialogs,
+    }
+    page.screenshot(path=str(shot))
+    page.close()
     return info
 
 
@@ -137,7 +121,7 @@ def _plan_inputs():
     return g, edges, flows, cand, shortlist, sites, areas, subs
 
 
-def test_plan_map_with_all_layers_in_browser(tmp_path: Path) -> None:
+def test_plan_map_with_all_layers_in_browser(chromium: Any, tmp_path: Path) -> None:
     g, edges, flows, cand, shortlist, sites, areas, subs = _plan_inputs()
     fmap = plan_map(
         edges,
@@ -158,7 +142,7 @@ def test_plan_map_with_all_layers_in_browser(tmp_path: Path) -> None:
     text = out.read_text()
     assert EVIL not in text and "Test &lt;plan&gt;" in text
     assert "2024-12" in text and "Netbeheer Nederland" in text
-    info = _render(out, tmp_path / "map.png")
+    info = render_map(chromium, out, tmp_path / "map.png")
     assert info["errors"] == [] and info["dialogs"] == []
     for layer in (
         "Road network",
@@ -177,13 +161,13 @@ def test_plan_map_with_all_layers_in_browser(tmp_path: Path) -> None:
     assert (tmp_path / "map.png").stat().st_size > 10_000
 
 
-def test_coverage_map_in_browser(tmp_path: Path) -> None:
+def test_coverage_map_in_browser(chromium: Any, tmp_path: Path) -> None:
     g = line_graph()
     sites = sites_at(("east", 300, -200, 90.0))
     cov = route_coverage(g, routes_frame(50, 650), read_truck_profile(None), sites)
     out = tmp_path / "coverage.html"
     write_map(coverage_map(cov, sites, "Firm <X> routes"), out)
-    info = _render(out, tmp_path / "coverage.png")
+    info = render_map(chromium, out, tmp_path / "coverage.png")
     assert info["errors"] == [] and info["dialogs"] == []
     assert "Routes outbound" in info["labels"] and "Routes return" in info["labels"]
     assert "Stops (1)" in info["labels"]

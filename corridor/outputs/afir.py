@@ -32,11 +32,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from shapely.ops import substring
 
 from corridor.errors import InputDataError
-from corridor.outputs.coverage import _bearing_from_direction, _sites_on_route
+from corridor.outputs.coverage import _sites_on_route, plan_sites_xy
 from corridor.outputs.gazetteer import load_gazetteer, lookup_place
 
 log = logging.getLogger(__name__)
@@ -312,18 +311,8 @@ def afir_report(
     -------
     AfirReport
     """
-    sites = sites.copy()
-    if "bearing_deg" not in sites.columns:
-        sites["bearing_deg"] = sites.get("direction", pd.Series("", index=sites.index)).map(
-            _bearing_from_direction
-        )
     crs = graph.graph.get("crs", "EPSG:3035")
-    to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    if len(sites):
-        sx, sy = to_xy.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
-        sites_xy = np.column_stack([sx, sy])
-    else:
-        sites_xy = np.empty((0, 2))
+    sites, sites_xy = plan_sites_xy(sites, crs)
     rows, stretch_rows, stretch_geoms, skipped = [], [], [], []
     cor_rows, cor_geoms = [], []
     for cor in corridors:

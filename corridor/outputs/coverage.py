@@ -248,6 +248,34 @@ def _bearing_from_direction(direction: Any) -> float:
     return float(m.group(1)) if m else math.nan
 
 
+def plan_sites_xy(sites: pd.DataFrame, crs: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Plan sites with a ``bearing_deg`` column and their coordinates in the graph's CRS.
+
+    Parameters
+    ----------
+    sites
+        Plan sites with ``lon``/``lat`` and ``bearing_deg`` or a ``direction`` label.
+    crs
+        The road graph's projected CRS.
+
+    Returns
+    -------
+    (DataFrame, ndarray)
+        A copy of ``sites`` (``bearing_deg`` filled from ``direction`` where missing) and an
+        (n, 2) array of x/y in ``crs``.
+    """
+    sites = sites.copy()
+    if "bearing_deg" not in sites.columns:
+        sites["bearing_deg"] = sites.get("direction", pd.Series("", index=sites.index)).map(
+            _bearing_from_direction
+        )
+    if not len(sites):
+        return sites, np.empty((0, 2))
+    to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    sx, sy = to_xy.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
+    return sites, np.column_stack([sx, sy])
+
+
 def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.DataFrame:
     """The open sites of a ``plan.json`` (path or loaded document).
 
@@ -576,18 +604,8 @@ def route_coverage(
     """
     from corridor.network.query import shortest_route
 
-    sites = sites.copy()
-    if "bearing_deg" not in sites.columns:
-        sites["bearing_deg"] = sites.get("direction", pd.Series("", index=sites.index)).map(
-            _bearing_from_direction
-        )
     crs = graph.graph.get("crs", "EPSG:3035")
-    to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    if len(sites):
-        sx, sy = to_xy.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
-        sites_xy = np.column_stack([sx, sy])
-    else:
-        sites_xy = np.empty((0, 2))
+    sites, sites_xy = plan_sites_xy(sites, crs)
     rows, stop_rows, geoms = [], [], []
     for r in routes.itertuples(index=False):
         ends = {
