@@ -47,6 +47,9 @@ def test_default_plan_meets_the_pilot(bev_out: Path) -> None:
         ):
             assert key in s
     assert {"NL", "DE"} <= {s["country"] for s in sites}
+    for s in sites:  # a capped site is one the grid or the site maximum keeps below its need
+        assert s["capped"] == (s["chargers"] < s["chargers_needed"])
+        assert s["power_mw"] <= s["headroom_mw"] + 1e-9
     assert doc["served_trucks_per_day"] == pytest.approx(doc["objective"], rel=1e-6)
     assert doc["solve_time_s"] >= 0
     assert any("OpenStreetMap" in a for a in doc["attribution"])

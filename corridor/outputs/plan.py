@@ -29,6 +29,8 @@ SHORTLIST_COLUMNS = [
     "country",
     "direction",
     "chargers",
+    "chargers_needed",
+    "capped",
     "power_mw",
     "capacity_kg_per_day",
     "served_trucks_per_day",
@@ -146,6 +148,10 @@ def plan_document(
             "kind": row.kind,
             "technology": tech,
             "chargers": int(row.chargers),
+            # Erlang-C chargers for the served trucks, and whether grid headroom or the per-site
+            # maximum held the site below that (then trucks would queue longer than planned).
+            "chargers_needed": row.chargers_needed,
+            "capped": bool(row.capped) if row.capped == row.capped else None,
             "served_trucks_per_day": round(float(row.served_trucks_per_day), 3),
             "stops_per_day": row.stops_per_day,
             "substation_id": row.substation_id,

@@ -291,9 +291,20 @@ def summary_markdown(
             f"{_fmt(fig['h2_kg_per_day'], ',.0f')} kg H2/day"
         )
     share = fig["served_share"]
+    capped = [s for s in doc.get("sites", []) if s.get("capped")]
     lines += [
         f"- {_fmt(fig['served_trucks_per_day'])} {tech.upper()} trucks/day served"
         + (f" ({share:.1%} of the corridor's {tech.upper()} flow)" if share is not None else ""),
+    ]
+    if capped:
+        lines.append(
+            f"- **{len(capped)} site(s) held below the chargers their trucks need** by grid "
+            "headroom or the per-site maximum (trucks would wait longer than the service level): "
+            + ", ".join(
+                f"{s['site_id']} ({s['chargers']} of {s.get('chargers_needed')})" for s in capped
+            )
+        )
+    lines += [
         "",
         "## Targets",
         "",
