@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -83,3 +84,19 @@ def test_failed_write_keeps_previous_results(
     with pytest.raises(AttributeError):
         write_run(broken, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_afir_corridor_paths_are_drivable(catalogue) -> None:
+    from corridor.config import load_scenario
+    from corridor.network import load_graph
+    from corridor.pipeline import afir_corridor_paths
+
+    G = load_graph(catalogue, load_scenario("nl-de-bev-pilot").network)
+    paths = afir_corridor_paths(G)
+    assert {"outbound", "inbound"} <= {name.rsplit(" ", 1)[1] for name in paths}
+    assert any(name.startswith("Rotterdam–Venlo–Duisburg") for name in paths)
+    for name, nodes in paths.items():
+        assert len(nodes) > 2, name
+        assert all(G.has_edge(a, b) for a, b in itertools.pairwise(nodes)), name
+        km = sum(min(d["length_m"] for d in G[a][b].values()) for a, b in itertools.pairwise(nodes))
+        assert 50_000 < km < 600_000, (name, km)

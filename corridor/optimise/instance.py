@@ -498,6 +498,7 @@ def instance_from_pipeline(
     edge_length_m: Mapping[tuple[int, int], float] | None = None,
     corridor_axis_deg: float = 90.0,
     round_trip: bool = False,
+    corridors: Mapping[str, Sequence[int]] | None = None,
 ) -> Instance:
     """Build an :class:`Instance` from the pipeline's flows, candidate sites, grid and vehicle.
 
@@ -532,6 +533,10 @@ def instance_from_pipeline(
         Make each flow the trip out and back: the back path is the reverse OD's ``path`` when
         that OD is in ``flows.od``, else the shortest path on ``graph`` (by ``length_m``); flows
         with neither are dropped (``report["flows_without_return_path"]``).
+    corridors
+        Named AFIR corridor directions (e.g. ``"A67 Venlo-Duisburg outbound"``) as graph node
+        paths; their reachable sites become ``Instance.corridors`` for the AFIR spacing and pool
+        power constraints.
 
     Returns
     -------
@@ -668,8 +673,19 @@ def instance_from_pipeline(
         },
         index=pd.Index(ids, name="site_id"),
     )
+    corridor_paths: list[FlowPath] = []
+    if corridors:
+        names = [str(n) for n in corridors]
+        walked_cor = _walk_paths(
+            names, [tuple(map(int, p)) for p in corridors.values()], edge_length_m, acc
+        )
+        corridor_paths = [
+            FlowPath(name, 0.0, km, stops)
+            for name, (km, stops) in zip(names, walked_cor, strict=True)
+        ]
     report = {
         "source": "pipeline",
+        "corridors": [c.od_id for c in corridor_paths],
         "flows": len(flow_paths),
         "flows_without_stops": n_no_stops,
         "candidates": len(ids),
@@ -686,5 +702,6 @@ def instance_from_pipeline(
         energy_per_km=float(vehicle.consumption_per_km),
         technology=str(vehicle.technology),
         report=report,
+        corridors=tuple(corridor_paths),
         mode="round_trip" if round_trip else "one_way",
     )
