@@ -238,9 +238,11 @@ def route(
             typer.echo(_json(doc))
             return
         out.print(
-            f"{doc['length_km']:.1f} km, {doc['travel_time_min']:.0f} min at truck speeds; "
-            f"via {' → '.join(doc['refs']) or '(no refs)'}; snapped {doc['snap_m'][0]:.0f} m / "
-            f"{doc['snap_m'][1]:.0f} m"
+            f"{doc['total_km']:.1f} km, {doc['total_time_min']:.0f} min at truck speeds "
+            f"({doc['length_km']:.1f} km on motorways/trunk roads via "
+            f"{' → '.join(doc['refs']) or '(no refs)'}; local access legs "
+            f"{doc['access_km'][0]:.1f} km / {doc['access_km'][1]:.1f} km to points "
+            f"{doc['snap_m'][0]:.0f} m / {doc['snap_m'][1]:.0f} m away)"
         )
 
 
