@@ -800,7 +800,7 @@ def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
     folium.LayerControl(collapsed=False).add_to(fmap)
     n_ok = int(coverage.routes["feasible"].sum())
     legend = f"""
-    <div id="corridor-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;
+    <div id="corridor-legend" style="position:fixed;bottom:56px;left:12px;z-index:9999;
       background:white;padding:8px 10px;border:1px solid #999;font:12px sans-serif;max-width:340px">
       <b>{html.escape(title)}</b><br>
       truck: {html.escape(coverage.truck)}; {n_ok} of {len(coverage.routes)} route directions served

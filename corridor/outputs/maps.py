@@ -220,7 +220,7 @@ def plan_map(
 
     folium.LayerControl(collapsed=False).add_to(fmap)
     legend = f"""
-    <div id="corridor-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;
+    <div id="corridor-legend" style="position:fixed;bottom:56px;left:12px;z-index:9999;
       background:white;padding:8px 10px;border:1px solid #999;font:12px sans-serif;max-width:340px">
       <b>{html.escape(title)}</b><br>
       <span style="color:#0b7285">&#9679;</span> selected {technology.upper()} site
