@@ -399,18 +399,7 @@ def test_sizing_bev_and_h2():
         s["chargers_needed"] > 4
     )
     assert load > 0 and s["energy_mwh_per_day"] == pytest.approx(52.0)
-    h2 = Instance.from_arrays(
-        line_matrix(11),
-        [0],
-        [10],
-        [200.0],
-        list(range(11)),
-        200,
-        None,
-        start_range_km=100,
-        energy_per_km=0.08,
-        technology="h2",
-    )
+    h2 = _h2_line_instance()
     hp = solve(h2, cfg(max_sites=2, vehicle=VehicleConfig(technology="h2")))
     row = hp.sites.loc["2"]
     assert row["h2_kg_per_day"] == pytest.approx(200 * 16.0)
@@ -623,8 +612,9 @@ def test_capacity_in_model_ties_chargers_to_served_flows():
     assert roomy.model_stats["capacity_in_model"] is True
 
 
-def test_h2_modules_in_model():
-    h2 = Instance.from_arrays(
+def _h2_line_instance() -> Instance:
+    """One 200 trucks/day H2 flow along a line of 11 nodes 50 km apart, every node a candidate."""
+    return Instance.from_arrays(
         line_matrix(11),
         [0],
         [10],
@@ -636,6 +626,10 @@ def test_h2_modules_in_model():
         energy_per_km=0.08,
         technology="h2",
     )
+
+
+def test_h2_modules_in_model():
+    h2 = _h2_line_instance()
     config = cfg(max_sites=2, vehicle=VehicleConfig(technology="h2"), capacity_in_model=True)
     plan = solve(h2, config)
     assert plan.status == "optimal" and plan.valid

@@ -32,7 +32,7 @@ import shapely
 from corridor.catalogue import Catalogue
 from corridor.config import SitesConfig
 from corridor.errors import InputDataError
-from corridor.sites.layers import _load
+from corridor.sites.layers import SITE_COLUMNS, _load
 
 __all__ = [
     "MAIN_HIGHWAYS",
@@ -50,16 +50,7 @@ CRS = "EPSG:3035"
 MAIN_HIGHWAYS = ("motorway", "trunk")
 ONE_SIDE_KINDS = ("service_area", "rest_area")
 SITE_COLUMNS_OUT = [
-    "name",
-    "kind",
-    "country",
-    "source",
-    "osm_id",
-    "truck_spots",
-    "has_fuel",
-    "has_charging",
-    "area_m2",
-    "road_ref",
+    *(c for c in SITE_COLUMNS if c != "geometry"),
     "direction",
     "bearing_deg",
     "snap_m",
