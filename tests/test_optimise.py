@@ -199,6 +199,24 @@ def test_milp_agrees_with_brute_force(case):
     assert plain.objective == pytest.approx(plan.objective, abs=1e-6)
 
 
+def test_solution_values_match_the_proven_objective_with_a_warm_start():
+    # found by the brute-force test: HiGHS proved 41 but handed back the greedy start's values
+    # (33) for the plain formulation; the plan must be the optimum, not the start
+    rows = [0, 1, 0, 2, 0, 5, 2, 3, 3, 4]
+    cols = [1, 0, 2, 0, 5, 0, 3, 2, 4, 3]
+    km = [78.0, 78.0, 82.0, 82.0, 40.0, 40.0, 106.0, 106.0, 38.0, 38.0]
+    mat = sparse.csr_array((km, (rows, cols)), shape=(6, 6))
+    o, d = [2, 4, 2, 1, 5, 1, 5], [4, 5, 0, 5, 0, 5, 0]
+    vol = [2.0, 9.0, 8.0, 2.0, 10.0, 14.0, 15.0]
+    inst = Instance.from_arrays(mat, o, d, vol, list(range(6)), 116.0, start_range_km=26.0)
+    assert brute_force(inst, 3) == 41.0
+    for aggregate in (True, False):
+        plan = solve(inst, cfg(max_sites=3), aggregate=aggregate, dominance=aggregate)
+        assert plan.status == "optimal"
+        assert plan.objective == plan.served_trucks_per_day == 41.0
+        assert plan.valid
+
+
 # --------------------------------------------------------------------------- side constraints
 
 

@@ -51,7 +51,15 @@ def test_default_plan_meets_the_pilot(bev_out: Path) -> None:
     for s in sites:  # a capped site is one the grid or the site maximum keeps below its need
         assert s["capped"] == (s["chargers"] < s["chargers_needed"])
         assert s["power_mw"] <= s["headroom_mw"] + 1e-9
-    assert doc["served_trucks_per_day"] == pytest.approx(doc["objective"], rel=1e-6)
+    # objective = the model's value; served = what the open sites serve (re-driven by the
+    # simulation). Equal at a proven optimum; at a time-limited incumbent the model may count
+    # fewer trucks than its open sites serve, never more.
+    assert set(doc["definitions"]) >= {"objective", "served_trucks_per_day"}
+    if doc["status"] == "optimal":
+        assert doc["served_trucks_per_day"] == pytest.approx(doc["objective"], rel=1e-6)
+    else:
+        assert doc["served_trucks_per_day"] >= doc["objective"] - 1e-6
+        assert doc["gap"] is None or doc["best_bound"] >= doc["served_trucks_per_day"] - 1e-6
     assert doc["solve_time_s"] >= 0
     assert any("OpenStreetMap" in a for a in doc["attribution"])
 

@@ -369,6 +369,14 @@ def make_solver(config: Any, *, warm_start: bool = False) -> Any:
     return solver
 
 
+def _stale_solution(prob: Any, stats: Any, config: Any) -> bool:
+    """True when HiGHS's own objective differs from the objective of the values it returned."""
+    if config.solver != "highs" or not stats.has_solution or stats.objective is None:
+        return False
+    reported = prob.solverModel.getInfo().objective_function_value
+    return abs(reported - stats.objective) > 1e-6 * max(1.0, abs(reported))
+
+
 def _status(stats: Any, objective: float | None) -> tuple[str, float | None, float | None]:
     """Map PuLP's solve stats to our status, bound and gap (optimal only when proven)."""
     from pulp.constants import LpSolveStatus
@@ -612,9 +620,17 @@ def solve(
         heuristic = greedy_sites(instance, pre, spec, list(model.x))
         set_start(model, pre, spec, heuristic)
         t_heur = time.perf_counter() - t1
-    solver = make_solver(config, warm_start=warm_start)
     prob = model.problem
-    stats = prob.solve(solver)
+    resolved_cold = False
+    stats = prob.solve(make_solver(config, warm_start=warm_start))
+    if warm_start and _stale_solution(prob, stats, config):
+        # HiGHS can report a proven optimum while handing back the start solution's values
+        # (seen with HiGHS 1.16 when presolve solves the model); solve again without the start
+        log.warning("solver returned values that do not match its objective; re-solving cold")
+        for var in prob.variables():
+            var.varValue = None
+        stats = prob.solve(make_solver(config, warm_start=False))
+        resolved_cold = True
     objective = stats.objective if stats.has_solution else None
     status, bound, gap = _status(stats, objective)
     model_stats: dict[str, Any] = {
@@ -633,6 +649,7 @@ def solve(
         "warm_start_sites": len(heuristic),
         "warm_start_served_trucks_per_day": _served_by(pre, heuristic) if warm_start else None,
         "warm_start_time_s": round(t_heur, 4) if warm_start else None,
+        "resolved_cold": resolved_cold,
         "objective_kind": config.objective,
         "capacity_in_model": bool(config.capacity_in_model),
         "sites_headroom_reduced_non_firm": int(

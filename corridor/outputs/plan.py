@@ -51,6 +51,24 @@ SHORTLIST_COLUMNS = [
 ]
 
 
+#: What the headline numbers of ``plan.json`` mean (written into the document itself).
+FIGURE_DEFINITIONS = {
+    "objective": (
+        "the model's objective value at the returned solution (unit of the objective kind); at a "
+        "time-limited incumbent (status feasible) the model may count fewer trucks than the open "
+        "sites serve, so it can be below served_trucks_per_day"
+    ),
+    "best_bound": "the best bound the solver proved on the objective (same unit)",
+    "gap": "relative gap |best_bound - objective| / |objective|; 0 only when proven optimal",
+    "served_trucks_per_day": (
+        "trucks/day of the flows that need a charging stop and that the plan's open sites serve "
+        "(an open site in each of their cover sets), every one of them re-driven by the "
+        "independent simulation (valid = all arrive; flows that need no stop are not counted); "
+        "equals the objective when it is trucks/day and the status is optimal"
+    ),
+}
+
+
 def shortlist_frame(
     plan_sites: pd.DataFrame,
     sites: gpd.GeoDataFrame,
@@ -184,6 +202,7 @@ def plan_document(
         "solve_time_s": plan.solve_time_s,
         "solver": plan.solver,
         "served_trucks_per_day": plan.served_trucks_per_day,
+        "definitions": FIGURE_DEFINITIONS,
         "sites": site_rows,
         "summary": summary,
         "model_stats": plan.model_stats,

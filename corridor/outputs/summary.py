@@ -273,7 +273,14 @@ def summary_markdown(
         f"- status **{doc.get('status')}**"
         + (", plan re-checked by simulation: valid" if doc.get("valid") else ", INVALID plan"),
         f"- relative gap {_fmt(100 * gap if gap is not None else None, '.2f', ' %')}, objective "
-        f"{_fmt(doc.get('objective'))}, best bound {_fmt(doc.get('best_bound'))}",
+        f"{_fmt(doc.get('objective'))} (the model's value), best bound "
+        f"{_fmt(doc.get('best_bound'))}; served trucks/day below are driven by the independent "
+        "simulation"
+        + (
+            " (not proven optimal: a better plan may exist within the gap)"
+            if doc.get("status") != "optimal"
+            else ""
+        ),
         f"- solver {doc.get('solver')}, {_fmt(doc.get('solve_time_s'), '.1f', ' s')}",
         "",
         "## Headline figures",
