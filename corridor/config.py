@@ -403,22 +403,35 @@ class OptimiseConfig(_Frozen):
     mip_gap: float = Field(0.0, ge=0, lt=1, description="Relative MIP gap accepted (fraction).")
     threads: int | None = Field(None, ge=1, description="Solver threads; None: solver default.")
     capacity_in_model: bool = Field(
-        False,
+        True,
         description=(
-            "Tie chargers (H2: modules) to the served flows inside the MILP: each served flow's "
-            "daily energy is assigned to open sites on its path and every site's peak-hour load "
-            "must fit its chargers at max_charger_utilisation (and its power the grid headroom). "
-            "Off: chargers are sized after solving (Erlang-C), capped by the headroom."
+            "Tie chargers (H2: modules) and the grid to the served flows inside the MILP: each "
+            "served flow's daily energy is assigned to open sites on its path; every site's "
+            "peak-hour load must fit its chargers at max_wait_probability (Erlang-C table, the "
+            "same rule that sizes the plan afterwards); charger power must fit the site's "
+            "headroom and the shared headroom of its substation and congestion area (plus any "
+            "battery). Off: the uncapacitated upper bound, chargers sized after solving and "
+            "plans that need more than the grid allows are reported invalid."
         ),
     )
-    max_charger_utilisation: float = Field(
-        0.7,
-        gt=0,
-        le=1,
+    battery_max_mwh_per_site: float = Field(
+        0.0,
+        ge=0,
         description=(
-            "capacity_in_model: highest peak-hour offered load per charger (Erlang per charger, "
-            "0–1); peak-hour load = peak_hour_share × daily energy / charger power."
+            "Largest battery buffer (MWh) a BEV site may add to deliver more charger power than "
+            "its grid headroom in the peak; 0: no batteries."
         ),
+    )
+    battery_hours: float = Field(
+        2.0,
+        gt=0,
+        description=(
+            "Hours (h) a battery must sustain its power over the grid headroom: battery MWh = "
+            "battery MW × battery_hours."
+        ),
+    )
+    battery_cost_eur_per_mwh: float = Field(
+        0.0, ge=0, description="Battery cost (EUR per MWh), counted in budget_eur."
     )
     charging_peak_hours: str = Field(
         "6-22",

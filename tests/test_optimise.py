@@ -21,10 +21,13 @@ from corridor.optimise import (
     FlowPath,
     Instance,
     Stop,
+    check_capacity,
     erlang_c,
     flow_cover_sets,
     instance_from_pipeline,
+    max_load_for_wait_probability,
     preprocess,
+    servers_for_load,
     servers_for_wait_probability,
     simulate_flow,
     solve,
@@ -190,12 +193,14 @@ def random_instances(draw):
 def test_milp_agrees_with_brute_force(case):
     mat, o, d, vol, cand, rng_km, start, p = case
     inst = Instance.from_arrays(mat, o, d, vol, cand, rng_km, start_range_km=start)
-    plan = solve(inst, cfg(max_sites=p))
+    config = cfg(max_sites=p, capacity_in_model=False)
+    plan = solve(inst, config)
     assert plan.status == "optimal"
     assert plan.objective == pytest.approx(brute_force(inst, p), abs=1e-6)
-    assert plan.valid and len(plan.sites) <= p
-    # the plain (un-preprocessed) formulation gives the same optimum
-    plain = solve(inst, cfg(max_sites=p), aggregate=False, dominance=False)
+    assert not [v for v in plan.violations if v.kind == "reserve_broken"]
+    assert len(plan.sites) <= p
+    # the plain formulation (no preprocessing, no site dominance) gives the same optimum
+    plain = solve(inst, config, aggregate=False, dominance=False, site_dominance=False)
     assert plain.objective == pytest.approx(plan.objective, abs=1e-6)
 
 
@@ -211,10 +216,11 @@ def test_solution_values_match_the_proven_objective_with_a_warm_start():
     inst = Instance.from_arrays(mat, o, d, vol, list(range(6)), 116.0, start_range_km=26.0)
     assert brute_force(inst, 3) == 41.0
     for aggregate in (True, False):
-        plan = solve(inst, cfg(max_sites=3), aggregate=aggregate, dominance=aggregate)
+        config = cfg(max_sites=3, capacity_in_model=False)
+        plan = solve(inst, config, aggregate=aggregate, dominance=aggregate)
         assert plan.status == "optimal"
         assert plan.objective == plan.served_trucks_per_day == 41.0
-        assert plan.valid
+        assert not [v for v in plan.violations if v.kind == "reserve_broken"]
 
 
 # --------------------------------------------------------------------------- side constraints
@@ -293,10 +299,13 @@ def test_min_sites_objective_serves_target_share_with_fewest_sites():
         None,
         start_range_km=100,
     )
-    plan = solve(inst, cfg(objective="min_sites", max_sites=6, target_share=0.6))
+    free = {"capacity_in_model": False}  # flows served whole (with capacity: 4.8 of 8 is enough)
+    plan = solve(inst, cfg(objective="min_sites", max_sites=6, target_share=0.6, **free))
     assert plan.status == "optimal"
     assert len(plan.sites) == 2 and plan.served_trucks_per_day == pytest.approx(5.0)
-    all_of_it = solve(inst, cfg(objective="min_sites", max_sites=6, target_share=1.0))
+    tied = solve(inst, cfg(objective="min_sites", max_sites=6, target_share=0.6))
+    assert len(tied.sites) == 2 and tied.served_trucks_per_day >= 0.6 * 8.0 - 1e-6 and tied.valid
+    all_of_it = solve(inst, cfg(objective="min_sites", max_sites=6, target_share=1.0, **free))
     # charging at node 0 (an origin) lets {0, 4, 8} serve both directions
     assert len(all_of_it.sites) == 3 and all_of_it.valid
     assert all_of_it.served_trucks_per_day == pytest.approx(8.0)
@@ -405,7 +414,8 @@ def test_sizing_bev_and_h2():
         start_range_km=100,
         energy_per_km=1.3,
     )
-    plan = solve(inst, cfg(max_sites=2, max_chargers_per_site=4))
+    # uncapacitated: chargers sized after solving from the simulated stops, capped by the site
+    plan = solve(inst, cfg(max_sites=2, max_chargers_per_site=4, capacity_in_model=False))
     s = plan.sites.loc["2"]
     # arrives with 0 km left at km 100 → 200 km × 1.3 kWh = 260 kWh per stop, 15.6 min at 1 MW
     assert s["energy_per_stop"] == pytest.approx(260.0)
@@ -418,7 +428,9 @@ def test_sizing_bev_and_h2():
     )
     assert load > 0 and s["energy_mwh_per_day"] == pytest.approx(52.0)
     h2 = _h2_line_instance()
-    hp = solve(h2, cfg(max_sites=2, vehicle=VehicleConfig(technology="h2")))
+    hp = solve(
+        h2, cfg(max_sites=2, vehicle=VehicleConfig(technology="h2"), capacity_in_model=False)
+    )
     row = hp.sites.loc["2"]
     assert row["h2_kg_per_day"] == pytest.approx(200 * 16.0)
     assert row["capacity_kg_per_day"] == pytest.approx(4000.0) and row["chargers"] == 4
@@ -611,22 +623,30 @@ def test_non_firm_headroom_caps_chargers_in_every_plan():
 
 
 def test_capacity_in_model_ties_chargers_to_served_flows():
-    # 200 trucks/day each way need ~260 kWh per stop: far more than one 1 MW charger carries
+    # 200 trucks/day each way need 104 MWh/day: far more than one 1 MW charger per site carries
     inst = grid_line([1.0] * 11)
-    free = solve(inst, cfg(max_sites=4))
-    tied = solve(inst, cfg(max_sites=4, capacity_in_model=True))
+    free = solve(inst, cfg(max_sites=4, capacity_in_model=False))
+    tied = solve(inst, cfg(max_sites=4))
     assert free.status == tied.status == "optimal"
     assert free.served_trucks_per_day == pytest.approx(400.0)
+    # the upper bound of the uncapacitated model is no plan: its chargers cannot carry the trucks
+    assert {v.kind for v in free.violations} == {"capacity", "peak_power"}
     assert tied.served_trucks_per_day < free.served_trucks_per_day
-    assert (tied.sites["power_mw"] <= 1.0 + 1e-9).all()
-    roomy = solve(grid_line([12.0] * 11), cfg(max_sites=4, capacity_in_model=True))
+    assert tied.valid and (tied.sites["power_mw"] <= 1.0 + 1e-9).all()
+    roomy = solve(grid_line([12.0] * 11), cfg(max_sites=4))
+    assert roomy.status == "optimal" and roomy.valid
     assert roomy.served_trucks_per_day == pytest.approx(400.0)
-    # the model's chargers carry the peak-hour load at the utilisation target: daily energy of
-    # the served trucks (km beyond the start range x 1.3 kWh/km) over all open sites
+    # the chargers carry the peak-hour Erlang load of the served trucks' energy (km beyond the
+    # start range x 1.3 kWh/km) at the service level: the Erlang-C table, site by site
     c = cfg()
+    table = max_load_for_wait_probability(12, c.max_wait_probability)
     energy_kwh = 2 * 200.0 * (500 - 100) * 1.3
-    need = c.peak_hour_share * energy_kwh / (1000.0 * c.max_charger_utilisation)
-    assert roomy.sites["chargers"].sum() >= need - 1e-6
+    assert roomy.sites["energy_mwh_per_day"].sum() == pytest.approx(energy_kwh / 1000.0)
+    for _, row in roomy.sites.iterrows():
+        load = c.peak_hour_share * row["energy_mwh_per_day"] / 1.0
+        assert row["peak_load_erl"] == pytest.approx(load)
+        assert row["chargers"] == max(1, servers_for_load(load, table))
+        assert not row["capped"]
     assert roomy.model_stats["capacity_in_model"] is True
 
 
@@ -648,13 +668,15 @@ def _h2_line_instance() -> Instance:
 
 def test_h2_modules_in_model():
     h2 = _h2_line_instance()
-    config = cfg(max_sites=2, vehicle=VehicleConfig(technology="h2"), capacity_in_model=True)
+    config = cfg(max_sites=2, vehicle=VehicleConfig(technology="h2"))
     plan = solve(h2, config)
     assert plan.status == "optimal" and plan.valid
     kg = 200 * 400 * 0.08  # 6,400 kg/day beyond the start range
     assert plan.sites["capacity_kg_per_day"].sum() >= kg - 1e-6
     few = solve(h2, config.model_copy(update={"max_chargers_per_site": 2}))
-    assert few.served_trucks_per_day == pytest.approx(0.0)
+    # two sites of two 1,000 kg/day modules carry 4,000 of the 6,400 kg/day: 125 of 200 trucks
+    assert few.valid and few.served_trucks_per_day == pytest.approx(125.0)
+    assert few.served_share == {"0": pytest.approx(0.625)}
 
 
 def afir_line(headroom) -> Instance:
@@ -706,3 +728,176 @@ def test_reductions_keep_the_optimum(kw):
     assert full.status == plain.status == "optimal"
     assert full.objective == pytest.approx(plain.objective, abs=1e-9)
     assert full.model_stats["site_variables"] <= plain.model_stats["site_variables"]
+
+
+# --------------------------------------------------------------------------- capacity and grid
+
+
+def test_erlang_table_matches_the_sizing_rule():
+    # the model's piecewise table and servers_for_wait_probability agree on every case
+    for target in (0.05, 0.2, 0.5):
+        table = max_load_for_wait_probability(60, target)
+        assert table[0] == 0.0 and all(b > a for a, b in itertools.pairwise(table))
+        assert all(table[c] / c < table[c + 1] / (c + 1) for c in range(1, 60))  # pooling
+        for arrivals in (0.5, 2.0, 7.5, 18.0, 40.0):
+            for session_h in (0.1, 0.26, 0.5, 0.75):
+                want = servers_for_wait_probability(arrivals, session_h, target)
+                assert servers_for_load(arrivals * session_h, table) == want
+    assert servers_for_load(9.0, max_load_for_wait_probability(12, 0.2)) is None
+
+
+def capacitated_brute_force(inst: Instance, config: OptimiseConfig) -> float:
+    """Best served trucks/day over every site subset and every charger count per open site.
+
+    Written apart from the model: a flow is servable by range when each of its cover sets has an
+    open site; for the open sites and their chargers a transport LP (scipy linprog) serves the
+    largest share of each servable flow whose peak-hour load the Erlang-C table of the chargers
+    on its cover sets carries (an OD's trucks/day may be served in part).
+    """
+    from scipy.optimize import linprog
+
+    table = max_load_for_wait_probability(config.max_chargers_per_site, 0.2)
+    per_km = config.peak_hour_share * inst.energy_per_km / 1000.0
+    most = {
+        s: min(config.max_chargers_per_site, math.floor(h + 1e-9))
+        for s, h in inst.sites["headroom_mw"].items()
+        if h >= 1.0
+    }
+    covers = {
+        f.od_id: flow_cover_sets(f, set(most), inst.range_km, inst.start_range_km)
+        for f in inst.flows
+    }
+    best = 0.0
+    for k in range(config.max_sites + 1):
+        for subset in itertools.combinations(sorted(most), k):
+            flows = [
+                f
+                for f in inst.flows
+                if covers[f.od_id] and all(set(subset) & set(c) for c in covers[f.od_id])
+            ]
+            if not flows:
+                continue
+            arcs = [
+                (i, j)
+                for i, f in enumerate(flows)
+                for j, s in enumerate(subset)
+                if any(s in c for c in covers[f.od_id])
+            ]
+            load = [per_km * f.trucks_per_day * (f.length_km - inst.start_range_km) for f in flows]
+            n_y = len(flows)
+            a_eq = np.zeros((n_y, n_y + len(arcs)))
+            a_ub = np.zeros((k, n_y + len(arcs)))
+            for i in range(n_y):
+                a_eq[i, i] = -load[i]
+            for a, (i, j) in enumerate(arcs):
+                a_eq[i, n_y + a] = 1.0
+                a_ub[j, n_y + a] = 1.0
+            cost = [-f.trucks_per_day for f in flows] + [0.0] * len(arcs)
+            bounds = [(0, 1)] * n_y + [(0, None)] * len(arcs)
+            for chargers in itertools.product(*[range(1, most[s] + 1) for s in subset]):
+                res = linprog(
+                    cost,
+                    A_ub=a_ub,
+                    b_ub=[table[n] for n in chargers],
+                    A_eq=a_eq,
+                    b_eq=np.zeros(n_y),
+                    bounds=bounds,
+                    method="highs",
+                )
+                best = max(best, -res.fun)
+    return best
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_instances(), st.integers(0, 10_000))
+def test_capacitated_milp_agrees_with_brute_force(case, seed):
+    mat, o, d, vol, cand, rng_km, start, p = case
+    rng = np.random.default_rng(seed)
+    cand = cand[:6]
+    o, d, vol = o[:5], d[:5], vol[:5] * 3.0
+    headroom = rng.choice([0.5, 1.0, 2.0, 3.0, 10.0], len(cand)).tolist()
+    inst = Instance.from_arrays(
+        mat,
+        o,
+        d,
+        vol,
+        cand,
+        rng_km,
+        start_range_km=start,
+        headroom_mw=headroom,
+        energy_per_km=1.3,
+    )
+    config = cfg(max_sites=p, max_chargers_per_site=4)
+    plan = solve(inst, config)
+    assert plan.status == "optimal"
+    assert plan.objective == pytest.approx(capacitated_brute_force(inst, config), abs=1e-5)
+    assert plan.served_trucks_per_day == pytest.approx(plan.objective, abs=1e-5)
+    assert plan.valid, plan.violations  # range and capacity re-checked independently
+    assert (plan.sites["chargers"] <= plan.sites["chargers_needed"]).all()
+    assert not plan.sites["capped"].any()
+
+
+def pooled_line(pool_mw: float, **grid) -> Instance:
+    """The two-way 200 trucks/day line with every site firm on one substation of ``pool_mw``."""
+    inst = grid_line([10.0] * 11)
+    sites = inst.sites.copy()
+    sites["substation_id"] = "sub-1"
+    sites["substation_pool_mw"] = pool_mw
+    sites["area_id"] = ""
+    sites["area_pool_mw"] = math.nan
+    for key, value in grid.items():
+        sites[key] = value
+    return dataclasses.replace(inst, sites=sites)
+
+
+def test_shared_substation_headroom_holds():
+    alone = solve(pooled_line(math.nan), cfg(max_sites=4))
+    shared = solve(pooled_line(6.0), cfg(max_sites=4))
+    assert alone.valid and shared.valid
+    assert alone.sites["power_mw"].sum() > 6.0
+    assert shared.sites["power_mw"].sum() <= 6.0 + 1e-9
+    assert shared.served_trucks_per_day < alone.served_trucks_per_day
+    # the independent check counts the pool: the roomy plan breaks a 6 MW substation
+    broken = dataclasses.replace(alone, violations=())
+    kinds = {v.kind for v in check_capacity(pooled_line(6.0), broken, cfg(max_sites=4))}
+    assert kinds == {"grid_pool"}
+
+
+def test_battery_buffers_lift_the_grid_limit_at_a_cost():
+    inst = grid_line([2.0] * 11)
+    plain = solve(inst, cfg(max_sites=4))
+    buffered = solve(inst, cfg(max_sites=4, battery_max_mwh_per_site=8.0, battery_hours=2.0))
+    assert plain.valid and buffered.valid
+    assert (plain.sites["power_mw"] <= 2.0 + 1e-9).all()
+    assert buffered.served_trucks_per_day > plain.served_trucks_per_day
+    over = buffered.sites["power_mw"] - 2.0
+    battery_mw = buffered.sites["battery_mwh"] / 2.0
+    assert (battery_mw >= over - 1e-6).all() and (battery_mw <= 4.0 + 1e-6).all()
+    assert buffered.sites["battery_mwh"].sum() > 0
+    # batteries are bought from the budget: with no money for them the plan is the plain one
+    tight = cfg(
+        max_sites=4,
+        battery_max_mwh_per_site=8.0,
+        battery_cost_eur_per_mwh=1e6,
+        budget_eur=1.0,
+    )
+    assert solve(inst, tight).served_trucks_per_day == pytest.approx(plain.served_trucks_per_day)
+
+
+def test_capacity_check_rejects_a_hand_broken_plan():
+    inst = grid_line([12.0] * 11)
+    plan = solve(inst, cfg(max_sites=4))
+    assert plan.valid and not check_capacity(inst, plan, cfg())
+    fewer = plan.sites.copy()
+    fewer["chargers"] = 1
+    broken = dataclasses.replace(plan, sites=fewer)
+    found = check_capacity(inst, broken, cfg())
+    assert [v.kind for v in found if v.kind == "capacity"] == ["capacity"]
+    assert "Erlang in the peak hour" in str(found[0])
+    hot = plan.sites.copy()
+    hot["chargers"] = 12
+    tight_grid = grid_line([3.0] * 11)
+    kinds = {
+        v.kind for v in check_capacity(tight_grid, dataclasses.replace(plan, sites=hot), cfg())
+    }
+    assert "grid_headroom" in kinds

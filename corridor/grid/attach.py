@@ -14,7 +14,9 @@ Headroom rule (every number from :class:`~corridor.config.GridConfig`):
    and, where no MW figure is known, ``default_headroom_mw``.
 4. Headroom 0 → connection ``none``.
 
-Area-level spare MW (e.g. a province's 1,900 MW) is a cap per site, not shared between sites;
+A known spare MW is also reported as a pool shared by every firm connection drawing on it
+(``substation_spare_mw`` per substation from an operator table, ``area_spare_mw`` per congestion
+area): the siting model keeps the sum of the chosen sites' connection power within each pool, and
 the connection-load report (:mod:`corridor.grid.load`) adds the sites of one area up.
 """
 
@@ -44,6 +46,8 @@ GRID_COLUMNS = [
     "restricted_hours",
     "headroom_mw",
     "connection",
+    "substation_spare_mw",
+    "area_spare_mw",
     "grid_source",
 ]
 
@@ -81,7 +85,9 @@ def attach_grid(
         ``grid_distance_km``, ``connection_level`` (MV/HV), ``congestion_area_id`` (str, "" if
         none), ``congestion`` (available / limited / congested / unknown), ``restricted_hours``
         (e.g. "6-9,16-21" or ""), ``headroom_mw``, ``connection`` (firm / non_firm / none),
-        ``grid_source``.
+        ``substation_spare_mw`` and ``area_spare_mw`` (known spare MW of the substation's
+        operator row and of the congestion area, NaN if unknown: pools shared by the firm
+        connections on them), ``grid_source``.
     """
     sites = _check(sites, "sites")
     substations = _check(substations, "substations")
@@ -135,6 +141,8 @@ def attach_grid(
         .to_numpy()
     )
 
+    area_spare = spare.copy()
+    sub_spare = np.full(n, np.nan)
     # substation-level capacity (operator table) wins over the area
     if "offtake_capacity_mw" in near:
         cap = near["offtake_capacity_mw"].astype(float).to_numpy()
@@ -142,6 +150,7 @@ def attach_grid(
         if has.any():
             queue = np.nan_to_num(near["queue_mw"].astype(float).to_numpy())
             spare = np.where(has, cap - queue, spare)
+            sub_spare = np.where(has, cap - queue, np.nan)
             sub_status = near["capacity_status"].fillna("").astype(str).to_numpy()
             status = np.where(has & (sub_status != ""), sub_status, status)
             sub_hours = near["restricted_hours"].fillna("").astype(str).to_numpy()
@@ -163,6 +172,8 @@ def attach_grid(
     out["restricted_hours"] = np.where(np.isin(status, ["congested", "limited"]), hours, "")
     out["headroom_mw"] = headroom.astype(float)
     out["connection"] = connection
+    out["substation_spare_mw"] = sub_spare.astype(float)
+    out["area_spare_mw"] = np.where(in_area, area_spare, np.nan).astype(float)
     sub_source = near["source"].fillna("").astype(str).to_numpy()
     out["grid_source"] = pd.Series(sub_source).str.cat(pd.Series(src_area), sep="; ").to_numpy()
     return out

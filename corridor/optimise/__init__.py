@@ -15,9 +15,16 @@ from corridor.optimise.instance import (
     instance_from_pipeline,
 )
 from corridor.optimise.model import ModelSpec, build_model, flow_cover_sets, preprocess
-from corridor.optimise.queueing import erlang_b, erlang_c, servers_for_wait_probability
-from corridor.optimise.solve import PLAN_SITE_COLUMNS, PlanResult, size_sites, solve
-from corridor.optimise.validate import Violation, simulate_flow, validate
+from corridor.optimise.queueing import (
+    erlang_b,
+    erlang_c,
+    max_load_for_wait_probability,
+    servers_for_load,
+    servers_for_wait_probability,
+)
+from corridor.optimise.sizing import PLAN_SITE_COLUMNS, size_sites
+from corridor.optimise.solve import PlanResult, solve
+from corridor.optimise.validate import Violation, check_capacity, simulate_flow, validate
 
 __all__ = [
     "DIRECTIONS",
@@ -29,12 +36,15 @@ __all__ = [
     "Stop",
     "Violation",
     "build_model",
+    "check_capacity",
     "direction_of_bearing",
     "erlang_b",
     "erlang_c",
     "flow_cover_sets",
     "instance_from_pipeline",
+    "max_load_for_wait_probability",
     "preprocess",
+    "servers_for_load",
     "servers_for_wait_probability",
     "simulate_flow",
     "size_sites",

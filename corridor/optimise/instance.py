@@ -90,7 +90,9 @@ class Instance:
     sites
         DataFrame indexed by ``site_id`` with ``country`` (ISO2 or ""), ``directions`` (frozenset
         of "outbound"/"inbound"), ``headroom_mw`` (float, ``inf`` when unlimited / unknown),
-        ``cost_eur`` (float, 0 when unknown) and ``kind`` (str).
+        ``cost_eur`` (float, 0 when unknown) and ``kind`` (str); optionally the shared grid pools
+        ``substation_id`` / ``substation_pool_mw`` and ``area_id`` / ``area_pool_mw`` (known spare
+        MW shared by the firm connections on that substation / congestion area, NaN: no pool).
     flows
         The OD flows with their reachable stops.
     range_km
@@ -445,6 +447,12 @@ def _grid_text(grid: pd.DataFrame | None, column: str, default: str, n: int) -> 
     return grid[column].fillna(default).astype(str).to_numpy(dtype=object)
 
 
+def _grid_number(grid: pd.DataFrame | None, column: str, n: int) -> np.ndarray:
+    if grid is None or column not in grid.columns:
+        return np.full(n, np.nan)
+    return grid[column].to_numpy(dtype=float)
+
+
 def direction_of_bearing(bearing_deg: float, corridor_axis_deg: float) -> frozenset[str]:
     """Travel direction(s) a site serves, from the bearing of the carriageway it is on.
 
@@ -670,6 +678,10 @@ def instance_from_pipeline(
             "kind": sites["kind"].astype(str).to_numpy() if "kind" in sites.columns else "",
             "connection": _grid_text(grid, "connection", "firm", len(ids)),
             "restricted_hours": _grid_text(grid, "restricted_hours", "", len(ids)),
+            "substation_id": _grid_text(grid, "substation_id", "", len(ids)),
+            "substation_pool_mw": _grid_number(grid, "substation_spare_mw", len(ids)),
+            "area_id": _grid_text(grid, "congestion_area_id", "", len(ids)),
+            "area_pool_mw": _grid_number(grid, "area_spare_mw", len(ids)),
         },
         index=pd.Index(ids, name="site_id"),
     )

@@ -19,9 +19,10 @@ open stop before it. With :math:`\bar\delta_q = \max_k \delta_k / 2` the cover s
     K_{q,t} = \{ k : d_k < t,\; t - d_k + a_t + \bar\delta_q \le R \}.
 
 Variables: :math:`x_s \in \{0,1\}` open site, :math:`z_s \in \mathbb{Z}_{\ge 0}` chargers (H2:
-modules), :math:`y_g \in [0,1]` flow group :math:`g` served (flows with identical minimal cover
-families share one :math:`y_g`; :math:`y` is integral at an optimum because :math:`x` is, and binary
-with the capacity rows below).
+modules), :math:`y_g \in [0,1]` share of flow group :math:`g` served (flows with identical minimal
+cover families share one :math:`y_g`; without capacity :math:`y` is integral at an optimum because
+:math:`x` is; with capacity a group may be served in part: the chargers carry that share of its
+trucks/day).
 
 .. math::
 
@@ -91,6 +92,7 @@ import numpy as np
 from corridor.optimise.instance import FlowPath, Instance
 
 __all__ = [
+    "Assignment",
     "CoverGroup",
     "Model",
     "Preprocessed",
@@ -230,6 +232,7 @@ def preprocess(
     aggregate: bool = True,
     dominance: bool = True,
     flows: Sequence[FlowPath] | None = None,
+    by_charge_km: bool = False,
 ) -> Preprocessed:
     """Cover sets of every flow, with the reductions of the module docstring.
 
@@ -243,6 +246,10 @@ def preprocess(
         Switch the reductions off (for benchmarking against the plain formulation).
     flows
         Flows to use instead of ``instance.flows`` (e.g. round trips).
+    by_charge_km
+        Aggregate only flows that also need the same charge-km per truck (capacity in the model:
+        a group is served in part, and only flows with the same load per truck are
+        interchangeable there).
 
     Returns
     -------
@@ -270,6 +277,8 @@ def preprocess(
             continue
         n_raw += len(covers)
         key: Any = tuple(sorted(covers)) if aggregate else i
+        if aggregate and by_charge_km:
+            key = (key, round(max(0.0, fp.length_km - instance.start_range_km), 6))
         entry = groups.setdefault(key, [tuple(covers), [], 0.0, 0.0, 0.0])
         entry[1].append(fp.od_id)
         entry[2] += fp.trucks_per_day
@@ -330,6 +339,32 @@ class Model:
     y: dict[int, Any]
     constraint_names: list[str]
     build_time_s: float = 0.0
+    assignment: Assignment | None = None
+
+
+@dataclass
+class Assignment:
+    """The capacity part of a built model: who may charge where, and the variables.
+
+    Attributes
+    ----------
+    unions
+        Distinct site sets (model sites only) that groups may charge at; ``unions[u]``.
+    groups_of
+        ``groups_of[u]``: indices of the groups whose union is ``unions[u]``.
+    b
+        Charge-km per day of union ``u`` assigned to site ``s``, by ``(u, s)``.
+    u
+        Binary "site gets ``n`` chargers" by ``(s, n)`` (BEV; empty for H2).
+    battery_mw
+        Battery power (MW) by site (only sites that may add one).
+    """
+
+    unions: list[tuple[str, ...]]
+    groups_of: list[list[int]]
+    b: dict[tuple[int, str], Any]
+    u: dict[tuple[str, int], Any]
+    battery_mw: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -362,11 +397,18 @@ class ModelSpec:
     prune_sites
         Drop site variables that cannot change the optimum (see :func:`model_sites`).
     capacity
-        Tie chargers to the served flows (``assign`` and ``capacity`` rows, see the module
-        docstring).
-    chargers_per_charge_km
-        Chargers (H2: modules) one charge-km per day needs: BEV ``peak_hour_share × consumption
-        (kWh/km) / (charger kW × utilisation)``, H2 ``consumption (kg/km) / module kg/day``.
+        Tie chargers and the grid to the served flows (``assign``, ``capacity``, ``pick``,
+        ``grid_*`` rows, see the module docstring).
+    load_per_charge_km
+        Load one charge-km per day puts on a site: BEV peak-hour Erlang ``peak_hour_share ×
+        consumption (kWh/km) / charger kW``; H2 ``consumption (kg/km)`` (kg/day).
+    capacity_table
+        Most load ``n`` chargers carry (index ``n``, same unit as the load): BEV the Erlang-C
+        table of :func:`~corridor.optimise.queueing.max_load_for_wait_probability`, H2
+        ``n × module kg/day``.
+    battery_max_mw, battery_cost_eur_per_mw
+        Largest battery power (MW) a BEV site may add over its grid headroom (0: none) and its
+        cost (EUR per MW, counted in the budget).
     min_chargers_at
         Per-site charger minimum when open, above ``min_chargers`` (AFIR pool power).
     """
@@ -387,8 +429,22 @@ class ModelSpec:
     shared_covers: bool = True
     prune_sites: bool = True
     capacity: bool = False
-    chargers_per_charge_km: float = 0.0
+    load_per_charge_km: float = 0.0
+    capacity_table: tuple[float, ...] = ()
+    battery_max_mw: float = 0.0
+    battery_cost_eur_per_mw: float = 0.0
     min_chargers_at: dict[str, int] = field(default_factory=dict)
+
+    def charger_range(self, site: str, headroom_mw: float) -> tuple[int, int]:
+        """Fewest and most chargers an open site may get (grid headroom and battery included)."""
+        low = max(self.min_chargers, self.min_chargers_at.get(site, 0))
+        high = self.max_chargers
+        if self.charger_power_mw > 0 and math.isfinite(headroom_mw):
+            high = min(
+                high,
+                math.floor((headroom_mw + self.battery_max_mw) / self.charger_power_mw + 1e-9),
+            )
+        return low, high
 
 
 def _name(family: str, **keys: Any) -> str:
@@ -476,24 +532,106 @@ def _add_chargers(b: _Builder, x: dict, z: dict, sites: Any, spec: ModelSpec) ->
 
 
 def _add_capacity(
-    b: _Builder, prob: Any, pre: Preprocessed, z: dict, y: dict, spec: ModelSpec, lp_sum: Callable
-) -> dict[tuple[int, str], Any]:
-    """Assign each served group's charging to open sites of its cover sets; chargers carry it."""
+    b: _Builder,
+    prob: Any,
+    pre: Preprocessed,
+    x: dict,
+    z: dict,
+    y: dict,
+    sites: Any,
+    spec: ModelSpec,
+    lp_sum: Callable,
+) -> Assignment:
+    """Assignment, capacity (Erlang-C table) and grid rows of the module docstring."""
     import pulp
 
-    a: dict[tuple[int, str], Any] = {}
-    load: dict[str, list[Any]] = {}
+    unions: dict[tuple[str, ...], int] = {}
+    groups_of: list[list[int]] = []
     for gi, g in enumerate(pre.groups):
-        need = g.charge_km_per_day * spec.chargers_per_charge_km
-        sites = [s for s in dict.fromkeys(s for c in g.covers for s in c) if s in z]
-        for s in sites:
-            a[gi, s] = prob.add_variable(f"a[{gi},{s}]", 0, 1, pulp.LpContinuous)
-            if need > 0:
-                load.setdefault(s, []).append(need * a[gi, s])
-        b.add(lp_sum(a[gi, s] for s in sites) == y[gi], _name("assign", od=g.od_ids[0]))
-    for s, terms in load.items():
-        b.add(lp_sum(terms) <= z[s], _name("capacity", site=s))
-    return a
+        members = tuple(dict.fromkeys(s for c in g.covers for s in c if s in x))
+        ui = unions.setdefault(members, len(unions))
+        if ui == len(groups_of):
+            groups_of.append([])
+        groups_of[ui].append(gi)
+    avar: dict[tuple[int, str], Any] = {}
+    load: dict[str, list[Any]] = {}
+    for members, ui in unions.items():
+        demand = [(pre.groups[gi].charge_km_per_day, gi) for gi in groups_of[ui]]
+        most = float(sum(ck for ck, _ in demand))
+        for s in members:
+            v = prob.add_variable(f"b[{ui},{s}]", 0, most, pulp.LpContinuous)
+            avar[ui, s] = v
+            load.setdefault(s, []).append(v)
+            b.add(v - most * x[s] <= 0, _name("assign_open", set=ui, site=s))
+        b.add(
+            lp_sum(avar[ui, s] for s in members) - lp_sum(ck * y[gi] for ck, gi in demand) == 0,
+            _name("assign", set=ui),
+        )
+    table = spec.capacity_table
+    bev = spec.charger_power_mw > 0
+    uvar: dict[tuple[str, int], Any] = {}
+    battery: dict[str, Any] = {}
+    for s in x:
+        head = float(sites.at[s, "headroom_mw"])
+        low, high = spec.charger_range(s, head)
+        served_load = spec.load_per_charge_km * lp_sum(load.get(s, []))
+        if bev:
+            # one binary per charger count: the table is convex, a linear row cannot follow it
+            options = range(low, high + 1)
+            for n in options:
+                uvar[s, n] = prob.add_variable(f"u[{s},{n}]", 0, 1, pulp.LpBinary)
+            b.add(lp_sum(uvar[s, n] for n in options) - x[s] == 0, _name("pick", site=s))
+            b.add(
+                z[s] - lp_sum(n * uvar[s, n] for n in options) == 0, _name("pick_chargers", site=s)
+            )
+            if load.get(s):
+                b.add(
+                    served_load - lp_sum(table[n] * uvar[s, n] for n in options) <= 0,
+                    _name("capacity", site=s),
+                )
+            over = math.isfinite(head) and high * spec.charger_power_mw > head + 1e-9
+            if spec.battery_max_mw > 0 and over:
+                battery[s] = prob.add_variable(
+                    f"battery_mw[{s}]", 0, spec.battery_max_mw, pulp.LpContinuous
+                )
+                b.add(battery[s] - spec.battery_max_mw * x[s] <= 0, _name("battery_open", site=s))
+        elif load.get(s):
+            unit = table[1] if len(table) > 1 else 0.0
+            b.add(served_load - unit * z[s] <= 0, _name("capacity", site=s))
+    if bev:
+        _add_grid_rows(b, x, z, battery, sites, spec, lp_sum)
+    return Assignment(list(unions), groups_of, avar, uvar, battery)
+
+
+def _add_grid_rows(
+    b: _Builder, x: dict, z: dict, battery: dict, sites: Any, spec: ModelSpec, lp_sum: Callable
+) -> None:
+    """Own headroom per site (with battery) and one row per shared substation / area pool."""
+    p_mw = spec.charger_power_mw
+
+    def draw(s: str) -> Any:
+        return p_mw * z[s] - battery[s] if s in battery else p_mw * z[s]
+
+    for s in x:
+        head = float(sites.at[s, "headroom_mw"])
+        if math.isfinite(head) and p_mw * spec.max_chargers > head + 1e-9:
+            b.add(draw(s) <= head, _name("headroom", site=s))
+    firm = [s for s in x if sites.at[s, "connection"] == "firm"] if "connection" in sites else []
+    for key, pool in (("substation_id", "substation_pool_mw"), ("area_id", "area_pool_mw")):
+        if pool not in sites.columns:
+            continue
+        members: dict[str, list[str]] = {}
+        for s in firm:
+            mw = float(sites.at[s, pool])
+            if math.isfinite(mw) and str(sites.at[s, key]):
+                members.setdefault(str(sites.at[s, key]), []).append(s)
+        for pid, ss in sorted(members.items()):
+            mw = float(sites.at[ss[0], pool])
+            most = sum(
+                p_mw * spec.charger_range(s, float(sites.at[s, "headroom_mw"]))[1] for s in ss
+            )
+            if len(ss) > 1 and most > mw + 1e-9:
+                b.add(lp_sum(draw(s) for s in ss) <= mw, _name(f"grid_{key[:-3]}", pool=pid))
 
 
 def _add_headroom(b: _Builder, z: dict, sites: Any, spec: ModelSpec) -> None:
@@ -511,13 +649,23 @@ def _add_fixed(b: _Builder, x: dict, spec: ModelSpec) -> None:
 
 
 def _add_budget(
-    b: _Builder, x: dict, z: dict, sites: Any, spec: ModelSpec, lp_sum: Callable
+    b: _Builder,
+    x: dict,
+    z: dict,
+    sites: Any,
+    spec: ModelSpec,
+    lp_sum: Callable,
+    assignment: Assignment | None = None,
 ) -> None:
     if spec.budget_eur is None:
         return
     cost = lp_sum(float(sites.at[s, "cost_eur"]) * x[s] for s in x)
     if spec.charger_cost_eur > 0:
         cost = cost + lp_sum(spec.charger_cost_eur * z[s] for s in z)
+    if assignment is not None and assignment.battery_mw and spec.battery_cost_eur_per_mw > 0:
+        cost = cost + lp_sum(
+            spec.battery_cost_eur_per_mw * v for v in assignment.battery_mw.values()
+        )
     b.add(cost <= spec.budget_eur, "budget")
 
 
@@ -601,10 +749,12 @@ def build_model(
     site_list = model_sites(instance, pre, spec)
     x = {s: prob.add_variable(f"x[{s}]", 0, 1, pulp.LpBinary) for s in site_list}
     z = {s: prob.add_variable(f"z[{s}]", 0, spec.max_chargers, pulp.LpInteger) for s in site_list}
-    # y is integral at an optimum of the uncapacitated model; with capacity rows a group could be
-    # served in part, so y becomes binary (a flow is served whole or not at all)
-    y_cat = pulp.LpBinary if spec.capacity else pulp.LpContinuous
-    y = {gi: prob.add_variable(f"y[{gi}]", 0, 1, y_cat) for gi in range(len(pre.groups))}
+    # y is integral at an optimum of the uncapacitated model; with capacity rows a group may be
+    # served in part: the share of its trucks/day the chargers carry (an OD's trucks/day are many
+    # trucks, and the flows of a group are interchangeable)
+    y = {
+        gi: prob.add_variable(f"y[{gi}]", 0, 1, pulp.LpContinuous) for gi in range(len(pre.groups))
+    }
     b = _Builder(prob)
     lp_sum = pulp.lpSum
     weights = [
@@ -626,13 +776,15 @@ def build_model(
     _add_country_min(b, x, sites, spec, lp_sum)
     _add_direction_min(b, x, sites, spec, lp_sum)
     _add_chargers(b, x, z, sites, spec)
-    _add_headroom(b, z, sites, spec)
+    assignment = None
     if spec.capacity:
-        _add_capacity(b, prob, pre, z, y, spec, lp_sum)
+        assignment = _add_capacity(b, prob, pre, x, z, y, sites, spec, lp_sum)
+    else:
+        _add_headroom(b, z, sites, spec)
     _add_fixed(b, x, spec)
-    _add_budget(b, x, z, sites, spec, lp_sum)
+    _add_budget(b, x, z, sites, spec, lp_sum, assignment)
     _add_afir(b, x, spec, lp_sum)
-    model = Model(prob, x, z, y, b.names)
+    model = Model(prob, x, z, y, b.names, assignment=assignment)
     if extra is not None:
         extra(model)
     model.build_time_s = time.perf_counter() - t0

@@ -6,7 +6,13 @@ import math
 
 from corridor.errors import InputDataError
 
-__all__ = ["erlang_b", "erlang_c", "servers_for_wait_probability"]
+__all__ = [
+    "erlang_b",
+    "erlang_c",
+    "max_load_for_wait_probability",
+    "servers_for_load",
+    "servers_for_wait_probability",
+]
 
 
 def erlang_b(servers: int, offered_load_erl: float) -> float:
@@ -88,3 +94,75 @@ def servers_for_wait_probability(
     while erlang_c(c, load) > max_wait_probability:
         c += 1
     return c
+
+
+def max_load_for_wait_probability(
+    max_servers: int, max_wait_probability: float
+) -> tuple[float, ...]:
+    """The piecewise table of the charger sizing rule: most offered load per number of servers.
+
+    ``table[c]`` is the largest offered load ``a`` (Erlang) with ``erlang_c(c, a) <=
+    max_wait_probability`` (``table[0] = 0``). Erlang-C grows with the load, so the value is
+    found by bisection to 1e-13 relative accuracy. The table is convex in ``c`` (pooling:
+    ``table[c] / c`` grows with ``c``), which is why the siting model picks the number of
+    chargers with one binary per option instead of a linear row. :func:`servers_for_load` reads
+    it back: the model and the sizing after solving use the same table.
+
+    Parameters
+    ----------
+    max_servers
+        Largest number of servers c (>= 0).
+    max_wait_probability
+        Highest accepted probability of having to wait (0–1).
+
+    Returns
+    -------
+    tuple of float
+        ``max_servers + 1`` loads (Erlang), non-decreasing.
+
+    Raises
+    ------
+    InputDataError
+        If ``max_wait_probability`` is not in (0, 1) or ``max_servers`` is negative.
+    """
+    if not 0 < max_wait_probability < 1:
+        msg = f"max_wait_probability must be in (0, 1), got {max_wait_probability}"
+        raise InputDataError(msg)
+    if max_servers < 0:
+        msg = f"max_servers must be >= 0, got {max_servers}"
+        raise InputDataError(msg)
+    table = [0.0]
+    for c in range(1, max_servers + 1):
+        lo, hi = table[-1], float(c)
+        while hi - lo > 1e-13 * c:
+            mid = (lo + hi) / 2.0
+            if erlang_c(c, mid) <= max_wait_probability:
+                lo = mid
+            else:
+                hi = mid
+        table.append(lo)
+    return tuple(table)
+
+
+def servers_for_load(offered_load_erl: float, table: tuple[float, ...]) -> int | None:
+    """Fewest servers whose table load covers ``offered_load_erl`` (None: more than the table).
+
+    Parameters
+    ----------
+    offered_load_erl
+        Peak-hour offered load (Erlang): arrivals per hour × session hours, or for charging
+        peak-hour energy (MWh) / charger power (MW).
+    table
+        From :func:`max_load_for_wait_probability`.
+
+    Returns
+    -------
+    int or None
+        0 for no load; None if even ``len(table) - 1`` servers are not enough.
+    """
+    if offered_load_erl <= 0:
+        return 0
+    for c, cap in enumerate(table):
+        if offered_load_erl <= cap + 1e-9 * max(1.0, cap):
+            return c
+    return None

@@ -24,8 +24,16 @@ from corridor.optimise.model import (
     preprocess,
     set_start,
 )
-from corridor.optimise.queueing import servers_for_wait_probability
-from corridor.optimise.validate import Violation, simulate_flow, validate
+from corridor.optimise.presolve import dominated_sites
+from corridor.optimise.sizing import (
+    PLAN_SITE_COLUMNS,
+    capacity_table,
+    load_per_charge_km,
+    min_chargers,
+    size_assigned,
+    size_sites,
+)
+from corridor.optimise.validate import Violation, check_capacity, validate
 
 __all__ = [
     "PLAN_SITE_COLUMNS",
@@ -33,29 +41,11 @@ __all__ = [
     "effective_headroom",
     "make_solver",
     "parse_hours",
-    "size_sites",
     "solve",
     "usable_sites",
 ]
 
 log = logging.getLogger(__name__)
-
-#: Columns of ``PlanResult.sites`` (index ``site_id``). Columns of the other technology are NaN.
-PLAN_SITE_COLUMNS = (
-    "chargers",
-    "chargers_needed",
-    "capped",
-    "power_mw",
-    "capacity_kg_per_day",
-    "served_trucks_per_day",
-    "stops_per_day",
-    "energy_mwh_per_day",
-    "h2_kg_per_day",
-    "energy_per_stop",
-    "session_min",
-    "covered_od_ids",
-    "serves_directions",
-)
 
 _ABS_GAP = 1e-6
 
@@ -88,10 +78,14 @@ class PlanResult:
         (kWh or kg), ``session_min`` (bev), ``covered_od_ids`` (tuple of flows stopping there),
         ``serves_directions`` ("outbound;inbound" …).
     served_od_ids
-        Flows that need a site and are served by the plan.
+        Flows that need a site and are served by the plan (in whole or, with capacity in the
+        model, in part: see ``served_share``).
     served_trucks_per_day
-        Their trucks/day (flows already feasible without any site are not included, see
-        ``model_stats["trucks_already_feasible_per_day"]``).
+        Their trucks/day (× their served share; flows already feasible without any site are not
+        included, see ``model_stats["trucks_already_feasible_per_day"]``).
+    served_share
+        Share (0–1] of each served flow's trucks/day the plan's chargers carry, by od id; flows
+        not listed are served whole.
     violations
         Problems the independent simulation found; empty for a valid plan.
     model_stats
@@ -109,6 +103,7 @@ class PlanResult:
     served_trucks_per_day: float
     violations: tuple[Violation, ...] = ()
     model_stats: dict[str, Any] = field(default_factory=dict)
+    served_share: dict[str, float] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -185,12 +180,6 @@ def _corridor_sites(instance: Instance) -> set[str]:
     return {s.site_id for c in instance.corridors for s in c.stops}
 
 
-def _min_chargers(config: Any) -> int:
-    if config.vehicle.technology == "h2":
-        return 1
-    return max(1, math.ceil(config.min_site_power_mw / config.charger_power_mw - 1e-9))
-
-
 def usable_sites(instance: Instance, config: Any) -> tuple[list[str], dict[str, str]]:
     """Sites that may be opened, and why the others may not.
 
@@ -209,7 +198,7 @@ def usable_sites(instance: Instance, config: Any) -> tuple[list[str], dict[str, 
     excluded: dict[str, str] = {}
     closed = set(config.fixed_closed)
     bev = config.vehicle.technology == "bev"
-    need_mw = _min_chargers(config) * config.charger_power_mw
+    need_mw = min_chargers(config) * config.charger_power_mw
     pool_mw = _pool_chargers(config) * config.charger_power_mw
     on_corridor = _corridor_sites(instance) if pool_mw > 0 else set()
     for sid, h in instance.sites["headroom_mw"].items():
@@ -277,7 +266,7 @@ def _check_before_solving(
                 raise InfeasibleError(msg)
     if config.budget_eur is not None:
         fixed_cost = float(instance.sites.loc[list(config.fixed_open), "cost_eur"].sum())
-        fixed_cost += len(config.fixed_open) * _min_chargers(config) * config.charger_cost_eur
+        fixed_cost += len(config.fixed_open) * min_chargers(config) * config.charger_cost_eur
         if fixed_cost > config.budget_eur + 1e-9:
             msg = (
                 f"the fixed open sites cost {fixed_cost:,.0f} EUR, more than budget_eur = "
@@ -411,94 +400,6 @@ def _open_and_served(
     return open_sites, served_groups, z_val
 
 
-def size_sites(
-    instance: Instance,
-    open_sites: list[str],
-    served_od_ids: list[str] | tuple[str, ...],
-    config: Any,
-    model_chargers: dict[str, float] | None = None,
-) -> pd.DataFrame:
-    """Chargers (H2: modules) per open site from the stops of the simulated served flows.
-
-    Each served flow is driven with the lazy policy of :mod:`corridor.optimise.validate`; its
-    trucks/day stop at the sites where it charges, with the energy needed to refill to
-    ``soc_max``. BEV: session length = energy per stop / charger power; chargers = Erlang-C servers
-    for ``peak_hour_share`` × stops/day arrivals in the peak hour with P(wait) ≤
-    ``max_wait_probability``, at least the minimum site power, at most
-    ``max_chargers_per_site`` and the grid headroom (``capped`` tells). H2: modules of
-    ``h2_module_kg_per_day`` covering the daily kg (at least one).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``site_id`` with :data:`PLAN_SITE_COLUMNS`.
-    """
-    open_set = set(open_sites)
-    stops = dict.fromkeys(open_sites, 0.0)
-    energy = dict.fromkeys(open_sites, 0.0)
-    covered: dict[str, list[str]] = {s: [] for s in open_sites}
-    by_id = {f.od_id: f for f in instance.flows}
-    for od_id in served_od_ids:
-        fp = by_id[od_id]
-        events, _ = simulate_flow(
-            fp, open_set, instance.range_km, instance.start_range_km, instance.energy_per_km
-        )
-        for ev in events:
-            stops[ev.site_id] += fp.trucks_per_day
-            energy[ev.site_id] += fp.trucks_per_day * ev.energy
-            covered[ev.site_id].append(od_id)
-    bev = instance.technology == "bev"
-    p_mw = config.charger_power_mw
-    min_ch = _min_chargers(config)
-    rows = []
-    for s in open_sites:
-        n_stops = stops[s]
-        e_day = energy[s]
-        per_stop = e_day / n_stops if n_stops > 0 else 0.0
-        floor_z = int((model_chargers or {}).get(s, 0))
-        if bev:
-            session_h = per_stop / (p_mw * 1000.0)
-            needed = servers_for_wait_probability(
-                config.peak_hour_share * n_stops, session_h, config.max_wait_probability
-            )
-            needed = max(needed, min_ch, floor_z)
-            headroom = float(instance.sites.at[s, "headroom_mw"])
-            cap = config.max_chargers_per_site
-            if math.isfinite(headroom):
-                cap = min(cap, math.floor(headroom / p_mw + 1e-9))
-            chargers = min(needed, cap)
-            power, capacity = chargers * p_mw, math.nan
-            e_mwh, h2_kg, session_min = e_day / 1000.0, math.nan, session_h * 60.0
-        else:
-            module = config.h2_module_kg_per_day
-            needed = max(1, math.ceil(e_day / module - 1e-9), floor_z)
-            chargers = min(needed, config.max_chargers_per_site)
-            power, capacity = math.nan, chargers * module
-            e_mwh, h2_kg, session_min = math.nan, e_day, math.nan
-        rows.append(
-            {
-                "site_id": s,
-                "chargers": int(chargers),
-                "chargers_needed": int(needed),
-                "capped": bool(chargers < needed),
-                "power_mw": power,
-                "capacity_kg_per_day": capacity,
-                "served_trucks_per_day": n_stops,
-                "stops_per_day": n_stops,
-                "energy_mwh_per_day": e_mwh,
-                "h2_kg_per_day": h2_kg,
-                "energy_per_stop": per_stop,
-                "session_min": session_min,
-                "covered_od_ids": tuple(covered[s]),
-                "serves_directions": ";".join(
-                    d for d in DIRECTIONS if d in instance.sites.at[s, "directions"]
-                ),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=["site_id", *PLAN_SITE_COLUMNS])
-    return frame.set_index("site_id")
-
-
 def _spec(
     config: Any,
     afir: Any,
@@ -508,6 +409,7 @@ def _spec(
 ) -> ModelSpec:
     bev = config.vehicle.technology == "bev"
     per_km = config.vehicle.consumption_per_km if energy_per_km is None else energy_per_km
+    battery_mw = config.battery_max_mwh_per_site / config.battery_hours if bev else 0.0
     return ModelSpec(
         objective=config.objective,
         max_sites=config.max_sites,
@@ -519,7 +421,7 @@ def _spec(
             else {}
         ),
         fixed_open=tuple(config.fixed_open),
-        min_chargers=_min_chargers(config),
+        min_chargers=min_chargers(config),
         max_chargers=config.max_chargers_per_site,
         charger_power_mw=config.charger_power_mw if bev else 0.0,
         budget_eur=config.budget_eur,
@@ -527,16 +429,43 @@ def _spec(
         target_share=config.target_share,
         afir_covers=afir,
         capacity=bool(config.capacity_in_model),
-        chargers_per_charge_km=(
-            config.peak_hour_share
-            * per_km
-            / (config.charger_power_mw * 1000.0 * config.max_charger_utilisation)
-            if bev
-            else per_km / config.h2_module_kg_per_day
-        ),
+        load_per_charge_km=load_per_charge_km(config, per_km),
+        capacity_table=capacity_table(config),
+        battery_max_mw=battery_mw,
+        battery_cost_eur_per_mw=config.battery_cost_eur_per_mwh * config.battery_hours,
         min_chargers_at=dict.fromkeys(pool_sites, _pool_chargers(config)),
         **switches,
     )
+
+
+def _without_dominated(
+    instance: Instance,
+    config: Any,
+    pre: Preprocessed,
+    afir: Any,
+    pool_sites: set[str],
+) -> set[str]:
+    """Sites of ``pre.used_sites`` another usable site dominates (:mod:`.presolve`)."""
+    from corridor.optimise.model import shared_cover_sets
+
+    covers, _ = shared_cover_sets(pre)
+    covers = covers + [c for _, cs in afir for c in cs]
+    used = list(pre.used_sites)
+    info = instance.sites.loc[used]
+    low = min_chargers(config)
+    pool_min = _pool_chargers(config)
+    lows = np.array([max(low, pool_min if s in pool_sites else 0) for s in used])
+    attrs = pd.DataFrame(
+        {
+            "country": info["country"].astype(str),
+            "directions": info["directions"],
+            "open_cost_eur": info["cost_eur"].to_numpy(float) + config.charger_cost_eur * lows,
+            "headroom_mw": info["headroom_mw"].astype(float),
+            "min_chargers": lows,
+        },
+        index=info.index,
+    )
+    return dominated_sites(used, covers, attrs, keep=tuple(config.fixed_open), same=["country"])
 
 
 def solve(
@@ -549,6 +478,7 @@ def solve(
     shared_covers: bool = True,
     prune_sites: bool = True,
     warm_start: bool = True,
+    site_dominance: bool = True,
 ) -> PlanResult:
     """Choose sites for the instance, size them and validate the plan by simulation.
 
@@ -568,7 +498,11 @@ def solve(
         cannot change the optimum.
     warm_start
         Give the solver the greedy plan of :func:`~corridor.optimise.model.greedy_sites` as a
-        start solution.
+        start solution (uncapacitated model only).
+    site_dominance
+        Drop candidate sites another site dominates (:mod:`corridor.optimise.presolve`; keeps
+        the optimum of the uncapacitated model; not used with capacity in the model, where a
+        dominated site may still be needed for its chargers).
 
     Returns
     -------
@@ -601,9 +535,30 @@ def solve(
     _check_before_solving(instance, config, usable, excluded)
     afir = _afir_covers(instance, config, usable, excluded)
     t0 = time.perf_counter()
-    pre = preprocess(instance, usable, aggregate=aggregate, dominance=dominance)
-    t_pre = time.perf_counter() - t0
+    pre = preprocess(
+        instance,
+        usable,
+        aggregate=aggregate,
+        dominance=dominance,
+        by_charge_km=bool(config.capacity_in_model),
+    )
     pool_sites = _corridor_sites(instance) if _pool_chargers(config) else set()
+    n_dominated = 0
+    # with capacity a dominated site still adds chargers next to its dominator: keep them all
+    if site_dominance and pre.groups and not config.capacity_in_model:
+        dropped = _without_dominated(instance, config, pre, afir, pool_sites)
+        if dropped:
+            n_dominated = len(dropped)
+            usable = [s for s in usable if s not in dropped]
+            afir = _afir_covers(instance, config, usable, excluded)
+            pre = preprocess(
+                instance,
+                usable,
+                aggregate=aggregate,
+                dominance=dominance,
+                by_charge_km=bool(config.capacity_in_model),
+            )
+    t_pre = time.perf_counter() - t0
     spec = _spec(
         config,
         afir,
@@ -614,7 +569,8 @@ def solve(
     )
     model = build_model(instance, pre, spec, extra_constraints)
     heuristic: list[str] = []
-    warm_start = warm_start and bool(model.x)
+    # a greedy start without chargers and assignment is no feasible point of the capacity model
+    warm_start = warm_start and bool(model.x) and model.assignment is None
     if warm_start:
         t1 = time.perf_counter()
         heuristic = greedy_sites(instance, pre, spec, list(model.x))
@@ -650,6 +606,9 @@ def solve(
         "warm_start_served_trucks_per_day": _served_by(pre, heuristic) if warm_start else None,
         "warm_start_time_s": round(t_heur, 4) if warm_start else None,
         "resolved_cold": resolved_cold,
+        "sites_dominated": n_dominated,
+        "assignment_variables": len(model.assignment.b) if model.assignment else 0,
+        "charger_binaries": len(model.assignment.u) if model.assignment else 0,
         "objective_kind": config.objective,
         "capacity_in_model": bool(config.capacity_in_model),
         "sites_headroom_reduced_non_firm": int(
@@ -683,12 +642,23 @@ def solve(
         )
         raise SolverError(msg)
     open_sites, served_groups, z_val = _open_and_served(model, pre)
+    share = dict.fromkeys(served_groups, 1.0)
+    if model.assignment is not None:
+        # capacity in the model: served is what it assigned to chargers, sized as assigned
+        share = _served_shares(model)
+        served_groups = list(share)
+        sites = _size_from_assignment(instance, config, model, pre, spec, open_sites, share)
     served_ids = tuple(od for gi in served_groups for od in pre.groups[gi].od_ids)
-    served_trucks = float(sum(pre.groups[gi].trucks_per_day for gi in served_groups))
-    sites = size_sites(instance, open_sites, served_ids, config, z_val)
+    served_trucks = float(sum(pre.groups[gi].trucks_per_day * share[gi] for gi in served_groups))
+    partial = {
+        od: share[gi] for gi in served_groups if share[gi] < 1.0 for od in pre.groups[gi].od_ids
+    }
+    if model.assignment is None:
+        sites = size_sites(instance, open_sites, served_ids, config, z_val)
     model_stats["served_truck_km_per_day"] = float(
-        sum(pre.groups[gi].truck_km_per_day for gi in served_groups)
+        sum(pre.groups[gi].truck_km_per_day * share[gi] for gi in served_groups)
     )
+    model_stats["flows_served_in_part"] = len(partial)
     model_stats["sites_capped"] = int(sites["capped"].sum())
     plan = PlanResult(
         status=status,
@@ -702,11 +672,61 @@ def solve(
         served_trucks_per_day=served_trucks,
         violations=(),
         model_stats=model_stats,
+        served_share=partial,
     )
-    violations = tuple(validate(instance, plan))
+    violations = tuple(validate(instance, plan)) + tuple(check_capacity(instance, plan, config))
     if violations:
         log.error("plan has %d violations, first: %s", len(violations), violations[0])
     return _replace(plan, violations=violations)
+
+
+_SHARE_EPS = 1e-6
+
+
+def _served_shares(model: Model) -> dict[int, float]:
+    """Served share per group with capacity in the model (shares within 1e-6 of 1 are whole)."""
+    out = {}
+    for gi, v in model.y.items():
+        val = float(v.varValue or 0.0)
+        if val > _SHARE_EPS:
+            out[gi] = 1.0 if val > 1.0 - _SHARE_EPS else val
+    return out
+
+
+def _size_from_assignment(
+    instance: Instance,
+    config: Any,
+    model: Model,
+    pre: Preprocessed,
+    spec: ModelSpec,
+    open_sites: list[str],
+    share: dict[int, float],
+) -> pd.DataFrame:
+    """Per open site: the energy, trucks and flows the model assigned, sized by the one rule."""
+    asg = model.assignment
+    assert asg is not None
+    energy = dict.fromkeys(open_sites, 0.0)
+    trucks = dict.fromkeys(open_sites, 0.0)
+    od_ids: dict[str, list[str]] = {s: [] for s in open_sites}
+    for ui, members in enumerate(asg.unions):
+        groups = [gi for gi in asg.groups_of[ui] if gi in share]
+        total = sum(pre.groups[gi].charge_km_per_day * share[gi] for gi in groups)
+        if total <= 0:
+            continue
+        for s in members:
+            ck = max(0.0, asg.b[ui, s].varValue or 0.0)
+            if s not in energy or ck <= 1e-9 * total:
+                continue
+            energy[s] += ck * instance.energy_per_km
+            part = ck / total
+            for gi in groups:
+                trucks[s] += pre.groups[gi].trucks_per_day * share[gi] * part
+                od_ids[s].extend(pre.groups[gi].od_ids)
+    low = {
+        s: spec.charger_range(s, float(instance.sites.at[s, "headroom_mw"]))[0] for s in open_sites
+    }
+    battery = {s: float(v.varValue or 0.0) for s, v in asg.battery_mw.items() if s in energy}
+    return size_assigned(instance, config, energy, trucks, od_ids, low, battery)
 
 
 def _with_effective_headroom(instance: Instance, config: Any) -> Instance:

@@ -1,22 +1,34 @@
-"""Independent check of a plan: drive every served flow with the vehicle's energy store.
+"""Independent checks of a plan: drive every served flow, then fit its charging into the plan.
 
-This module does not look at the model's cover sets. It simulates each served OD path in its
-direction of travel, in energy units (kWh or kg above the reserve), with the lazy policy of a
-driver: at each open site on the path, stop and refill to ``soc_max`` only when the next open
-site (including its detour) or the destination cannot be reached with the energy left. Any point
-where the energy would fall below the reserve is a :class:`Violation`. The stops the simulation
-makes are also what the charger sizing uses.
+Range: :func:`validate` does not look at the model's cover sets. It simulates each served OD path in
+its direction of travel, in energy units (kWh or kg above the reserve), with the lazy policy of a
+driver: at each open site on the path, stop and refill to ``soc_max`` only when the next open site
+(including its detour) or the destination cannot be reached with the energy left. Any point where
+the energy would fall below the reserve is a :class:`Violation`. The stops the simulation makes are
+also what the charger sizing of uncapacitated plans uses.
+
+Capacity: :func:`check_capacity` does not look at the model's assignment either. It solves its
+own transport problem as a maximum flow (scipy's ``maximum_flow``): every served flow's peak-hour
+load (its trucks/day × the km it must drive on bought energy × consumption) goes from the flow to
+any open site on its path, and each site carries at most what its chargers carry at the service
+level (the Erlang-C table for BEV, modules × kg/day for H2). The plan fails if the maximum flow
+is below the served load. It also checks each site's charger power against its own headroom
+(plus battery) and the sums against every shared substation and congestion-area pool, and that
+each site's peak-hour energy is within its chargers' power.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from corridor.optimise.instance import FlowPath, Instance
 
-__all__ = ["StopEvent", "Violation", "simulate_flow", "validate"]
+__all__ = ["StopEvent", "Violation", "check_capacity", "simulate_flow", "validate"]
 
 _EPS_KM = 1e-6
 
@@ -30,7 +42,10 @@ class Violation:
     od_id
         The flow concerned ("" for plan-level problems).
     kind
-        ``reserve_broken`` (energy below the reserve), ``unknown_flow`` or ``unknown_site``.
+        ``reserve_broken`` (energy below the reserve), ``unknown_flow``, ``unknown_site``,
+        ``capacity`` (served charging does not fit the chargers), ``grid_headroom`` (a site's
+        charger power over its headroom and battery), ``grid_pool`` (a shared substation or
+        area pool exceeded) or ``peak_power`` (peak-hour energy above the chargers' power).
     km
         Distance (km) along the flow's path where it happens (NaN if not applicable).
     site_id
@@ -177,3 +192,161 @@ def validate(instance: Instance, plan: Any) -> list[Violation]:
         if bad is not None:
             violations.append(bad)
     return violations
+
+
+_SCALE_UNITS = 1e9  # integer capacity units of the maximum flow (scipy needs integers)
+
+
+def check_capacity(instance: Instance, plan: Any, config: Any) -> list[Violation]:
+    """Check that the plan's chargers and grid carry every served flow (see the module docstring).
+
+    Parameters
+    ----------
+    instance
+        The instance the plan was made for (``sites`` with ``headroom_mw`` as the plan counts it,
+        i.e. after the non-firm rule, and optionally the pool columns).
+    plan
+        A :class:`~corridor.optimise.PlanResult`: ``sites`` with ``chargers`` (and
+        ``battery_mwh``, ``energy_mwh_per_day`` for BEV), ``served_od_ids``.
+    config
+        :class:`~corridor.config.OptimiseConfig` (service level, charger power, module size).
+
+    Returns
+    -------
+    list of Violation
+        Empty when everything fits.
+    """
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import maximum_flow
+
+    from corridor.optimise.sizing import capacity_table, load_per_charge_km
+
+    bev = instance.technology == "bev"
+    sites = plan.sites
+    if len(sites) == 0:
+        return []
+    chargers = {str(s): int(n) for s, n in sites["chargers"].items()}
+    table = capacity_table(config, max(max(chargers.values()), config.max_chargers_per_site))
+    per_km = load_per_charge_km(config, instance.energy_per_km)
+    open_sites = list(chargers)
+    col = {s: i for i, s in enumerate(open_sites)}
+    by_id = {f.od_id: f for f in instance.flows}
+    demands: list[float] = []
+    arcs: list[tuple[int, int]] = []
+    for od_id in plan.served_od_ids:
+        flow = by_id.get(od_id)
+        if flow is None:
+            continue
+        trucks = flow.trucks_per_day * float(getattr(plan, "served_share", {}).get(od_id, 1.0))
+        need = per_km * trucks * max(0.0, flow.length_km - instance.start_range_km)
+        if need <= 0:
+            continue
+        where = {
+            col[st.site_id] for st in flow.stops if st.site_id in col and st.km < flow.length_km
+        }
+        demands.append(need)
+        arcs.extend((len(demands) - 1, j) for j in sorted(where))
+    carry = [table[chargers[s]] if chargers[s] < len(table) else 0.0 for s in open_sites]
+    violations: list[Violation] = []
+    total = float(sum(demands))
+    if total > 0:
+        scale = _SCALE_UNITS / max(total, sum(carry), 1e-9)
+        n_f, n_s = len(demands), len(open_sites)
+        src, sink = 0, 1 + n_f + n_s
+        rows = [src] * n_f + [1 + f for f, _ in arcs] + [1 + n_f + j for j in range(n_s)]
+        cols = [1 + f for f in range(n_f)] + [1 + n_f + j for _, j in arcs] + [sink] * n_s
+        cap = (
+            [math.ceil(d * scale) for d in demands]
+            + [math.ceil(demands[f] * scale) for f, _ in arcs]
+            + [math.floor(c * (1 + 1e-6) * scale) for c in carry]
+        )
+        graph = csr_array(
+            (np.asarray(cap, dtype=np.int64).astype(np.int32), (rows, cols)),
+            shape=(sink + 1, sink + 1),
+        )
+        result = maximum_flow(graph, src, sink)
+        short = sum(math.ceil(d * scale) for d in demands) - int(result.flow_value)
+        if short > n_f:  # more than the rounding of the demands
+            flow_sites = result.flow.tocsr()
+            full = [
+                open_sites[j]
+                for j in range(n_s)
+                if flow_sites[1 + n_f + j, sink] >= math.floor(carry[j] * scale) - 1
+            ]
+            unit = "Erlang in the peak hour" if bev else "kg/day"
+            violations.append(
+                Violation(
+                    "",
+                    "capacity",
+                    float("nan"),
+                    ";".join(full),
+                    f"served flows need {total:.3f} {unit} but the chargers of the open sites "
+                    f"on their paths carry only {result.flow_value / scale:.3f} at the service "
+                    f"level; full: {', '.join(full) or 'none'}",
+                )
+            )
+    if bev:
+        violations += _check_grid(instance, plan, config)
+    return violations
+
+
+def _check_grid(instance: Instance, plan: Any, config: Any) -> list[Violation]:
+    sites = plan.sites
+    p_mw = config.charger_power_mw
+    out: list[Violation] = []
+    draw: dict[str, float] = {}
+    for s, row in sites.iterrows():
+        s = str(s)
+        battery_mw = float(row.get("battery_mwh", 0.0) or 0.0) / config.battery_hours
+        battery_mw = 0.0 if math.isnan(battery_mw) else battery_mw
+        draw[s] = int(row["chargers"]) * p_mw - battery_mw
+        head = float(instance.sites.at[s, "headroom_mw"])
+        if draw[s] > head + 1e-6:
+            out.append(
+                Violation(
+                    "",
+                    "grid_headroom",
+                    float("nan"),
+                    s,
+                    f"site {s}: {int(row['chargers'])} chargers of {p_mw} MW less "
+                    f"{battery_mw:.2f} MW battery draw {draw[s]:.2f} MW, headroom {head:.2f} MW",
+                )
+            )
+        energy = float(row.get("energy_mwh_per_day", 0.0) or 0.0)
+        peak = config.peak_hour_share * energy
+        if peak > int(row["chargers"]) * p_mw + 1e-6:
+            out.append(
+                Violation(
+                    "",
+                    "peak_power",
+                    float("nan"),
+                    s,
+                    f"site {s}: {peak:.2f} MWh in the peak hour on {int(row['chargers'])} "
+                    f"chargers of {p_mw} MW",
+                )
+            )
+    info = instance.sites
+    if "connection" not in info.columns:
+        return out
+    for key, pool in (("substation_id", "substation_pool_mw"), ("area_id", "area_pool_mw")):
+        if pool not in info.columns:
+            continue
+        members: dict[str, list[str]] = {}
+        for s in draw:
+            if info.at[s, "connection"] == "firm" and math.isfinite(float(info.at[s, pool])):
+                members.setdefault(str(info.at[s, key]), []).append(s)
+        for pid, ss in sorted(members.items()):
+            mw = float(info.at[ss[0], pool])
+            used = sum(draw[s] for s in ss)
+            if pid and used > mw + 1e-6:
+                out.append(
+                    Violation(
+                        "",
+                        "grid_pool",
+                        float("nan"),
+                        ";".join(ss),
+                        f"{key[:-3]} {pid}: sites {', '.join(ss)} draw {used:.2f} MW of a shared "
+                        f"{mw:.2f} MW",
+                    )
+                )
+    return out
