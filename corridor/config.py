@@ -1,8 +1,8 @@
 """Scenario configuration: one frozen pydantic model per pipeline stage.
 
-A :class:`Scenario` is loaded from TOML (built-in ones live in ``data/scenarios/``). Every field
-carries its unit in its name or description. Unknown keys and bad values are rejected with the key
-path and the allowed values, see :func:`load_scenario`.
+A :class:`Scenario` is loaded from TOML (built-in ones live in ``corridor/data/scenarios/``).
+Every field carries its unit in its name or description. Unknown keys and bad values are rejected
+with the key path and the allowed values, see :func:`load_scenario`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from corridor._files import DATA_DIR
 from corridor.errors import ScenarioError
 
 __all__ = [
@@ -29,8 +30,8 @@ __all__ = [
     "load_scenario",
 ]
 
-#: Folder of the built-in scenarios (``data/scenarios`` in the repository).
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+#: Folder of the built-in scenarios (``corridor/data/scenarios`` in the package).
+SCENARIO_DIR = DATA_DIR / "scenarios"
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 HighwayClass = Literal["motorway", "motorway_link", "trunk", "trunk_link"]
@@ -141,10 +142,11 @@ class PilotFleetConfig(_Frozen):
         10, ge=1, description="Fewest logistics firms (firms) the routes file must name."
     )
     routes_file: str = Field(
-        "data/flows/pilot_routes.csv",
+        "flows/pilot_routes.csv",
         description=(
             "CSV of pilot routes (firm, route_id, origin/destination name, lon, lat, trucks, "
-            "trips_per_day, both_directions); relative paths are resolved against the repository."
+            "trips_per_day, both_directions); a relative path is looked up in the shipped data "
+            "folder corridor/data, then in the current directory."
         ),
     )
 
@@ -172,8 +174,8 @@ class FlowsConfig(_Frozen):
     technology: Technology = Field(
         "bev",
         description=(
-            "Zero-emission technology whose share is looked up in data/flows/ze_shares.csv when "
-            "zero_emission_share is None (bev or h2)."
+            "Zero-emission technology whose share is looked up in "
+            "corridor/data/flows/ze_shares.csv when zero_emission_share is None (bev or h2)."
         ),
     )
     zero_emission_share: float | None = Field(
@@ -182,7 +184,7 @@ class FlowsConfig(_Frozen):
         le=1,
         description=(
             "Share of truck trips made by the planned technology in target_year (0–1). None: "
-            "interpolated for (technology, target_year) from data/flows/ze_shares.csv."
+            "interpolated for (technology, target_year) from corridor/data/flows/ze_shares.csv."
         ),
     )
     min_trucks_per_day: float = Field(

@@ -1,6 +1,6 @@
 """Pilot-fleet mode: N trucks of M firms on named NL–DE corridor routes.
 
-The routes come from a curated CSV (``data/flows/pilot_routes.csv``; firms are anonymised
+The routes come from a curated CSV (``corridor/data/flows/pilot_routes.csv``; firms are anonymised
 ``firm-01`` …, the weights in its ``trucks`` column are illustrative, the coordinates are the
 named places). ``PilotFleetConfig.trucks`` trucks are distributed over the routes in proportion
 to that column by the largest-remainder method (every route keeps at least one truck), so the
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from corridor._files import DATA_DIR
 from corridor.config import FlowsConfig, PilotFleetConfig
 from corridor.errors import InputDataError
 from corridor.flows.etisplus import _TO_3035
@@ -34,7 +35,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 PILOT_ROUTE_COLUMNS = (
     "firm",
     "route_id",
@@ -52,14 +52,19 @@ _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no":
 
 
 def _resolve(path: str | Path) -> Path:
+    """An absolute path as is; a relative one in the shipped data folder, else the working dir."""
     p = Path(path)
-    return p if p.is_absolute() else REPO_ROOT / p
+    if p.is_absolute():
+        return p
+    shipped = DATA_DIR / p
+    return shipped if shipped.is_file() else Path.cwd() / p
 
 
 def read_pilot_routes(path: str | Path) -> pd.DataFrame:
     """Read and check a pilot routes CSV (columns :data:`PILOT_ROUTE_COLUMNS`).
 
-    Relative paths are resolved against the repository root.
+    Relative paths are looked up in the shipped data folder (``corridor/data``), then in the
+    current directory.
 
     Raises
     ------

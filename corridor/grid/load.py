@@ -2,11 +2,11 @@
 
 For a plan (or any list of sites with MW), each site's daily energy is spread over 24 hours with a
 truck charging profile (share of the day's charging in each hour; default
-``data/grid/truck_charging_profile.csv``, an assumption stated in that file). A site's hourly load
-(MW, the average over the hour) is ``min(energy_mwh_per_day × share[h], power_mw)``; energy above
-the installed power in an hour is reported as ``unserved_mwh``. Sites are added up per nearest
-substation and per congestion area, and compared with the sum of the sites' headroom and with the
-restricted windows of their non-firm connections.
+``corridor/data/grid/truck_charging_profile.csv``, an assumption stated in that file). A site's
+hourly load (MW, the average over the hour) is ``min(energy_mwh_per_day × share[h], power_mw)``;
+energy above the installed power in an hour is reported as ``unserved_mwh``. Sites are added up
+per nearest substation and per congestion area, and compared with the sum of the sites' headroom
+and with the restricted windows of their non-firm connections.
 
 Battery buffer: with ``battery_mwh`` per site (power ``battery_power_mw``, default 1 C) the
 report gives the lowest grid draw ``peak_with_battery_mw`` a battery can hold the group's load
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from corridor._files import DATA_DIR
 from corridor.errors import InputDataError
 from corridor.grid.areas import format_hours, parse_hours
 
@@ -39,9 +40,7 @@ __all__ = [
 ]
 
 CRS = "EPSG:3035"
-DEFAULT_PROFILE_CSV = (
-    Path(__file__).resolve().parent.parent.parent / "data" / "grid" / "truck_charging_profile.csv"
-)
+DEFAULT_PROFILE_CSV = DATA_DIR / "grid" / "truck_charging_profile.csv"
 HOURS = [f"load_mw_{h:02d}" for h in range(24)]
 
 

@@ -1,10 +1,10 @@
 """Named corridors defined by waypoints: the directed path in each direction on the road graph.
 
 Corridor definitions are read from TOML files of ``[[corridor]]`` tables with a ``name`` and
-``waypoints`` (gazetteer place names of ``data/gazetteer.csv`` or ``[lon, lat]`` pairs). The
-defaults are the outputs stage's ``data/afir_corridors.toml`` (TEN-T core corridors used by the
-AFIR report) plus ``data/corridors.toml`` (further NL–DE corridors), so every corridor is defined
-once.
+``waypoints`` (gazetteer place names of ``corridor/data/gazetteer.csv`` or ``[lon, lat]`` pairs).
+The defaults are the outputs stage's ``corridor/data/afir_corridors.toml`` (TEN-T core corridors
+used by the AFIR report) plus ``corridor/data/corridors.toml`` (further NL–DE corridors), so every
+corridor is defined once.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from corridor._files import DATA_DIR
 from corridor.errors import InputDataError
 from corridor.network.query import Route, shortest_route, unique_refs
 
@@ -30,11 +31,10 @@ __all__ = [
     "read_corridors",
 ]
 
-_DATA = Path(__file__).resolve().parent.parent.parent / "data"
 #: Default corridor definitions (AFIR corridors of the outputs stage first).
-CORRIDOR_FILES = (_DATA / "afir_corridors.toml", _DATA / "corridors.toml")
+CORRIDOR_FILES = (DATA_DIR / "afir_corridors.toml", DATA_DIR / "corridors.toml")
 #: Place names (name, lon, lat) the waypoints may refer to.
-GAZETTEER_FILE = _DATA / "gazetteer.csv"
+GAZETTEER_FILE = DATA_DIR / "gazetteer.csv"
 
 
 def _key(name: str) -> str:

@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from corridor._files import DATA_DIR
 from corridor.errors import InputDataError
 from corridor.outputs.coverage import _sites_on_route, plan_sites_xy
 from corridor.outputs.gazetteer import load_gazetteer, lookup_place
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 #: The shipped named corridors.
-AFIR_CORRIDORS_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "afir_corridors.toml"
+AFIR_CORRIDORS_PATH = DATA_DIR / "afir_corridors.toml"
 
 
 @dataclass(frozen=True)

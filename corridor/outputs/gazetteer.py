@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from corridor._files import DATA_DIR
 from corridor.errors import InputDataError
 
 __all__ = ["GAZETTEER_PATH", "load_gazetteer", "lookup_place"]
 
 #: The shipped gazetteer (name, lon, lat, kind, country); coordinates in degrees (WGS84).
-GAZETTEER_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "gazetteer.csv"
+GAZETTEER_PATH = DATA_DIR / "gazetteer.csv"
 
 
 def _key(name: str) -> str:

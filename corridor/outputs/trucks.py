@@ -1,4 +1,4 @@
-"""Truck profiles: shipped TOML files in ``data/trucks/`` (with sources) or a user's TOML file.
+"""Truck profiles: shipped TOML files in ``corridor/data/trucks/`` (with sources) or a user's file.
 
 A profile file has a ``[meta]`` table (``name``, ``description``, ``sources``, and
 ``max_charge_power_kw`` for battery trucks or ``h2_fill_kg_per_min`` for hydrogen trucks) and a
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from corridor._files import DATA_DIR
 from corridor.config import VehicleConfig
 from corridor.errors import InputDataError
 
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 #: Folder of the shipped truck profiles.
-TRUCK_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "trucks"
+TRUCK_DIR = DATA_DIR / "trucks"
 #: Profile used when none is given: a 600+ kWh MCS long-haul tractor.
 DEFAULT_TRUCK_PROFILE = "mcs-600kwh"
 _META_KEYS = {"name", "description", "sources", "max_charge_power_kw", "h2_fill_kg_per_min"}
