@@ -7,13 +7,12 @@ with the key path and the allowed values, see :func:`load_scenario`.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from corridor._files import DATA_DIR
+from corridor._files import DATA_DIR, read_toml
 from corridor.errors import ScenarioError
 
 __all__ = [
@@ -564,11 +563,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                 "existing .toml file"
             )
             raise ScenarioError(msg)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"scenario file {path} is not valid TOML: {exc}"
-        raise ScenarioError(msg) from exc
+    raw = read_toml(path, "scenario file", error=ScenarioError)
     raw.setdefault("name", path.stem)
     try:
         return Scenario.model_validate(raw)

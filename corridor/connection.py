@@ -6,13 +6,13 @@ The library work is :func:`corridor.grid.connection_load`; this module only gath
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from corridor._files import read_json
 from corridor.catalogue import Catalogue
 from corridor.config import Scenario, load_scenario
 from corridor.errors import InputDataError
@@ -39,11 +39,11 @@ def read_site_list(path: Path) -> tuple[pd.DataFrame, str | None]:
     path = Path(path)
     scenario_name = None
     if path.suffix.lower() == ".json":
+        doc = read_json(path, "plan file")
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
             frame = pd.DataFrame(doc["sites"])
             scenario_name = doc.get("scenario")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             msg = f"{path}: not a corridor plan.json with a 'sites' list ({exc})"
             raise InputDataError(msg) from None
     else:

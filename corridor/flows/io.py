@@ -1,15 +1,14 @@
-"""Writers of the flows stage (atomic: temp file in the target folder + os.replace)."""
+"""Writers of the flows stage (atomic: see :func:`corridor._files.atomic_file`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
+from corridor._files import atomic_file
 from corridor.flows.build import FlowSet
 
 __all__ = ["edge_flows_frame", "write_edge_flows_gpkg", "write_od_parquet"]
@@ -36,15 +35,6 @@ OD_FILE_COLUMNS = [
 ]
 
 
-def _atomic_target(path: Path) -> tuple[Path, Path]:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers below create the file themselves
-    return path, Path(tmp)
-
-
 def write_od_parquet(flows: FlowSet, path: str | Path, with_paths: bool = False) -> Path:
     """Write the OD flows to Parquet (``od_flows.parquet``).
 
@@ -65,13 +55,9 @@ def write_od_parquet(flows: FlowSet, path: str | Path, with_paths: bool = False)
     out = od[cols].copy()
     if with_paths:
         out["path"] = out["path"].map(list)
-    path, tmp = _atomic_target(Path(path))
-    try:
+    with atomic_file(path) as tmp:
         out.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def edge_flows_frame(flows: FlowSet, G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
@@ -110,10 +96,6 @@ def write_edge_flows_gpkg(
         The written file.
     """
     gdf = edge_flows_frame(flows, G)
-    path, tmp = _atomic_target(Path(path))
-    try:
+    with atomic_file(path) as tmp:
         gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)

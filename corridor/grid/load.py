@@ -17,8 +17,6 @@ the daily cycle is sustainable: the battery discharges above the threshold and r
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from corridor._files import DATA_DIR
+from corridor._files import DATA_DIR, write_atomic
 from corridor.errors import InputDataError
 from corridor.grid.areas import format_hours, parse_hours
 
@@ -302,19 +300,6 @@ def _with_geometry(
     return gpd.GeoDataFrame(table, geometry=list(geom.to_numpy()), crs=CRS)
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        os.unlink(tmp)  # writers (pyogrio) want to create the file themselves
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_grid_load(
     per_substation: gpd.GeoDataFrame, per_area: gpd.GeoDataFrame, out_dir: str | Path
 ) -> tuple[Path, Path]:
@@ -335,8 +320,8 @@ def write_grid_load(
         frames.append(t.drop(columns=[key]))
     both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS)
     csv_path, gj_path = out_dir / "grid_load.csv", out_dir / "grid_load.geojson"
-    _atomic_write(
+    write_atomic(
         csv_path, lambda p: pd.DataFrame(both.drop(columns="geometry")).to_csv(p, index=False)
     )
-    _atomic_write(gj_path, lambda p: both.to_crs("EPSG:4326").to_file(p, driver="GeoJSON"))
+    write_atomic(gj_path, lambda p: both.to_crs("EPSG:4326").to_file(p, driver="GeoJSON"))
     return csv_path, gj_path

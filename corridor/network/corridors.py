@@ -10,7 +10,6 @@ corridor is defined once.
 from __future__ import annotations
 
 import itertools
-import tomllib
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from corridor._files import DATA_DIR
+from corridor._files import DATA_DIR, read_toml
 from corridor.errors import InputDataError
 from corridor.network.query import Route, shortest_route, unique_refs
 
@@ -88,11 +87,7 @@ def read_corridors(
                 continue
             msg = f"corridor file {p} not found"
             raise InputDataError(msg)
-        try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            msg = f"corridor file {p} is not valid TOML: {err}"
-            raise InputDataError(msg) from err
+        raw = read_toml(p, "corridor file")
         for i, c in enumerate(raw.get("corridor", [])):
             name = str(c.get("name", f"corridor {i + 1}"))
             wps = list(c.get("waypoints", []))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from corridor._files import read_json
 from corridor.errors import InputDataError
 from corridor.outputs.gazetteer import load_gazetteer, lookup_place
 from corridor.outputs.trucks import TruckProfile
@@ -294,14 +294,7 @@ def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.Data
         doc, src = path_or_doc, "plan document"
     else:
         p = Path(path_or_doc)
-        if not p.is_file():
-            msg = f"plan file {p} not found: pass the plan.json written by `corridor plan`"
-            raise InputDataError(msg)
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            msg = f"plan file {p} is not valid JSON (line {exc.lineno}): {exc.msg}"
-            raise InputDataError(msg) from None
+        doc = read_json(p, "plan file", hint="pass the plan.json written by `corridor plan`")
         src = str(p)
     sites = doc.get("sites")
     if not isinstance(sites, list):

@@ -7,13 +7,12 @@ A profile file has a ``[meta]`` table (``name``, ``description``, ``sources``, a
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from corridor._files import DATA_DIR
+from corridor._files import DATA_DIR, read_toml
 from corridor.config import VehicleConfig
 from corridor.errors import InputDataError
 
@@ -97,11 +96,7 @@ def read_truck_profile(name_or_path: str | Path | None = None) -> TruckProfile:
                 f"({', '.join(shipped)}) and no such file"
             )
             raise InputDataError(msg)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"truck profile {path} is not valid TOML: {exc}"
-        raise InputDataError(msg) from None
+    raw = read_toml(path, "truck profile")
     meta = raw.get("meta", {})
     unknown = set(raw) - {"meta", "vehicle"} | set(meta) - _META_KEYS
     if unknown:
