@@ -10,9 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from corridor._files import DATA_DIR, read_toml
+from corridor._validate import GRAPH_CRS, require_projected_crs
 from corridor.errors import ScenarioError
 
 __all__ = [
@@ -109,7 +117,13 @@ class NetworkConfig(_Frozen):
             "`speed_kph` there, e.g. {DK = {motorway = 80.0, trunk = 70.0}}."
         ),
     )
-    crs: str = Field("EPSG:3035", description="Projected CRS (metres) used for all distances.")
+    crs: str = Field(GRAPH_CRS, description="Projected CRS (metres) used for all distances.")
+
+    @field_validator("crs")
+    @classmethod
+    def _projected_in_metres(cls, value: str) -> str:
+        require_projected_crs(value, "network.crs")
+        return value
 
     @model_validator(mode="after")
     def _speeds_positive(self) -> NetworkConfig:

@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from corridor._files import read_json
+from corridor._validate import require_columns
 from corridor.catalogue import Catalogue
 from corridor.config import Scenario, load_scenario
 from corridor.errors import InputDataError
@@ -52,10 +53,7 @@ def read_site_list(path: Path) -> tuple[pd.DataFrame, str | None]:
         except (OSError, ValueError) as exc:
             msg = f"{path}: cannot read the site list as CSV ({exc})"
             raise InputDataError(msg) from None
-    missing = [c for c in SITE_COLUMNS if c not in frame.columns]
-    if missing:
-        msg = f"{path}: missing column(s) {missing}; expected {list(SITE_COLUMNS)}"
-        raise InputDataError(msg)
+    require_columns(frame, SITE_COLUMNS, f"site list {path}")
     if frame.empty:
         msg = f"{path}: no sites"
         raise InputDataError(msg)

@@ -9,6 +9,7 @@ import networkx as nx
 import pandas as pd
 
 from corridor._files import atomic_file
+from corridor._validate import GRAPH_CRS
 from corridor.flows.build import FlowSet
 
 __all__ = ["edge_flows_frame", "write_edge_flows_gpkg", "write_od_parquet"]
@@ -78,7 +79,7 @@ def edge_flows_frame(flows: FlowSet, G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     df = pd.concat([ev, extra], axis=1)
     df["key"] = df["key"].astype(str)
     geom = [a.get("geometry") for a in attrs]
-    gdf = gpd.GeoDataFrame(df, geometry=geom, crs=G.graph.get("crs", "EPSG:3035"))
+    gdf = gpd.GeoDataFrame(df, geometry=geom, crs=G.graph.get("crs", GRAPH_CRS))
     return gdf.sort_values("trucks_per_day", ascending=False).reset_index(drop=True)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from corridor._files import DATA_DIR
+from corridor._validate import require_columns
 from corridor.config import FlowsConfig, PilotFleetConfig
 from corridor.errors import InputDataError
 from corridor.flows.etisplus import _TO_3035
@@ -78,12 +79,7 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
         msg = f"pilot routes file {p} not found (set flows.pilot_fleet.routes_file)"
         raise InputDataError(msg)
     df = pd.read_csv(p, dtype={"firm": str, "route_id": str})
-    missing = [c for c in PILOT_ROUTE_COLUMNS if c not in df.columns]
-    if missing:
-        msg = (
-            f"pilot routes file {p} lacks column(s) {missing}; expected {list(PILOT_ROUTE_COLUMNS)}"
-        )
-        raise InputDataError(msg)
+    require_columns(df, PILOT_ROUTE_COLUMNS, f"pilot routes file {p}")
     line = df.index.to_numpy() + 2
 
     def fail(mask: np.ndarray, what: str) -> None:

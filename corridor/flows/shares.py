@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from corridor._files import DATA_DIR
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 
 __all__ = ["ZE_SHARES_PATH", "read_ze_shares", "ze_share"]
@@ -37,10 +38,7 @@ def read_ze_shares(path: str | Path = ZE_SHARES_PATH) -> pd.DataFrame:
         msg = f"zero-emission share table {path} not found (expected columns {ZE_SHARE_COLUMNS})"
         raise InputDataError(msg)
     df = pd.read_csv(path)
-    missing = [c for c in ZE_SHARE_COLUMNS if c not in df.columns]
-    if missing:
-        msg = f"zero-emission share table {path} lacks column(s) {missing}; got {list(df.columns)}"
-        raise InputDataError(msg)
+    require_columns(df, ZE_SHARE_COLUMNS, f"zero-emission share table {path}")
     share = pd.to_numeric(df["share"], errors="coerce")
     bad = ~share.between(0.0, 1.0)
     if bad.any():

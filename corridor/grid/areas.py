@@ -47,6 +47,7 @@ import pyogrio
 import shapely
 
 from corridor._files import DATA_DIR
+from corridor._validate import GRAPH_CRS as CRS
 from corridor.catalogue import Catalogue
 from corridor.errors import InputDataError
 
@@ -61,7 +62,6 @@ __all__ = [
     "read_capacity_table",
 ]
 
-CRS = "EPSG:3035"
 STATUSES = ("available", "limited", "congested", "unknown")
 DEFAULT_AREAS_CSV = DATA_DIR / "grid" / "nl_congestion_provinces.csv"
 AREA_COLUMNS = [

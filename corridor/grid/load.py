@@ -25,6 +25,8 @@ import pandas as pd
 import shapely
 
 from corridor._files import DATA_DIR, write_atomic
+from corridor._validate import GRAPH_CRS as CRS
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 from corridor.grid.areas import format_hours, parse_hours
 
@@ -37,7 +39,6 @@ __all__ = [
     "write_grid_load",
 ]
 
-CRS = "EPSG:3035"
 DEFAULT_PROFILE_CSV = DATA_DIR / "grid" / "truck_charging_profile.csv"
 HOURS = [f"load_mw_{h:02d}" for h in range(24)]
 
@@ -230,14 +231,12 @@ def connection_load(
     sites = plan_sites.copy()
     if "site_id" in sites.columns:
         sites = sites.set_index("site_id")
-    need = ["power_mw", "substation_id", "congestion_area_id", "headroom_mw"]
-    missing = [c for c in need if c not in sites.columns]
-    if missing:
-        msg = (
-            f"plan sites lack column(s) {missing}; give power_mw and the grid columns "
-            "(run attach_grid on the sites first)"
-        )
-        raise InputDataError(msg)
+    require_columns(
+        sites,
+        ("power_mw", "substation_id", "congestion_area_id", "headroom_mw"),
+        "plan site table",
+        hint="Give power_mw and the grid columns (run attach_grid on the sites first)",
+    )
     if "energy_mwh_per_day" in sites.columns:
         energy = sites["energy_mwh_per_day"].astype(float).to_numpy()
     elif "stops_per_day" in sites.columns and energy_per_stop_mwh is not None:

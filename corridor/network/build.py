@@ -36,6 +36,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from corridor._validate import GRAPH_CRS, require_columns
 from corridor.config import NetworkConfig
 from corridor.errors import InputDataError
 
@@ -43,7 +44,6 @@ __all__ = ["CONNECTOR", "GRAPH_CRS", "edge_speeds_kph", "graph_from_lines", "one
 
 log = logging.getLogger(__name__)
 
-GRAPH_CRS = "EPSG:3035"
 #: ``highway`` of the straight connectors standing in for unmapped local roads at interchanges.
 CONNECTOR = "connector"
 #: Vertices closer than this (m) after rounding are the same node before snapping.
@@ -90,9 +90,7 @@ def _prepare_lines(
     if lines.crs is None:
         msg = "line layer has no CRS; set it (e.g. gdf.set_crs('EPSG:4326')) before building"
         raise InputDataError(msg)
-    if "highway" not in lines.columns:
-        msg = f"line layer has no 'highway' column (columns: {list(lines.columns)})"
-        raise InputDataError(msg)
+    require_columns(lines, ["highway"], "line layer")
     df = lines[lines["highway"].isin(config.highway_classes)]
     df = df[~(df.geometry.isna() | df.geometry.is_empty)]
     if config.bbox_lonlat is not None:

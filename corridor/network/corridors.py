@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from corridor._files import DATA_DIR, read_toml
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 from corridor.network.query import Route, shortest_route, unique_refs
 
@@ -48,10 +49,7 @@ def _gazetteer(path: Path) -> dict[str, tuple[float, float]]:
     except Exception as err:
         msg = f"cannot read gazetteer {path}: {err}"
         raise InputDataError(msg) from err
-    missing = {"name", "lon", "lat"} - set(df.columns)
-    if missing:
-        msg = f"gazetteer {path} lacks columns {sorted(missing)}; expected name, lon, lat"
-        raise InputDataError(msg)
+    require_columns(df, ("name", "lon", "lat"), f"gazetteer {path}")
     return {_key(n): (float(x), float(y)) for n, x, y in zip(df.name, df.lon, df.lat, strict=True)}
 
 

@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 from shapely import LineString
 from shapely.ops import substring
 
+from corridor._validate import GRAPH_CRS
 from corridor.errors import InputDataError
 
 __all__ = [
@@ -54,7 +55,7 @@ _INDEX_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _crs(G: nx.MultiDiGraph) -> str:
-    return G.graph.get("crs", "EPSG:3035")
+    return G.graph.get("crs", GRAPH_CRS)
 
 
 def edges_gdf(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:

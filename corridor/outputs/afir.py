@@ -34,6 +34,7 @@ import shapely
 from shapely.ops import substring
 
 from corridor._files import DATA_DIR, read_toml
+from corridor._validate import GRAPH_CRS
 from corridor.errors import InputDataError
 from corridor.outputs.coverage import _sites_on_route, plan_sites_xy
 from corridor.outputs.gazetteer import load_gazetteer, lookup_place
@@ -304,7 +305,7 @@ def afir_report(
     -------
     AfirReport
     """
-    crs = graph.graph.get("crs", "EPSG:3035")
+    crs = graph.graph.get("crs", GRAPH_CRS)
     sites, sites_xy = plan_sites_xy(sites, crs)
     rows, stretch_rows, stretch_geoms, skipped = [], [], [], []
     cor_rows, cor_geoms = [], []

@@ -28,6 +28,7 @@ import shapely
 from pyproj import Transformer
 
 from corridor._files import read_json
+from corridor._validate import GRAPH_CRS, require_columns
 from corridor.errors import InputDataError
 from corridor.outputs.gazetteer import load_gazetteer, lookup_place
 from corridor.outputs.trucks import TruckProfile
@@ -301,10 +302,8 @@ def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.Data
         msg = f"{src} has no 'sites' list; is it a plan.json written by `corridor plan`?"
         raise InputDataError(msg)
     df = pd.DataFrame(sites)
-    for col in ("site_id", "lon", "lat"):
-        if len(df) and col not in df.columns:
-            msg = f"{src}: sites lack '{col}'"
-            raise InputDataError(msg)
+    if len(df):
+        require_columns(df, ("site_id", "lon", "lat"), f"{src} sites")
     for col in ("name", "direction", "chargers", "power_mw", "capacity_kg_per_day"):
         if col not in df.columns:
             df[col] = math.nan if col not in ("name", "direction") else ""
@@ -597,7 +596,7 @@ def route_coverage(
     """
     from corridor.network.query import shortest_route
 
-    crs = graph.graph.get("crs", "EPSG:3035")
+    crs = graph.graph.get("crs", GRAPH_CRS)
     sites, sites_xy = plan_sites_xy(sites, crs)
     rows, stop_rows, geoms = [], [], []
     for r in routes.itertuples(index=False):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from corridor._files import DATA_DIR
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 
 __all__ = ["GAZETTEER_PATH", "load_gazetteer", "lookup_place"]
@@ -26,11 +27,7 @@ def _key(name: str) -> str:
 @cache
 def _load(path: str) -> pd.DataFrame:
     df = pd.read_csv(path, dtype={"name": str, "kind": str, "country": str})
-    need = ["name", "lon", "lat", "kind", "country"]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        msg = f"gazetteer {path} lacks columns {missing}; expected {need}"
-        raise InputDataError(msg)
+    require_columns(df, ("name", "lon", "lat", "kind", "country"), f"gazetteer {path}")
     df["key"] = df["name"].map(_key)
     return df
 
