@@ -56,7 +56,7 @@ class Dataset:
 
 _OSM_HOWTO = (
     "download a Geofabrik extract (https://download.geofabrik.de) and export motorway/trunk lines, "
-    "or build the graph online with `corridor network --osmnx-bbox`"
+    "or build the graph online in Python with corridor.network.graph_from_osmnx"
 )
 _ETIS_HOWTO = (
     "get the Speth et al. (2022) data set (Data in Brief, doi:10.1016/j.dib.2022.108580) and the "

@@ -530,10 +530,5 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def main() -> None:  # pragma: no cover - console entry
-    """Console entry point."""
-    app()
-
-
 def _json(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import geopandas as gpd
@@ -767,8 +766,3 @@ def graph_from_lines(
         report["dropped_km"],
     )
     return G
-
-
-def km_table(report: Mapping[str, object], key: str) -> pd.Series:
-    """A build-report km dict as a sorted Series (for printing)."""
-    return pd.Series(report.get(key, {}), dtype=float).sort_values(ascending=False)

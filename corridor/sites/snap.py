@@ -59,7 +59,6 @@ SITE_COLUMNS_OUT = [
     "lat",
     "geometry",
 ]
-ACCESS_COLUMNS = ["site_id", "u", "v", "key", "offset_m", "detour_m", "detour_min"]
 
 
 @dataclass(frozen=True)
