@@ -58,3 +58,13 @@ def test_wheel_ships_the_data_folder(tmp_path: Path) -> None:
         p.relative_to(ROOT).as_posix() for p in (ROOT / "corridor/data/scenarios").glob("*.toml")
     }
     assert shipped_scenarios == in_repo
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    import tomllib
+    from importlib.metadata import version
+
+    import corridor
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert corridor.__version__ == version("corridor") == project["version"]
