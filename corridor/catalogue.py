@@ -1,8 +1,9 @@
 """Data catalogue: where corridor's input data lives, where it came from and under which licence.
 
 The data root is resolved in this order: an explicit argument (the CLI's ``--data-dir``), the
-environment variable ``CORRIDOR_DATA``, then ``../shared/data`` next to the working directory or
-next to the repository. Files are never copied: corridor reads them where they are.
+environment variable ``CORRIDOR_DATA``, then ``../shared/data`` next to the working directory or,
+when run from a source checkout, next to the repository. Files are never copied: corridor reads
+them where they are.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Dataset:
 
 _OSM_HOWTO = (
     "download a Geofabrik extract (https://download.geofabrik.de) and export motorway/trunk lines, "
-    "or build the graph online with `corridor network --osmnx-bbox`"
+    "or build the graph online in Python with corridor.network.graph_from_osmnx"
 )
 _ETIS_HOWTO = (
     "get the Speth et al. (2022) data set (Data in Brief, doi:10.1016/j.dib.2022.108580) and the "
@@ -178,6 +179,19 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
+def _default_root() -> Path:
+    """``../shared/data`` of the working directory, else of the source checkout corridor runs from.
+
+    The checkout is only looked at when corridor is not installed from a wheel (its parent folder
+    holds ``pyproject.toml``); an installed corridor has no repository next to it.
+    """
+    here = Path.cwd() / ".." / "shared" / "data"
+    checkout = Path(__file__).resolve().parent.parent
+    if here.is_dir() or not (checkout / "pyproject.toml").is_file():
+        return here
+    return checkout / ".." / "shared" / "data"
+
+
 def resolve_data_root(data_dir: str | Path | None = None) -> Path:
     """Find the data root.
 
@@ -201,9 +215,7 @@ def resolve_data_root(data_dir: str | Path | None = None) -> Path:
     elif os.environ.get("CORRIDOR_DATA"):
         root, how = Path(os.environ["CORRIDOR_DATA"]), "CORRIDOR_DATA"
     else:
-        here = Path.cwd() / ".." / "shared" / "data"
-        repo = Path(__file__).resolve().parent.parent / ".." / "shared" / "data"
-        root = here if here.is_dir() else repo
+        root = _default_root()
         how = "default ../shared/data"
     if not root.is_dir():
         msg = (

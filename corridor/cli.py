@@ -168,8 +168,8 @@ def network(
     data_dir: DataDir = None,
 ) -> None:
     """Build the directed truck road graph; write network.gpkg (layers edges, nodes)."""
+    from corridor._files import write_outputs
     from corridor.network import edges_gdf, load_graph, nodes_gdf
-    from corridor.outputs.atomic import write_outputs
 
     with _errors():
         sc = load_scenario(scenario)
@@ -253,9 +253,9 @@ def flows(
     data_dir: DataDir = None,
 ) -> None:
     """Place and route the ETISplus truck OD flows; write od_flows.parquet and edge_flows.gpkg."""
+    from corridor._files import write_outputs
     from corridor.flows import build_flows, write_edge_flows_gpkg, write_od_parquet
     from corridor.network import load_graph
-    from corridor.outputs.atomic import write_outputs
 
     with _errors():
         sc = load_scenario(scenario)
@@ -411,9 +411,9 @@ def coverage(
     ] = None,
 ) -> None:
     """Can my trucks drive my routes with the plan's sites? Per route and direction."""
+    from corridor._files import read_json, write_outputs
     from corridor.catalogue import Catalogue
     from corridor.network import load_graph
-    from corridor.outputs.atomic import write_outputs
     from corridor.outputs.coverage import (
         coverage_map,
         plan_sites_from_json,
@@ -431,7 +431,7 @@ def coverage(
         cat = Catalogue.from_env(data_dir)
         if plan is not None:
             sites = plan_sites_from_json(plan)
-            sc = _scenario_of_plan(json.loads(plan.read_text(encoding="utf-8")))
+            sc = _scenario_of_plan(read_json(plan, "plan file"))
             graph = load_graph(cat, sc.network)
             title = f"Route coverage: {routes.name} with {plan}"
         else:
@@ -528,11 +528,6 @@ def _cell(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:,.3f}" if abs(v) < 1 else f"{v:,.1f}"
     return str(v)
-
-
-def main() -> None:  # pragma: no cover - console entry
-    """Console entry point."""
-    app()
 
 
 def _json(obj: Any) -> str:

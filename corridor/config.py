@@ -1,18 +1,26 @@
 """Scenario configuration: one frozen pydantic model per pipeline stage.
 
-A :class:`Scenario` is loaded from TOML (built-in ones live in ``data/scenarios/``). Every field
-carries its unit in its name or description. Unknown keys and bad values are rejected with the key
-path and the allowed values, see :func:`load_scenario`.
+A :class:`Scenario` is loaded from TOML (built-in ones live in ``corridor/data/scenarios/``).
+Every field carries its unit in its name or description. Unknown keys and bad values are rejected
+with the key path and the allowed values, see :func:`load_scenario`.
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from corridor._files import DATA_DIR, read_toml
+from corridor._validate import GRAPH_CRS, require_projected_crs
 from corridor.errors import ScenarioError
 
 __all__ = [
@@ -29,8 +37,8 @@ __all__ = [
     "load_scenario",
 ]
 
-#: Folder of the built-in scenarios (``data/scenarios`` in the repository).
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+#: Folder of the built-in scenarios (``corridor/data/scenarios`` in the package).
+SCENARIO_DIR = DATA_DIR / "scenarios"
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 HighwayClass = Literal["motorway", "motorway_link", "trunk", "trunk_link"]
@@ -109,7 +117,13 @@ class NetworkConfig(_Frozen):
             "`speed_kph` there, e.g. {DK = {motorway = 80.0, trunk = 70.0}}."
         ),
     )
-    crs: str = Field("EPSG:3035", description="Projected CRS (metres) used for all distances.")
+    crs: str = Field(GRAPH_CRS, description="Projected CRS (metres) used for all distances.")
+
+    @field_validator("crs")
+    @classmethod
+    def _projected_in_metres(cls, value: str) -> str:
+        require_projected_crs(value, "network.crs")
+        return value
 
     @model_validator(mode="after")
     def _speeds_positive(self) -> NetworkConfig:
@@ -141,10 +155,11 @@ class PilotFleetConfig(_Frozen):
         10, ge=1, description="Fewest logistics firms (firms) the routes file must name."
     )
     routes_file: str = Field(
-        "data/flows/pilot_routes.csv",
+        "flows/pilot_routes.csv",
         description=(
             "CSV of pilot routes (firm, route_id, origin/destination name, lon, lat, trucks, "
-            "trips_per_day, both_directions); relative paths are resolved against the repository."
+            "trips_per_day, both_directions); a relative path is looked up in the shipped data "
+            "folder corridor/data, then in the current directory."
         ),
     )
 
@@ -172,8 +187,8 @@ class FlowsConfig(_Frozen):
     technology: Technology = Field(
         "bev",
         description=(
-            "Zero-emission technology whose share is looked up in data/flows/ze_shares.csv when "
-            "zero_emission_share is None (bev or h2)."
+            "Zero-emission technology whose share is looked up in "
+            "corridor/data/flows/ze_shares.csv when zero_emission_share is None (bev or h2)."
         ),
     )
     zero_emission_share: float | None = Field(
@@ -182,7 +197,7 @@ class FlowsConfig(_Frozen):
         le=1,
         description=(
             "Share of truck trips made by the planned technology in target_year (0–1). None: "
-            "interpolated for (technology, target_year) from data/flows/ze_shares.csv."
+            "interpolated for (technology, target_year) from corridor/data/flows/ze_shares.csv."
         ),
     )
     min_trucks_per_day: float = Field(
@@ -575,11 +590,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                 "existing .toml file"
             )
             raise ScenarioError(msg)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"scenario file {path} is not valid TOML: {exc}"
-        raise ScenarioError(msg) from exc
+    raw = read_toml(path, "scenario file", error=ScenarioError)
     raw.setdefault("name", path.stem)
     try:
         return Scenario.model_validate(raw)

@@ -6,13 +6,14 @@ The library work is :func:`corridor.grid.connection_load`; this module only gath
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from corridor._files import read_json
+from corridor._validate import require_columns
 from corridor.catalogue import Catalogue
 from corridor.config import Scenario, load_scenario
 from corridor.errors import InputDataError
@@ -39,11 +40,11 @@ def read_site_list(path: Path) -> tuple[pd.DataFrame, str | None]:
     path = Path(path)
     scenario_name = None
     if path.suffix.lower() == ".json":
+        doc = read_json(path, "plan file")
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
             frame = pd.DataFrame(doc["sites"])
             scenario_name = doc.get("scenario")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             msg = f"{path}: not a corridor plan.json with a 'sites' list ({exc})"
             raise InputDataError(msg) from None
     else:
@@ -52,10 +53,7 @@ def read_site_list(path: Path) -> tuple[pd.DataFrame, str | None]:
         except (OSError, ValueError) as exc:
             msg = f"{path}: cannot read the site list as CSV ({exc})"
             raise InputDataError(msg) from None
-    missing = [c for c in SITE_COLUMNS if c not in frame.columns]
-    if missing:
-        msg = f"{path}: missing column(s) {missing}; expected {list(SITE_COLUMNS)}"
-        raise InputDataError(msg)
+    require_columns(frame, SITE_COLUMNS, f"site list {path}")
     if frame.empty:
         msg = f"{path}: no sites"
         raise InputDataError(msg)

@@ -265,6 +265,7 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     list of Path
         The files written.
     """
+    from corridor._files import write_outputs
     from corridor.network import edges_gdf
     from corridor.outputs.afir import (
         add_afir_layer,
@@ -273,7 +274,6 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         load_afir_corridors,
         write_afir_csv,
     )
-    from corridor.outputs.atomic import write_outputs
     from corridor.outputs.maps import (
         LEGEND_LINES,
         add_congestion_layer,

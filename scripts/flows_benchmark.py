@@ -18,23 +18,12 @@ import time
 from corridor.catalogue import Catalogue
 from corridor.config import FlowsConfig, NetworkConfig
 from corridor.flows import RoutingGraph, assign_flows, load_etisplus, scale_to_daily, stitch_borders
+from corridor.network import load_graph
 
 
 def load_road_graph(countries: tuple[str, ...]):
-    """The OSM truck graph from corridor.network (load_graph, or built from the lines)."""
-    cat = Catalogue.from_env()
-    try:
-        from corridor.network import load_graph
-    except ImportError:  # network stage not wired yet: build from the shared OSM lines
-        import geopandas as gpd
-
-        from corridor.network.build import graph_from_lines
-        from corridor.network.io import read_lines
-
-        paths = [p for p in cat.paths("osm_motorways") if p.name[:2] in countries]
-        nuts = gpd.read_file(cat.root / "boundaries/NUTS_RG_60M_2021_4326_LEVL_0.geojson")
-        return graph_from_lines(read_lines(paths), NetworkConfig(countries=countries), nuts)
-    return load_graph(cat, NetworkConfig(countries=countries))
+    """The OSM truck graph of the countries (cached by corridor.network.load_graph)."""
+    return load_graph(Catalogue.from_env(), NetworkConfig(countries=countries))
 
 
 def peak_rss_mb() -> float:

@@ -39,8 +39,8 @@ from corridor.config import NetworkConfig
 from corridor.network import load_graph, nodes_gdf, shortest_route, to_csgraph
 
 #: City pairs (from, to, reference km, road, confident?, note). Endpoints are the city-centre
-#: coordinates of ``data/gazetteer.csv``. REFERENCE SOURCE: the fastest-route driving distance
-#: between the two city centres in common route planners (Google Maps / ANWB routeplanner),
+#: coordinates of ``corridor/data/gazetteer.csv``. REFERENCE SOURCE: the fastest-route driving
+#: distance between the two city centres in common route planners (Google Maps / ANWB routeplanner),
 #: rounded to whole km, AS RECALLED BY THE AUTHOR: this machine is offline, so none was re-checked
 #: when this script was written. ``confident=False`` marks references the author is unsure of
 #: (printed, never counted in the pass/fail total). Re-check all before quoting.

@@ -38,3 +38,29 @@ def test_missing_dataset_names_file_and_how_to_get_it(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match=r"speth_zones.*02_NUTS-3-Regions\.csv"):
         cat.path("speth_zones")
     assert not any(ok for _, ok in cat.status())
+
+
+def test_default_root_is_next_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    monkeypatch.delenv("CORRIDOR_DATA", raising=False)
+    monkeypatch.chdir(tmp_path / "work")
+    assert resolve_data_root() == (tmp_path / "shared" / "data").resolve()
+
+
+def test_installed_package_does_not_look_next_to_site_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import corridor.catalogue as catalogue_module
+
+    site = tmp_path / "lib" / "site-packages"
+    (site / "corridor").mkdir(parents=True)
+    (tmp_path / "lib" / "shared" / "data").mkdir(parents=True)  # must not be picked
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.setattr(catalogue_module, "__file__", str(site / "corridor" / "catalogue.py"))
+    monkeypatch.delenv("CORRIDOR_DATA", raising=False)
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    with pytest.raises(InputDataError, match=r"elsewhere/\.\./shared/data.*default ../shared/data"):
+        resolve_data_root()

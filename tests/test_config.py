@@ -92,3 +92,10 @@ def test_flows_and_vehicle_technology_must_agree(tmp_path: Path) -> None:
     f.write_text('[flows]\ntechnology = "h2"\n[optimise.vehicle]\ntechnology = "bev"\n')
     with pytest.raises(ScenarioError, match=r"flows\.technology .*'h2'.* must match"):
         load_scenario(f)
+
+
+def test_network_crs_must_be_projected_in_metres(tmp_path: Path) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text('[network]\ncrs = "EPSG:4326"\n')
+    with pytest.raises(ScenarioError, match=r"network\.crs.*not a projected CRS in metres"):
+        load_scenario(p)

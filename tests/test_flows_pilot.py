@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from corridor._files import DATA_DIR
 from corridor.catalogue import Catalogue
 from corridor.config import FlowsConfig, PilotFleetConfig, load_scenario
 from corridor.errors import InputDataError
@@ -24,7 +25,6 @@ from corridor.flows import (
     resolve_ze_share,
     ze_share,
 )
-from corridor.flows.pilot import REPO_ROOT
 
 # ---------------------------------------------------------------- zero-emission shares
 
@@ -96,7 +96,7 @@ def test_curated_pilot_routes():
     ],
 )
 def test_bad_pilot_routes(tmp_path, edit, match):
-    d = pd.read_csv(REPO_ROOT / PilotFleetConfig().routes_file)
+    d = pd.read_csv(DATA_DIR / PilotFleetConfig().routes_file)
     p = tmp_path / "routes.csv"
     edit(d).to_csv(p, index=False)
     with pytest.raises(InputDataError, match=match):

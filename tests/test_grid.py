@@ -260,7 +260,7 @@ def test_write_grid_load_and_errors(tmp_path) -> None:
     assert len(gj) == 2 and gj.crs.to_epsg() == 4326
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
     bad = _two_sites().drop(columns="headroom_mw")
-    with pytest.raises(InputDataError, match=r"lack column\(s\) \['headroom_mw'\]"):
+    with pytest.raises(InputDataError, match=r"site table lacks column\(s\) \['headroom_mw'\]"):
         connection_load(bad, None)
     with pytest.raises(InputDataError, match="24 non-negative shares"):
         connection_load(_two_sites(), np.ones(23))

@@ -147,7 +147,7 @@ def test_query_helpers_on_small_graph():
             lambda p: gpd.GeoDataFrame(
                 {"kind": ["motorway"]}, geometry=[LineString([(5, 51), (6, 52)])], crs=4326
             ).to_file(p),
-            "no 'highway' column",
+            r"lacks column\(s\) \['highway'\]",
         ),
         (
             lambda p: gpd.GeoDataFrame(

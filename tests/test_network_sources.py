@@ -221,8 +221,8 @@ def test_unique_refs_split_and_once_in_order():
 
 def test_read_corridors_reuses_afir_file_and_checks_input(tmp_path: Path):
     corridors = read_corridors()
-    assert "Rotterdam–Venlo–Duisburg–Dortmund" in corridors  # from data/afir_corridors.toml
-    assert "Rotterdam–Arnhem–Emmerich–Oberhausen" in corridors  # from data/corridors.toml
+    assert "Rotterdam–Venlo–Duisburg–Dortmund" in corridors  # afir_corridors.toml
+    assert "Rotterdam–Arnhem–Emmerich–Oberhausen" in corridors  # corridors.toml
     assert all(len(w) >= 2 for w in corridors.values())
     f = tmp_path / "c.toml"
     f.write_text('[[corridor]]\nname = "X"\nwaypoints = ["Venlo", [6.76, 51.43]]\n')

@@ -12,6 +12,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString
 
+from corridor._files import DATA_DIR
 from corridor.errors import InputDataError
 from corridor.outputs.coverage import (
     coverage_map,
@@ -27,7 +28,6 @@ from corridor.outputs.trucks import (
     truck_profiles,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 TO_LL = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)
 X0, Y0 = 4_000_000.0, 3_200_000.0  # EPSG:3035, around 51.5°N 6°E
 
@@ -151,7 +151,7 @@ def test_gazetteer_places_are_on_the_corridor() -> None:
 
 
 def test_read_shipped_routes_file() -> None:
-    df = read_routes(REPO / "data" / "routes" / "nl-de-pilot-routes.csv")
+    df = read_routes(DATA_DIR / "routes" / "nl-de-pilot-routes.csv")
     assert len(df) >= 10 and df["route_id"].is_unique
     assert df[["origin_lon", "origin_lat", "dest_lon", "dest_lat"]].notna().all().all()
     assert (df["trips_per_day"] > 0).all()

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from corridor._validate import GRAPH_CRS, require_columns
 from corridor.catalogue import Catalogue
 from corridor.errors import InputDataError
 
@@ -40,7 +41,7 @@ SPETH_EDGE_COLUMNS = (
     "Traffic_flow_trucks_2019",
     "Traffic_flow_trucks_2030",
 )
-_TO_3035 = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
+_TO_3035 = Transformer.from_crs("EPSG:4326", GRAPH_CRS, always_xy=True)
 _MAX_ROWS_IN_MESSAGE = 5
 
 
@@ -166,13 +167,9 @@ def read_traffic_csv(path: Path, known_nodes: set[str], country: str) -> tuple[p
     except Exception as exc:
         msg = f"ETISplus OD table {path} is not a readable CSV: {exc}"
         raise InputDataError(msg) from exc
-    missing = [c for c in TRAFFIC_COLUMNS if c not in raw.columns]
-    if missing:
-        msg = (
-            f"ETISplus OD table {path} lacks column(s) {missing}; expected {list(TRAFFIC_COLUMNS)} "
-            f"(trucks per year), got {list(raw.columns)}"
-        )
-        raise InputDataError(msg)
+    require_columns(
+        raw, TRAFFIC_COLUMNS, f"ETISplus OD table {path}", hint="Volumes are trucks per year"
+    )
     line = raw.index.to_numpy() + 2  # header is line 1
     for col in ("origin", "destination"):
         ids = raw[col].astype("string").str.strip()
@@ -332,10 +329,7 @@ def growth_rate_from_speth(path: Path, node_ids: set[str], base_year: int = 2019
     except Exception as exc:
         msg = f"Speth edge flows {path} unreadable (expected ';'-separated CSV): {exc}"
         raise InputDataError(msg) from exc
-    missing = [c for c in SPETH_EDGE_COLUMNS if c not in df.columns]
-    if missing:
-        msg = f"Speth edge flows {path} lacks column(s) {missing}; got {list(df.columns)}"
-        raise InputDataError(msg)
+    require_columns(df, SPETH_EDGE_COLUMNS, f"Speth edge flows {path}")
     inside = df["Network_Node_A_ID"].isin(node_ids) & df["Network_Node_B_ID"].isin(node_ids)
     s19 = float(df.loc[inside, "Traffic_flow_trucks_2019"].sum())
     s30 = float(df.loc[inside, "Traffic_flow_trucks_2030"].sum())
@@ -367,7 +361,7 @@ def etisplus_road_graph(
     """
     from shapely import LineString
 
-    g = nx.MultiDiGraph(crs="EPSG:3035", source="etisplus", built_at="", build_report={})
+    g = nx.MultiDiGraph(crs=GRAPH_CRS, source="etisplus", built_at="", build_report={})
     for r in tables.nodes.itertuples(index=False):
         g.add_node(int(r.node_id), x=r.x, y=r.y, lon=r.lon, lat=r.lat)
     xy = tables.nodes[["x", "y"]]

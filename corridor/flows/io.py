@@ -1,15 +1,15 @@
-"""Writers of the flows stage (atomic: temp file in the target folder + os.replace)."""
+"""Writers of the flows stage (atomic: see :func:`corridor._files.atomic_file`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
+from corridor._files import atomic_file
+from corridor._validate import GRAPH_CRS
 from corridor.flows.build import FlowSet
 
 __all__ = ["edge_flows_frame", "write_edge_flows_gpkg", "write_od_parquet"]
@@ -36,15 +36,6 @@ OD_FILE_COLUMNS = [
 ]
 
 
-def _atomic_target(path: Path) -> tuple[Path, Path]:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers below create the file themselves
-    return path, Path(tmp)
-
-
 def write_od_parquet(flows: FlowSet, path: str | Path, with_paths: bool = False) -> Path:
     """Write the OD flows to Parquet (``od_flows.parquet``).
 
@@ -65,13 +56,9 @@ def write_od_parquet(flows: FlowSet, path: str | Path, with_paths: bool = False)
     out = od[cols].copy()
     if with_paths:
         out["path"] = out["path"].map(list)
-    path, tmp = _atomic_target(Path(path))
-    try:
+    with atomic_file(path) as tmp:
         out.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def edge_flows_frame(flows: FlowSet, G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
@@ -92,7 +79,7 @@ def edge_flows_frame(flows: FlowSet, G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     df = pd.concat([ev, extra], axis=1)
     df["key"] = df["key"].astype(str)
     geom = [a.get("geometry") for a in attrs]
-    gdf = gpd.GeoDataFrame(df, geometry=geom, crs=G.graph.get("crs", "EPSG:3035"))
+    gdf = gpd.GeoDataFrame(df, geometry=geom, crs=G.graph.get("crs", GRAPH_CRS))
     return gdf.sort_values("trucks_per_day", ascending=False).reset_index(drop=True)
 
 
@@ -110,10 +97,6 @@ def write_edge_flows_gpkg(
         The written file.
     """
     gdf = edge_flows_frame(flows, G)
-    path, tmp = _atomic_target(Path(path))
-    try:
+    with atomic_file(path) as tmp:
         gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)

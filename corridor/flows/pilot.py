@@ -1,6 +1,6 @@
 """Pilot-fleet mode: N trucks of M firms on named NL–DE corridor routes.
 
-The routes come from a curated CSV (``data/flows/pilot_routes.csv``; firms are anonymised
+The routes come from a curated CSV (``corridor/data/flows/pilot_routes.csv``; firms are anonymised
 ``firm-01`` …, the weights in its ``trucks`` column are illustrative, the coordinates are the
 named places). ``PilotFleetConfig.trucks`` trucks are distributed over the routes in proportion
 to that column by the largest-remainder method (every route keeps at least one truck), so the
@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from corridor._files import DATA_DIR
+from corridor._validate import require_columns
 from corridor.config import FlowsConfig, PilotFleetConfig
 from corridor.errors import InputDataError
 from corridor.flows.etisplus import _TO_3035
@@ -34,7 +36,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 PILOT_ROUTE_COLUMNS = (
     "firm",
     "route_id",
@@ -52,14 +53,19 @@ _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no":
 
 
 def _resolve(path: str | Path) -> Path:
+    """An absolute path as is; a relative one in the shipped data folder, else the working dir."""
     p = Path(path)
-    return p if p.is_absolute() else REPO_ROOT / p
+    if p.is_absolute():
+        return p
+    shipped = DATA_DIR / p
+    return shipped if shipped.is_file() else Path.cwd() / p
 
 
 def read_pilot_routes(path: str | Path) -> pd.DataFrame:
     """Read and check a pilot routes CSV (columns :data:`PILOT_ROUTE_COLUMNS`).
 
-    Relative paths are resolved against the repository root.
+    Relative paths are looked up in the shipped data folder (``corridor/data``), then in the
+    current directory.
 
     Raises
     ------
@@ -73,12 +79,7 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
         msg = f"pilot routes file {p} not found (set flows.pilot_fleet.routes_file)"
         raise InputDataError(msg)
     df = pd.read_csv(p, dtype={"firm": str, "route_id": str})
-    missing = [c for c in PILOT_ROUTE_COLUMNS if c not in df.columns]
-    if missing:
-        msg = (
-            f"pilot routes file {p} lacks column(s) {missing}; expected {list(PILOT_ROUTE_COLUMNS)}"
-        )
-        raise InputDataError(msg)
+    require_columns(df, PILOT_ROUTE_COLUMNS, f"pilot routes file {p}")
     line = df.index.to_numpy() + 2
 
     def fail(mask: np.ndarray, what: str) -> None:

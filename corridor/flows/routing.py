@@ -20,6 +20,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from corridor._validate import GRAPH_CRS, require_crs
 from corridor.errors import InputDataError
 
 __all__ = ["RouteResult", "RoutingGraph", "place_nodes", "route_flows"]
@@ -87,10 +88,7 @@ class RoutingGraph:
         if G.number_of_nodes() == 0 or G.number_of_edges() == 0:
             msg = "road graph is empty: build it with corridor.network first"
             raise InputDataError(msg)
-        crs = str(G.graph.get("crs", "EPSG:3035"))
-        if crs.upper() != "EPSG:3035":
-            msg = f"road graph CRS is {crs}; flows expect EPSG:3035 (metres)"
-            raise InputDataError(msg)
+        require_crs(G.graph.get("crs") or GRAPH_CRS, GRAPH_CRS, "road graph")
         node_list = list(G.nodes)
         n = len(node_list)
         try:

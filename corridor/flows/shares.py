@@ -1,6 +1,6 @@
 """Zero-emission share of truck trips by technology and year (curated table).
 
-``data/flows/ze_shares.csv`` holds scenario points (``technology``, ``year``, ``share``,
+``corridor/data/flows/ze_shares.csv`` holds scenario points (``technology``, ``year``, ``share``,
 ``source``); most are labelled ASSUMPTION in their ``source`` column (see there). Years between
 points are interpolated linearly; years outside the table's range are an error (no
 extrapolation).
@@ -13,12 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from corridor._files import DATA_DIR
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 
 __all__ = ["ZE_SHARES_PATH", "read_ze_shares", "ze_share"]
 
-#: The curated table in the repository.
-ZE_SHARES_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "flows" / "ze_shares.csv"
+#: The curated table shipped with the package.
+ZE_SHARES_PATH = DATA_DIR / "flows" / "ze_shares.csv"
 ZE_SHARE_COLUMNS = ("technology", "year", "share", "source")
 
 
@@ -36,10 +38,7 @@ def read_ze_shares(path: str | Path = ZE_SHARES_PATH) -> pd.DataFrame:
         msg = f"zero-emission share table {path} not found (expected columns {ZE_SHARE_COLUMNS})"
         raise InputDataError(msg)
     df = pd.read_csv(path)
-    missing = [c for c in ZE_SHARE_COLUMNS if c not in df.columns]
-    if missing:
-        msg = f"zero-emission share table {path} lacks column(s) {missing}; got {list(df.columns)}"
-        raise InputDataError(msg)
+    require_columns(df, ZE_SHARE_COLUMNS, f"zero-emission share table {path}")
     share = pd.to_numeric(df["share"], errors="coerce")
     bad = ~share.between(0.0, 1.0)
     if bad.any():

@@ -3,7 +3,7 @@
 Default layer
 -------------
 :func:`default_congestion_areas` ships the Netherlands at province level (NUTS-2) from dated,
-sourced public statements (``data/grid/nl_congestion_provinces.csv``); regions of the other
+sourced public statements (``corridor/data/grid/nl_congestion_provinces.csv``); regions of the other
 countries asked for are NUTS-2 polygons with status ``unknown``.
 
 Capacity table format (for grid operators)
@@ -46,6 +46,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from corridor._files import DATA_DIR
+from corridor._validate import GRAPH_CRS as CRS
 from corridor.catalogue import Catalogue
 from corridor.errors import InputDataError
 
@@ -60,11 +62,8 @@ __all__ = [
     "read_capacity_table",
 ]
 
-CRS = "EPSG:3035"
 STATUSES = ("available", "limited", "congested", "unknown")
-DEFAULT_AREAS_CSV = (
-    Path(__file__).resolve().parent.parent.parent / "data" / "grid" / "nl_congestion_provinces.csv"
-)
+DEFAULT_AREAS_CSV = DATA_DIR / "grid" / "nl_congestion_provinces.csv"
 AREA_COLUMNS = [
     "area_id",
     "name",

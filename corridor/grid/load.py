@@ -2,11 +2,11 @@
 
 For a plan (or any list of sites with MW), each site's daily energy is spread over 24 hours with a
 truck charging profile (share of the day's charging in each hour; default
-``data/grid/truck_charging_profile.csv``, an assumption stated in that file). A site's hourly load
-(MW, the average over the hour) is ``min(energy_mwh_per_day × share[h], power_mw)``; energy above
-the installed power in an hour is reported as ``unserved_mwh``. Sites are added up per nearest
-substation and per congestion area, and compared with the sum of the sites' headroom and with the
-restricted windows of their non-firm connections.
+``corridor/data/grid/truck_charging_profile.csv``, an assumption stated in that file). A site's
+hourly load (MW, the average over the hour) is ``min(energy_mwh_per_day × share[h], power_mw)``;
+energy above the installed power in an hour is reported as ``unserved_mwh``. Sites are added up
+per nearest substation and per congestion area, and compared with the sum of the sites' headroom
+and with the restricted windows of their non-firm connections.
 
 Battery buffer: with ``battery_mwh`` per site (power ``battery_power_mw``, default 1 C) the
 report gives the lowest grid draw ``peak_with_battery_mw`` a battery can hold the group's load
@@ -17,8 +17,6 @@ the daily cycle is sustainable: the battery discharges above the threshold and r
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from corridor._files import DATA_DIR, write_atomic
+from corridor._validate import GRAPH_CRS as CRS
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 from corridor.grid.areas import format_hours, parse_hours
 
@@ -38,10 +39,7 @@ __all__ = [
     "write_grid_load",
 ]
 
-CRS = "EPSG:3035"
-DEFAULT_PROFILE_CSV = (
-    Path(__file__).resolve().parent.parent.parent / "data" / "grid" / "truck_charging_profile.csv"
-)
+DEFAULT_PROFILE_CSV = DATA_DIR / "grid" / "truck_charging_profile.csv"
 HOURS = [f"load_mw_{h:02d}" for h in range(24)]
 
 
@@ -233,14 +231,12 @@ def connection_load(
     sites = plan_sites.copy()
     if "site_id" in sites.columns:
         sites = sites.set_index("site_id")
-    need = ["power_mw", "substation_id", "congestion_area_id", "headroom_mw"]
-    missing = [c for c in need if c not in sites.columns]
-    if missing:
-        msg = (
-            f"plan sites lack column(s) {missing}; give power_mw and the grid columns "
-            "(run attach_grid on the sites first)"
-        )
-        raise InputDataError(msg)
+    require_columns(
+        sites,
+        ("power_mw", "substation_id", "congestion_area_id", "headroom_mw"),
+        "plan site table",
+        hint="Give power_mw and the grid columns (run attach_grid on the sites first)",
+    )
     if "energy_mwh_per_day" in sites.columns:
         energy = sites["energy_mwh_per_day"].astype(float).to_numpy()
     elif "stops_per_day" in sites.columns and energy_per_stop_mwh is not None:
@@ -303,19 +299,6 @@ def _with_geometry(
     return gpd.GeoDataFrame(table, geometry=list(geom.to_numpy()), crs=CRS)
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        os.unlink(tmp)  # writers (pyogrio) want to create the file themselves
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_grid_load(
     per_substation: gpd.GeoDataFrame, per_area: gpd.GeoDataFrame, out_dir: str | Path
 ) -> tuple[Path, Path]:
@@ -336,8 +319,8 @@ def write_grid_load(
         frames.append(t.drop(columns=[key]))
     both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS)
     csv_path, gj_path = out_dir / "grid_load.csv", out_dir / "grid_load.geojson"
-    _atomic_write(
+    write_atomic(
         csv_path, lambda p: pd.DataFrame(both.drop(columns="geometry")).to_csv(p, index=False)
     )
-    _atomic_write(gj_path, lambda p: both.to_crs("EPSG:4326").to_file(p, driver="GeoJSON"))
+    write_atomic(gj_path, lambda p: both.to_crs("EPSG:4326").to_file(p, driver="GeoJSON"))
     return csv_path, gj_path

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from corridor._validate import GRAPH_CRS as CRS
+from corridor._validate import require_columns
 from corridor.catalogue import Catalogue
 from corridor.config import GridConfig
 from corridor.errors import InputDataError
@@ -31,7 +33,6 @@ __all__ = ["SUBSTATION_COLUMNS", "load_substations", "parse_voltage_kv"]
 
 logger = logging.getLogger(__name__)
 
-CRS = "EPSG:3035"
 SUBSTATION_COLUMNS = ["name", "operator", "voltage_kv", "country", "source", "geometry"]
 OSM2016_COUNTRIES = {"nl": "Netherlands", "de": "Germany", "dk": "Denmark", "se": "Sweden"}
 OSM2016_KEEP = {"substation", "sub_station", "station", "merge"}
@@ -87,10 +88,7 @@ def _read_osm2016(folder: Path, cc: str) -> gpd.GeoDataFrame:
         msg = f"missing {path}: expected the osm2016 vertices of {OSM2016_COUNTRIES[cc]}"
         raise InputDataError(msg)
     raw = pd.read_csv(path, sep=None, engine="python")  # '#'-separated in the Zenodo files
-    missing = {"v_id", "lon", "lat", "typ"} - set(raw.columns)
-    if missing:
-        msg = f"{path}: missing columns {sorted(missing)}; found {list(raw.columns)}"
-        raise InputDataError(msg)
+    require_columns(raw, ("v_id", "lon", "lat", "typ"), f"substation vertices {path}")
     raw = raw[raw["typ"].isin(OSM2016_KEEP)].copy()
     raw["country"] = cc.upper()
     geom = gpd.GeoSeries(gpd.points_from_xy(raw["lon"], raw["lat"]), crs="EPSG:4326")

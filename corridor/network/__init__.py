@@ -39,7 +39,6 @@ from corridor.network.load import (
     select_files,
 )
 from corridor.network.query import (
-    EdgeSnap,
     Route,
     edges_gdf,
     nearest_node,
@@ -54,7 +53,6 @@ __all__ = [
     "CONNECTOR",
     "CORRIDOR_FILES",
     "GRAPH_CRS",
-    "EdgeSnap",
     "Route",
     "corridor_paths",
     "default_cache_dir",

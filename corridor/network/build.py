@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import geopandas as gpd
@@ -36,6 +35,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from corridor._validate import GRAPH_CRS, require_columns
 from corridor.config import NetworkConfig
 from corridor.errors import InputDataError
 
@@ -43,7 +43,6 @@ __all__ = ["CONNECTOR", "GRAPH_CRS", "edge_speeds_kph", "graph_from_lines", "one
 
 log = logging.getLogger(__name__)
 
-GRAPH_CRS = "EPSG:3035"
 #: ``highway`` of the straight connectors standing in for unmapped local roads at interchanges.
 CONNECTOR = "connector"
 #: Vertices closer than this (m) after rounding are the same node before snapping.
@@ -90,9 +89,7 @@ def _prepare_lines(
     if lines.crs is None:
         msg = "line layer has no CRS; set it (e.g. gdf.set_crs('EPSG:4326')) before building"
         raise InputDataError(msg)
-    if "highway" not in lines.columns:
-        msg = f"line layer has no 'highway' column (columns: {list(lines.columns)})"
-        raise InputDataError(msg)
+    require_columns(lines, ["highway"], "line layer")
     df = lines[lines["highway"].isin(config.highway_classes)]
     df = df[~(df.geometry.isna() | df.geometry.is_empty)]
     if config.bbox_lonlat is not None:
@@ -769,8 +766,3 @@ def graph_from_lines(
         report["dropped_km"],
     )
     return G
-
-
-def km_table(report: Mapping[str, object], key: str) -> pd.Series:
-    """A build-report km dict as a sorted Series (for printing)."""
-    return pd.Series(report.get(key, {}), dtype=float).sort_values(ascending=False)

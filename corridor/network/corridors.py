@@ -1,16 +1,15 @@
 """Named corridors defined by waypoints: the directed path in each direction on the road graph.
 
 Corridor definitions are read from TOML files of ``[[corridor]]`` tables with a ``name`` and
-``waypoints`` (gazetteer place names of ``data/gazetteer.csv`` or ``[lon, lat]`` pairs). The
-defaults are the outputs stage's ``data/afir_corridors.toml`` (TEN-T core corridors used by the
-AFIR report) plus ``data/corridors.toml`` (further NL–DE corridors), so every corridor is defined
-once.
+``waypoints`` (gazetteer place names of ``corridor/data/gazetteer.csv`` or ``[lon, lat]`` pairs).
+The defaults are the outputs stage's ``corridor/data/afir_corridors.toml`` (TEN-T core corridors
+used by the AFIR report) plus ``corridor/data/corridors.toml`` (further NL–DE corridors), so every
+corridor is defined once.
 """
 
 from __future__ import annotations
 
 import itertools
-import tomllib
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from corridor._files import DATA_DIR, read_toml
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 from corridor.network.query import Route, shortest_route, unique_refs
 
@@ -30,11 +31,10 @@ __all__ = [
     "read_corridors",
 ]
 
-_DATA = Path(__file__).resolve().parent.parent.parent / "data"
 #: Default corridor definitions (AFIR corridors of the outputs stage first).
-CORRIDOR_FILES = (_DATA / "afir_corridors.toml", _DATA / "corridors.toml")
+CORRIDOR_FILES = (DATA_DIR / "afir_corridors.toml", DATA_DIR / "corridors.toml")
 #: Place names (name, lon, lat) the waypoints may refer to.
-GAZETTEER_FILE = _DATA / "gazetteer.csv"
+GAZETTEER_FILE = DATA_DIR / "gazetteer.csv"
 
 
 def _key(name: str) -> str:
@@ -49,10 +49,7 @@ def _gazetteer(path: Path) -> dict[str, tuple[float, float]]:
     except Exception as err:
         msg = f"cannot read gazetteer {path}: {err}"
         raise InputDataError(msg) from err
-    missing = {"name", "lon", "lat"} - set(df.columns)
-    if missing:
-        msg = f"gazetteer {path} lacks columns {sorted(missing)}; expected name, lon, lat"
-        raise InputDataError(msg)
+    require_columns(df, ("name", "lon", "lat"), f"gazetteer {path}")
     return {_key(n): (float(x), float(y)) for n, x, y in zip(df.name, df.lon, df.lat, strict=True)}
 
 
@@ -88,11 +85,7 @@ def read_corridors(
                 continue
             msg = f"corridor file {p} not found"
             raise InputDataError(msg)
-        try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            msg = f"corridor file {p} is not valid TOML: {err}"
-            raise InputDataError(msg) from err
+        raw = read_toml(p, "corridor file")
         for i, c in enumerate(raw.get("corridor", [])):
             name = str(c.get("name", f"corridor {i + 1}"))
             wps = list(c.get("waypoints", []))

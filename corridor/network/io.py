@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 
 __all__ = ["LINE_COLUMNS", "OSM_SUFFIXES", "is_osm_file", "read_lines", "read_osm"]
@@ -154,13 +155,15 @@ def _read_one(path: Path) -> gpd.GeoDataFrame:
             "Re-export the layer or remove the file"
         )
         raise InputDataError(msg)
-    if "highway" not in gdf.columns:
-        msg = (
-            f"road layer {path} has no 'highway' column (columns: {list(gdf.columns)}); expected "
-            "OSM lines tagged highway=motorway/trunk/..., with ref and oneway. Rename the class "
-            "column to 'highway'"
-        )
-        raise InputDataError(msg)
+    require_columns(
+        gdf,
+        ["highway"],
+        f"road layer {path}",
+        hint=(
+            "Expected OSM lines tagged highway=motorway/trunk/..., with ref and oneway; rename the "
+            "class column to 'highway'"
+        ),
+    )
     types = gdf.geometry.geom_type
     bad = ~types.isin(_LINE_TYPES) & types.notna()
     if bad.any():

@@ -6,7 +6,6 @@ import hashlib
 import logging
 import os
 import pickle
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import networkx as nx
 import pyogrio
 import shapely
 
+from corridor._files import atomic_file
 from corridor.catalogue import Catalogue
 from corridor.config import NetworkConfig
 from corridor.errors import InputDataError
@@ -224,11 +224,8 @@ def load_graph(
     )
     G.graph["cache"] = {"status": "miss", "file": str(path)}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".network-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
+        with atomic_file(path) as tmp, tmp.open("wb") as f:
             pickle.dump(G, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
     except OSError as err:
         log.warning("could not write graph cache %s: %s", path, err)
     return G

@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 from shapely import LineString
 from shapely.ops import substring
 
+from corridor._validate import GRAPH_CRS
 from corridor.errors import InputDataError
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "ACCESS_MAX_RADIUS_M",
     "ACCESS_MIN_RADIUS_M",
     "ACCESS_SPEED_KPH",
-    "EdgeSnap",
     "Route",
     "edges_gdf",
     "nearest_node",
@@ -54,7 +54,7 @@ _INDEX_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _crs(G: nx.MultiDiGraph) -> str:
-    return G.graph.get("crs", "EPSG:3035")
+    return G.graph.get("crs", GRAPH_CRS)
 
 
 def edges_gdf(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
@@ -128,18 +128,6 @@ def nearest_node(G: nx.MultiDiGraph, x: float, y: float) -> tuple[int, float]:
     idx = _index(G)
     dist, i = idx["kdtree"].query([x, y])
     return int(idx["node_ids"][i]), float(dist)
-
-
-@dataclass(frozen=True)
-class EdgeSnap:
-    """A point snapped onto a directed edge."""
-
-    u: int
-    v: int
-    key: int
-    distance_m: float
-    offset_m: float
-    length_m: float
 
 
 def snap_points(G: nx.MultiDiGraph, x: np.ndarray, y: np.ndarray) -> pd.DataFrame:

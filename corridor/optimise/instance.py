@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 
 __all__ = [
@@ -136,10 +137,7 @@ class Instance:
         if self.technology not in ("bev", "h2"):
             msg = f"technology must be 'bev' or 'h2', got {self.technology!r}"
             raise InputDataError(msg)
-        missing = [c for c in _SITE_COLUMNS if c not in self.sites.columns]
-        if missing:
-            msg = f"Instance.sites lacks columns {missing}; expected {list(_SITE_COLUMNS)}"
-            raise InputDataError(msg)
+        require_columns(self.sites, _SITE_COLUMNS, "Instance.sites")
         if tuple(self.sites.index) != self.site_ids:
             msg = "Instance.sites must be indexed by site_id in the order of site_ids"
             raise InputDataError(msg)
@@ -566,18 +564,11 @@ def instance_from_pipeline(
         edge_length_m = _edge_lengths_from_graph(graph)
     bearings = _edge_bearings_from_graph(graph) if graph is not None else {}
     od = flows.od
-    need = ("od_id", "ze_trucks_per_day", "path_length_km", "path")
-    missing = [c for c in need if c not in od.columns]
-    if missing:
-        msg = f"flows.od lacks columns {missing}; expected {list(need)}"
-        raise InputDataError(msg)
+    require_columns(od, ("od_id", "ze_trucks_per_day", "path_length_km", "path"), "flows.od")
     sites = candidates.sites
     access = candidates.access
     need_acc = ("site_id", "u", "v", "offset_m", "detour_m")
-    missing = [c for c in need_acc if c not in access.columns]
-    if missing:
-        msg = f"candidates.access lacks columns {missing}; expected {list(need_acc)}"
-        raise InputDataError(msg)
+    require_columns(access, need_acc, "candidates.access")
 
     # access rows by directed node pair
     by_edge: dict[tuple[int, int], list[tuple[str, float, float]]] = {}

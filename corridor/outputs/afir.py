@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from corridor._files import DATA_DIR, read_toml
+from corridor._validate import GRAPH_CRS
 from corridor.errors import InputDataError
 from corridor.outputs.coverage import _sites_on_route, plan_sites_xy
 from corridor.outputs.gazetteer import load_gazetteer, lookup_place
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 #: The shipped named corridors.
-AFIR_CORRIDORS_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "afir_corridors.toml"
+AFIR_CORRIDORS_PATH = DATA_DIR / "afir_corridors.toml"
 
 
 @dataclass(frozen=True)
@@ -173,14 +174,7 @@ def load_afir_corridors(path: str | Path = AFIR_CORRIDORS_PATH) -> list[AfirCorr
         fewer than two waypoints or a waypoint is not in the gazetteer.
     """
     p = Path(path)
-    if not p.is_file():
-        msg = f"AFIR corridors file {p} not found"
-        raise InputDataError(msg)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"AFIR corridors file {p} is not valid TOML: {exc}"
-        raise InputDataError(msg) from None
+    raw = read_toml(p, "AFIR corridors file")
     gaz = load_gazetteer()
     out = []
     for i, c in enumerate(raw.get("corridor", [])):
@@ -311,7 +305,7 @@ def afir_report(
     -------
     AfirReport
     """
-    crs = graph.graph.get("crs", "EPSG:3035")
+    crs = graph.graph.get("crs", GRAPH_CRS)
     sites, sites_xy = plan_sites_xy(sites, crs)
     rows, stretch_rows, stretch_geoms, skipped = [], [], [], []
     cor_rows, cor_geoms = [], []

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -28,6 +27,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from corridor._files import read_json
+from corridor._validate import GRAPH_CRS, require_columns
 from corridor.errors import InputDataError
 from corridor.outputs.gazetteer import load_gazetteer, lookup_place
 from corridor.outputs.trucks import TruckProfile
@@ -294,24 +295,15 @@ def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.Data
         doc, src = path_or_doc, "plan document"
     else:
         p = Path(path_or_doc)
-        if not p.is_file():
-            msg = f"plan file {p} not found: pass the plan.json written by `corridor plan`"
-            raise InputDataError(msg)
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            msg = f"plan file {p} is not valid JSON (line {exc.lineno}): {exc.msg}"
-            raise InputDataError(msg) from None
+        doc = read_json(p, "plan file", hint="pass the plan.json written by `corridor plan`")
         src = str(p)
     sites = doc.get("sites")
     if not isinstance(sites, list):
         msg = f"{src} has no 'sites' list; is it a plan.json written by `corridor plan`?"
         raise InputDataError(msg)
     df = pd.DataFrame(sites)
-    for col in ("site_id", "lon", "lat"):
-        if len(df) and col not in df.columns:
-            msg = f"{src}: sites lack '{col}'"
-            raise InputDataError(msg)
+    if len(df):
+        require_columns(df, ("site_id", "lon", "lat"), f"{src} sites")
     for col in ("name", "direction", "chargers", "power_mw", "capacity_kg_per_day"):
         if col not in df.columns:
             df[col] = math.nan if col not in ("name", "direction") else ""
@@ -604,7 +596,7 @@ def route_coverage(
     """
     from corridor.network.query import shortest_route
 
-    crs = graph.graph.get("crs", "EPSG:3035")
+    crs = graph.graph.get("crs", GRAPH_CRS)
     sites, sites_xy = plan_sites_xy(sites, crs)
     rows, stop_rows, geoms = [], [], []
     for r in routes.itertuples(index=False):

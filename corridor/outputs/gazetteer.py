@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from corridor._files import DATA_DIR
+from corridor._validate import require_columns
 from corridor.errors import InputDataError
 
 __all__ = ["GAZETTEER_PATH", "load_gazetteer", "lookup_place"]
 
 #: The shipped gazetteer (name, lon, lat, kind, country); coordinates in degrees (WGS84).
-GAZETTEER_PATH = Path(__file__).resolve().parent.parent.parent / "data" / "gazetteer.csv"
+GAZETTEER_PATH = DATA_DIR / "gazetteer.csv"
 
 
 def _key(name: str) -> str:
@@ -25,11 +27,7 @@ def _key(name: str) -> str:
 @cache
 def _load(path: str) -> pd.DataFrame:
     df = pd.read_csv(path, dtype={"name": str, "kind": str, "country": str})
-    need = ["name", "lon", "lat", "kind", "country"]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        msg = f"gazetteer {path} lacks columns {missing}; expected {need}"
-        raise InputDataError(msg)
+    require_columns(df, ("name", "lon", "lat", "kind", "country"), f"gazetteer {path}")
     df["key"] = df["name"].map(_key)
     return df
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from corridor._files import read_json
 from corridor.catalogue import DATASETS
 from corridor.errors import InputDataError
 from corridor.flows import resolve_ze_share
@@ -111,14 +111,9 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
     for d in run_dirs:
         p = Path(d)
         plan = p if p.suffix == ".json" else p / "plan.json"
-        if not plan.is_file():
-            msg = f"{plan} not found: pass run output folders written by `corridor plan --out DIR`"
-            raise InputDataError(msg)
-        try:
-            doc = json.loads(plan.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            msg = f"{plan} is not valid JSON (line {exc.lineno}): {exc.msg}"
-            raise InputDataError(msg) from None
+        doc = read_json(
+            plan, "plan file", hint="pass run output folders written by `corridor plan --out DIR`"
+        )
         row = headline(doc)
         row["run"] = plan.parent.name if plan.name == "plan.json" else plan.stem
         rows.append(row)

@@ -1,4 +1,4 @@
-"""Truck profiles: shipped TOML files in ``data/trucks/`` (with sources) or a user's TOML file.
+"""Truck profiles: shipped TOML files in ``corridor/data/trucks/`` (with sources) or a user's file.
 
 A profile file has a ``[meta]`` table (``name``, ``description``, ``sources``, and
 ``max_charge_power_kw`` for battery trucks or ``h2_fill_kg_per_min`` for hydrogen trucks) and a
@@ -7,12 +7,12 @@ A profile file has a ``[meta]`` table (``name``, ``description``, ``sources``, a
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from corridor._files import DATA_DIR, read_toml
 from corridor.config import VehicleConfig
 from corridor.errors import InputDataError
 
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 #: Folder of the shipped truck profiles.
-TRUCK_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "trucks"
+TRUCK_DIR = DATA_DIR / "trucks"
 #: Profile used when none is given: a 600+ kWh MCS long-haul tractor.
 DEFAULT_TRUCK_PROFILE = "mcs-600kwh"
 _META_KEYS = {"name", "description", "sources", "max_charge_power_kw", "h2_fill_kg_per_min"}
@@ -96,11 +96,7 @@ def read_truck_profile(name_or_path: str | Path | None = None) -> TruckProfile:
                 f"({', '.join(shipped)}) and no such file"
             )
             raise InputDataError(msg)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"truck profile {path} is not valid TOML: {exc}"
-        raise InputDataError(msg) from None
+    raw = read_toml(path, "truck profile")
     meta = raw.get("meta", {})
     unknown = set(raw) - {"meta", "vehicle"} | set(meta) - _META_KEYS
     if unknown:

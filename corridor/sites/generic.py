@@ -16,11 +16,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from corridor._validate import GRAPH_CRS as CRS
 from corridor.errors import InputDataError
 
 __all__ = ["generic_junction_sites"]
-
-CRS = "EPSG:3035"
 
 
 def generic_junction_sites(

@@ -20,6 +20,8 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
+from corridor._validate import GRAPH_CRS as CRS
+from corridor._validate import require_columns
 from corridor.catalogue import DATASETS, Catalogue
 from corridor.config import SitesConfig
 from corridor.errors import InputDataError
@@ -36,7 +38,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CRS = "EPSG:3035"
 
 #: Columns of a normalised candidate layer (index ``site_id``).
 SITE_COLUMNS = [
@@ -191,13 +192,7 @@ def _read_poi2021(paths: list[Path]) -> gpd.GeoDataFrame:
 
 
 def _require(df: pd.DataFrame, cols: list[str], path: Path) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        msg = (
-            f"{path}: missing column(s) {missing}; found {list(df.columns)}. "
-            "Is this the right candidate layer?"
-        )
-        raise InputDataError(msg)
+    require_columns(df, cols, f"candidate layer {path}", hint="Is this the right candidate layer?")
 
 
 def _concat(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from corridor._validate import GRAPH_CRS as CRS
+from corridor._validate import require_crs
 from corridor.catalogue import Catalogue
 from corridor.config import SitesConfig
 from corridor.errors import InputDataError
@@ -45,7 +47,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CRS = "EPSG:3035"
 #: Highway classes that are carriageways (links are ramps).
 MAIN_HIGHWAYS = ("motorway", "trunk")
 ONE_SIDE_KINDS = ("service_area", "rest_area")
@@ -58,7 +59,6 @@ SITE_COLUMNS_OUT = [
     "lat",
     "geometry",
 ]
-ACCESS_COLUMNS = ["site_id", "u", "v", "key", "offset_m", "detour_m", "detour_min"]
 
 
 @dataclass(frozen=True)
@@ -104,10 +104,7 @@ def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     InputDataError
         If the graph is not in EPSG:3035 or an edge lacks geometry/bearing/highway.
     """
-    crs = G.graph.get("crs")
-    if crs is not None and str(crs).upper() != CRS:
-        msg = f"graph CRS is {crs}; sites expect a graph in {CRS} (metres)"
-        raise InputDataError(msg)
+    require_crs(G.graph.get("crs") or CRS, CRS, "road graph")
     rows = list(G.edges(keys=True, data=True))
     if not rows:
         msg = "the road graph has no edges; cannot snap candidate sites"
