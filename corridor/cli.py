@@ -130,7 +130,7 @@ def plan(
     data_dir: DataDir = None,
 ) -> None:
     """Plan a corridor: pick, size and check sites; write plan.json, shortlist and map."""
-    from corridor.pipeline import run, write_run
+    from corridor.workflows import run, write_run
 
     with _errors():
         sc = load_scenario(scenario)
@@ -437,7 +437,7 @@ def coverage(
         else:
             from corridor.config import load_scenario
             from corridor.outputs.plan import shortlist_frame
-            from corridor.pipeline import run
+            from corridor.workflows import run
 
             sc = load_scenario(DEFAULT_SCENARIO)
             console.print(f"no --plan: planning the default scenario {sc.name} first …")

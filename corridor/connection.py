@@ -121,7 +121,7 @@ def grid_report(
         sites, plan_scenario = read_site_list(Path(source))
         sc: Scenario = load_scenario(scenario or plan_scenario or "nl-de-bev-pilot")
     else:
-        from corridor.pipeline import run
+        from corridor.workflows import run
 
         sc = load_scenario(source)
         result = run(sc, catalogue, progress=tell)

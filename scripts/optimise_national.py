@@ -80,8 +80,8 @@ def build_instance(scenario: Any, catalogue: Catalogue) -> tuple[Instance, dict[
     from corridor.flows import build_flows
     from corridor.grid import attach_grid, default_congestion_areas, load_substations
     from corridor.network import load_graph
-    from corridor.pipeline import corridor_flows
     from corridor.sites import build_candidates
+    from corridor.workflows import corridor_flows
 
     t: dict[str, float] = {}
     t0 = time.perf_counter()

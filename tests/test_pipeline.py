@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from corridor.pipeline import PlanRun, corridor_flows, write_run
+from corridor.workflows import PlanRun, corridor_flows, write_run
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -97,7 +97,7 @@ def test_failed_write_keeps_previous_results(
 def test_afir_corridor_paths_are_drivable(catalogue) -> None:
     from corridor.config import load_scenario
     from corridor.network import load_graph
-    from corridor.pipeline import afir_corridor_paths
+    from corridor.workflows import afir_corridor_paths
 
     G = load_graph(catalogue, load_scenario("nl-de-bev-pilot").network)
     paths = afir_corridor_paths(G)
