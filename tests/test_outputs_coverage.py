@@ -13,13 +13,13 @@ from pyproj import Transformer
 from shapely.geometry import LineString
 
 from corridor.errors import InputDataError
+from corridor.network.places import load_gazetteer, lookup_place
 from corridor.outputs.coverage import (
     coverage_map,
     read_routes,
     route_coverage,
     write_coverage_csv,
 )
-from corridor.outputs.gazetteer import load_gazetteer, lookup_place
 from corridor.outputs.trucks import (
     DEFAULT_TRUCK_PROFILE,
     load_truck_profile,
@@ -143,6 +143,7 @@ def test_gazetteer_places_are_on_the_corridor() -> None:
     assert gaz["lon"].between(3.3, 13.0).all() and gaz["lat"].between(50.7, 56.5).all()
     assert set(gaz["country"]) == {"NL", "DE", "DK"}
     assert lookup_place("osnabruck") == lookup_place("Osnabrück")
+    assert lookup_place("s Hertogenbosch") == lookup_place("'s-Hertogenbosch")
     with pytest.raises(InputDataError, match="did you mean 'Duisburg'"):
         lookup_place("Duisberg")
 

@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import itertools
 import tomllib
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import shapely
 
 from corridor.errors import InputDataError
+from corridor.network.places import GAZETTEER_PATH, load_gazetteer, lookup_place
 from corridor.network.query import Route, shortest_route, unique_refs
 
 __all__ = [
     "CORRIDOR_FILES",
-    "GAZETTEER_FILE",
     "corridor_paths",
     "read_corridors",
 ]
@@ -33,31 +31,10 @@ __all__ = [
 _DATA = Path(__file__).resolve().parent.parent.parent / "data"
 #: Default corridor definitions (AFIR corridors of the outputs stage first).
 CORRIDOR_FILES = (_DATA / "afir_corridors.toml", _DATA / "corridors.toml")
-#: Place names (name, lon, lat) the waypoints may refer to.
-GAZETTEER_FILE = _DATA / "gazetteer.csv"
-
-
-def _key(name: str) -> str:
-    """Accent-, case- and punctuation-insensitive place key ("Osnabrück" == "osnabruck")."""
-    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in s.lower() if ch.isalnum())
-
-
-def _gazetteer(path: Path) -> dict[str, tuple[float, float]]:
-    try:
-        df = pd.read_csv(path)
-    except Exception as err:
-        msg = f"cannot read gazetteer {path}: {err}"
-        raise InputDataError(msg) from err
-    missing = {"name", "lon", "lat"} - set(df.columns)
-    if missing:
-        msg = f"gazetteer {path} lacks columns {sorted(missing)}; expected name, lon, lat"
-        raise InputDataError(msg)
-    return {_key(n): (float(x), float(y)) for n, x, y in zip(df.name, df.lon, df.lat, strict=True)}
 
 
 def read_corridors(
-    paths: Sequence[Path | str] = CORRIDOR_FILES, gazetteer: Path | str = GAZETTEER_FILE
+    paths: Sequence[Path | str] = CORRIDOR_FILES, gazetteer: Path | str = GAZETTEER_PATH
 ) -> dict[str, list[tuple[float, float]]]:
     """Named corridors and their waypoints.
 
@@ -67,7 +44,7 @@ def read_corridors(
         TOML files with ``[[corridor]]`` tables (``name``, ``waypoints``); missing default files
         are skipped, a name defined twice keeps its first definition.
     gazetteer
-        CSV (``name``, ``lon``, ``lat``) resolving waypoint names.
+        Gazetteer CSV resolving waypoint names (:func:`corridor.network.places.load_gazetteer`).
 
     Returns
     -------
@@ -80,7 +57,7 @@ def read_corridors(
         Naming the file and corridor: invalid TOML, fewer than two waypoints, an unknown place
         name or a malformed coordinate pair.
     """
-    places = _gazetteer(Path(gazetteer))
+    places = load_gazetteer(gazetteer)
     out: dict[str, list[tuple[float, float]]] = {}
     for p in map(Path, paths):
         if not p.is_file():
@@ -102,13 +79,13 @@ def read_corridors(
             coords = []
             for w in wps:
                 if isinstance(w, str):
-                    if _key(w) not in places:
-                        msg = (
-                            f"{p}: corridor '{name}': waypoint '{w}' is not in the gazetteer "
-                            f"{gazetteer}; add it there or give [lon, lat]"
+                    try:
+                        coords.append(
+                            lookup_place(w, places, "add it to the gazetteer or give [lon, lat]")
                         )
-                        raise InputDataError(msg)
-                    coords.append(places[_key(w)])
+                    except InputDataError as err:
+                        msg = f"{p}: corridor '{name}': waypoint '{w}': {err}"
+                        raise InputDataError(msg) from None
                 elif (
                     isinstance(w, list)
                     and len(w) == 2

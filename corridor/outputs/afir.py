@@ -35,8 +35,8 @@ import shapely
 from shapely.ops import substring
 
 from corridor.errors import InputDataError
+from corridor.network.places import load_gazetteer, lookup_place
 from corridor.outputs.coverage import _sites_on_route, plan_sites_xy
-from corridor.outputs.gazetteer import load_gazetteer, lookup_place
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ import shapely
 from pyproj import Transformer
 
 from corridor.errors import InputDataError
-from corridor.outputs.gazetteer import load_gazetteer, lookup_place
+from corridor.network.places import load_gazetteer, lookup_place
 from corridor.outputs.trucks import TruckProfile
 
 __all__ = [
