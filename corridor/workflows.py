@@ -138,7 +138,7 @@ def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = No
     """
     from corridor.flows import build_flows
     from corridor.grid import attach_grid, default_congestion_areas, load_substations
-    from corridor.network import load_graph
+    from corridor.network import afir_corridor_paths, load_graph
     from corridor.optimise import instance_from_pipeline, solve
     from corridor.sites import build_candidates
 
@@ -188,57 +188,6 @@ def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = No
 def _afir_on(scenario: Scenario) -> bool:
     opt = scenario.optimise
     return opt.afir_max_gap_km is not None or opt.afir_min_pool_power_mw is not None
-
-
-def afir_corridor_paths(graph: nx.MultiDiGraph) -> dict[str, tuple[int, ...]]:
-    """Node paths of the named corridors (``data/*corridors.toml``) in both directions.
-
-    Corridors whose waypoints do not route on this graph (e.g. a Danish one on an NL–DE graph)
-    are left out with a log message.
-
-    Returns
-    -------
-    dict
-        ``"<corridor> outbound"`` / ``"<corridor> inbound"`` to the graph node path.
-    """
-    from corridor.errors import InputDataError
-    from corridor.network import corridor_paths, read_corridors
-
-    out: dict[str, tuple[int, ...]] = {}
-    for name, waypoints in read_corridors().items():
-        try:
-            both = corridor_paths(graph, waypoints)
-        except InputDataError as exc:
-            log.info("AFIR corridor %s not on this graph: %s", name, exc)
-            continue
-        for direction, path in both.items():
-            nodes = _drivable(graph, [int(n) for n in path["nodes"]])
-            if nodes:
-                out[f"{name} {direction}"] = nodes
-            else:
-                log.info("AFIR corridor %s %s: legs do not join on the graph", name, direction)
-    return out
-
-
-def _drivable(graph: nx.MultiDiGraph, nodes: list[int]) -> tuple[int, ...] | None:
-    """Join a corridor's leg node paths into one path of graph edges.
-
-    Legs meet on the waypoint's snapped edge, so two consecutive nodes need not be joined by an
-    edge; the shortest connection (by ``length_m``) is put in between.
-    """
-    out = nodes[:1]
-    for b in nodes[1:]:
-        a = out[-1]
-        if a == b:
-            continue
-        if graph.has_edge(a, b):
-            out.append(b)
-            continue
-        try:
-            out.extend(nx.shortest_path(graph, a, b, weight="length_m")[1:])
-        except nx.NetworkXNoPath:
-            return None
-    return tuple(out)
 
 
 def _with_od(flows: Any, od: pd.DataFrame) -> Any:

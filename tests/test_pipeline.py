@@ -96,8 +96,7 @@ def test_failed_write_keeps_previous_results(
 
 def test_afir_corridor_paths_are_drivable(catalogue) -> None:
     from corridor.config import load_scenario
-    from corridor.network import load_graph
-    from corridor.workflows import afir_corridor_paths
+    from corridor.network import afir_corridor_paths, load_graph
 
     G = load_graph(catalogue, load_scenario("nl-de-bev-pilot").network)
     paths = afir_corridor_paths(G)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from shapely.ops import substring
 
 from corridor.errors import InputDataError
-from corridor.network.places import load_gazetteer, lookup_place
+from corridor.network.corridors import Corridor, corridor_line, load_corridors
 from corridor.outputs.coverage import _sites_on_route, plan_sites_xy
 
 log = logging.getLogger(__name__)
@@ -43,13 +41,11 @@ log = logging.getLogger(__name__)
 __all__ = [
     "AFIR_CORRIDORS_PATH",
     "AFIR_REQUIREMENTS",
-    "AfirCorridor",
     "AfirReport",
     "AfirRequirement",
     "add_afir_layer",
     "afir_markdown",
     "afir_report",
-    "corridor_line",
     "load_afir_corridors",
     "write_afir_csv",
 ]
@@ -153,18 +149,8 @@ AFIR_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class AfirCorridor:
-    """A named corridor: ordered waypoints (gazetteer names) and its TEN-T layer."""
-
-    name: str
-    network: str
-    waypoints: tuple[str, ...]
-    lonlat: tuple[tuple[float, float], ...]
-
-
-def load_afir_corridors(path: str | Path = AFIR_CORRIDORS_PATH) -> list[AfirCorridor]:
-    """Read named corridors from TOML (``[[corridor]]`` with ``name``, ``network``, ``waypoints``).
+def load_afir_corridors(path: str | Path = AFIR_CORRIDORS_PATH) -> list[Corridor]:
+    """The named corridors the AFIR report checks (:func:`corridor.network.load_corridors`).
 
     Raises
     ------
@@ -176,67 +162,7 @@ def load_afir_corridors(path: str | Path = AFIR_CORRIDORS_PATH) -> list[AfirCorr
     if not p.is_file():
         msg = f"AFIR corridors file {p} not found"
         raise InputDataError(msg)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"AFIR corridors file {p} is not valid TOML: {exc}"
-        raise InputDataError(msg) from None
-    gaz = load_gazetteer()
-    out = []
-    for i, c in enumerate(raw.get("corridor", [])):
-        name = str(c.get("name", f"corridor {i + 1}"))
-        net = str(c.get("network", "core"))
-        if net not in ("core", "comprehensive"):
-            msg = f"{p}: corridor '{name}': network must be core or comprehensive, got '{net}'"
-            raise InputDataError(msg)
-        wps = tuple(str(w) for w in c.get("waypoints", ()))
-        if len(wps) < 2:
-            msg = f"{p}: corridor '{name}' needs at least two waypoints"
-            raise InputDataError(msg)
-        try:
-            coords = tuple(lookup_place(w, gaz) for w in wps)
-        except InputDataError as exc:
-            msg = f"{p}: corridor '{name}': {exc}"
-            raise InputDataError(msg) from None
-        out.append(AfirCorridor(name, net, wps, coords))
-    if not out:
-        msg = f"{p} defines no [[corridor]] entries"
-        raise InputDataError(msg)
-    return out
-
-
-def corridor_line(
-    graph: Any, lonlat: tuple[tuple[float, float], ...], max_snap_km: float = 25.0
-) -> tuple[shapely.LineString, float]:
-    """Drive a corridor through its waypoints on the road graph.
-
-    Returns
-    -------
-    line, length_km
-        The route line (graph CRS) and its driven length (km).
-
-    Raises
-    ------
-    InputDataError
-        If a waypoint is farther than ``max_snap_km`` from the graph or no route exists.
-    """
-    from corridor.network.query import shortest_route
-
-    parts, length_km = [], 0.0
-    for a, b in itertools.pairwise(lonlat):
-        r = shortest_route(graph, a, b)
-        if max(r.snap_m) / 1000.0 > max_snap_km:
-            far = a if r.snap_m[0] >= r.snap_m[1] else b
-            msg = (
-                f"waypoint at lon/lat {far[0]:.3f}, {far[1]:.3f} is {max(r.snap_m) / 1000:.0f} km "
-                "from the road graph (outside the scenario's countries?)"
-            )
-            raise InputDataError(msg)
-        if not r.geometry.is_empty:
-            parts.append(np.asarray(r.geometry.coords))
-        length_km += r.length_km
-    line = shapely.LineString(np.concatenate(parts)) if parts else shapely.LineString()
-    return line, length_km
+    return load_corridors([p])
 
 
 def _pool_ok(site: pd.Series, req: AfirRequirement) -> tuple[bool, float, str]:
@@ -285,7 +211,7 @@ class AfirReport:
 
 def afir_report(
     graph: Any,
-    corridors: list[AfirCorridor],
+    corridors: list[Corridor],
     sites: pd.DataFrame,
     technology: str,
     *,
