@@ -411,6 +411,7 @@ def coverage(
     ] = None,
 ) -> None:
     """Can my trucks drive my routes with the plan's sites? Per route and direction."""
+    from corridor.assess.trucks import read_truck_profile
     from corridor.catalogue import Catalogue
     from corridor.network import load_graph
     from corridor.outputs.atomic import write_outputs
@@ -423,7 +424,6 @@ def coverage(
         write_stops_csv,
     )
     from corridor.outputs.maps import write_map
-    from corridor.outputs.trucks import read_truck_profile
 
     with _errors():
         profile = read_truck_profile(truck)

@@ -12,6 +12,12 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString
 
+from corridor.assess.trucks import (
+    DEFAULT_TRUCK_PROFILE,
+    load_truck_profile,
+    read_truck_profile,
+    truck_profiles,
+)
 from corridor.errors import InputDataError
 from corridor.network.places import load_gazetteer, lookup_place
 from corridor.outputs.coverage import (
@@ -19,12 +25,6 @@ from corridor.outputs.coverage import (
     read_routes,
     route_coverage,
     write_coverage_csv,
-)
-from corridor.outputs.trucks import (
-    DEFAULT_TRUCK_PROFILE,
-    load_truck_profile,
-    read_truck_profile,
-    truck_profiles,
 )
 
 REPO = Path(__file__).resolve().parent.parent

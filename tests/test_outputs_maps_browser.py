@@ -10,6 +10,7 @@ from shapely.geometry import Point, box
 from test_outputs_afir import corridor, with_power
 from test_outputs_coverage import X0, Y0, line_graph, routes_frame, sites_at
 
+from corridor.assess.trucks import read_truck_profile
 from corridor.outputs.afir import add_afir_layer, afir_report
 from corridor.outputs.coverage import coverage_map, route_coverage
 from corridor.outputs.maps import (
@@ -20,7 +21,6 @@ from corridor.outputs.maps import (
     plan_map,
     write_map,
 )
-from corridor.outputs.trucks import read_truck_profile
 
 EVIL = "<img src=x onerror=alert(1)> `${alert(2)}` C:\\x"
 

@@ -28,9 +28,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from corridor.assess.trucks import TruckProfile
 from corridor.errors import InputDataError
 from corridor.network.places import load_gazetteer, lookup_place
-from corridor.outputs.trucks import TruckProfile
 
 __all__ = [
     "BREAK_AFTER_H",
@@ -579,7 +579,7 @@ def route_coverage(
     routes
         Output of :func:`read_routes`.
     profile
-        The truck (:func:`corridor.outputs.trucks.read_truck_profile`).
+        The truck (:func:`corridor.assess.trucks.read_truck_profile`).
     sites
         The plan's open sites (:func:`plan_sites_from_json`, or the shortlist indexed by
         ``site_id``): ``name``, ``lon``, ``lat``, ``bearing_deg`` (NaN: both directions) or
