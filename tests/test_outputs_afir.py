@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_outputs_coverage import line_graph, lonlat, sites_at
+from test_assess_coverage import line_graph, lonlat, sites_at
 
 from corridor.errors import InputDataError
 from corridor.network import Corridor

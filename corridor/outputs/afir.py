@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 from shapely.ops import substring
 
+from corridor.assess.coverage import _sites_on_route, plan_sites_xy
 from corridor.errors import InputDataError
 from corridor.network.corridors import Corridor, corridor_line, load_corridors
-from corridor.outputs.coverage import _sites_on_route, plan_sites_xy
 
 log = logging.getLogger(__name__)
 
