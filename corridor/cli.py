@@ -411,18 +411,14 @@ def coverage(
     ] = None,
 ) -> None:
     """Can my trucks drive my routes with the plan's sites? Per route and direction."""
-    from corridor.assess.coverage import (
-        coverage_map,
-        plan_sites_from_json,
-        read_routes,
-        route_coverage,
-        write_coverage_csv,
-        write_stops_csv,
-    )
+    from corridor.assess.coverage import route_coverage
+    from corridor.assess.plans import plan_sites_from_json
+    from corridor.assess.routes import read_routes
     from corridor.assess.trucks import read_truck_profile
     from corridor.catalogue import Catalogue
     from corridor.network import load_graph
     from corridor.outputs.atomic import write_outputs
+    from corridor.outputs.coverage import coverage_map, write_coverage_csv, write_stops_csv
     from corridor.outputs.maps import write_map
 
     with _errors():

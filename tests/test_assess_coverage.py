@@ -12,12 +12,8 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from corridor.assess.coverage import (
-    coverage_map,
-    read_routes,
-    route_coverage,
-    write_coverage_csv,
-)
+from corridor.assess.coverage import route_coverage
+from corridor.assess.routes import read_routes
 from corridor.assess.trucks import (
     DEFAULT_TRUCK_PROFILE,
     load_truck_profile,
@@ -26,6 +22,7 @@ from corridor.assess.trucks import (
 )
 from corridor.errors import InputDataError
 from corridor.network.places import load_gazetteer, lookup_place
+from corridor.outputs.coverage import coverage_map, write_coverage_csv
 
 REPO = Path(__file__).resolve().parent.parent
 TO_LL = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)

@@ -1,25 +1,20 @@
 """Route coverage for logistics firms: can my trucks drive my routes with the plan's sites?
 
-For each route of a routes file and each direction, the truck's route is found on the road graph
-(:func:`corridor.network.query.shortest_route`), the plan's sites on that carriageway are picked
-up, and the state of charge (or tank level) is simulated along the route with a lazy driver (stop
-only when the next site or the destination cannot be reached above the reserve, then charge just
-enough for the destination, at most to ``soc_max``). It reports the stops with their arrival state
-of charge and charging minutes, the longest gap between energy points, and whether the stops can
-double as the EU mandatory 45-minute break after 4.5 h of driving (Regulation (EC) 561/2006,
-Art. 7).
+For each route of a routes file (:func:`corridor.assess.routes.read_routes`) and each direction,
+the truck's route is found on the road graph (:func:`corridor.network.query.shortest_route`), the
+plan's sites on that carriageway are picked up (:func:`sites_on_route`), and the state of charge
+(or tank level) is simulated along the route with a lazy driver (stop only when the next site or
+the destination cannot be reached above the reserve, then charge just enough for the destination,
+at most to ``soc_max``). It reports the stops with their arrival state of charge and charging
+minutes, the longest gap between energy points, and whether the stops can double as the EU
+mandatory 45-minute break after 4.5 h of driving (Regulation (EC) 561/2006, Art. 7).
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 import math
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -28,36 +23,26 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from corridor.assess.plans import bearing_from_direction
 from corridor.assess.trucks import TruckProfile
 from corridor.errors import InputDataError
-from corridor.network.places import load_gazetteer, lookup_place
 
 __all__ = [
     "BREAK_AFTER_H",
     "BREAK_MIN",
+    "COVERAGE_COLUMNS",
+    "STOP_COLUMNS",
     "Coverage",
-    "coverage_map",
-    "plan_sites_from_json",
-    "read_routes",
+    "SiteOnRoute",
+    "plan_sites_xy",
     "route_coverage",
     "simulate_route",
-    "write_coverage_csv",
-    "write_stops_csv",
+    "sites_on_route",
 ]
 
 #: EU Regulation (EC) 561/2006 Art. 7: a break of at least 45 minutes after 4.5 h of driving.
 BREAK_AFTER_H = 4.5
 BREAK_MIN = 45.0
-ROUTE_COLUMNS = [
-    "route_id",
-    "origin",
-    "destination",
-    "origin_lon",
-    "origin_lat",
-    "dest_lon",
-    "dest_lat",
-    "trips_per_day",
-]
 COVERAGE_COLUMNS = [
     "route_id",
     "direction",
@@ -104,150 +89,6 @@ STOP_COLUMNS = [
 ]
 
 
-# --------------------------------------------------------------------------------------------
-# reading routes
-
-
-def _line_of(row_pos: int) -> int:
-    return row_pos + 2  # header is line 1
-
-
-def read_routes(path: str | Path, gazetteer: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Read a routes file.
-
-    Two layouts are accepted (``trips_per_day`` optional in both, default 1):
-    ``route_id,origin_lon,origin_lat,dest_lon,dest_lat`` (degrees, WGS84) or
-    ``route_id,origin,destination`` with place names of the built-in gazetteer
-    (``data/gazetteer.csv``). A row may mix both when all columns are present: names are used
-    where the coordinates are empty.
-
-    Parameters
-    ----------
-    path
-        CSV file.
-    gazetteer
-        Place names to use instead of the built-in gazetteer.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``route_id``, ``origin``, ``destination`` (names, or "lon,lat"),
-        ``origin_lon``, ``origin_lat``, ``dest_lon``, ``dest_lat``, ``trips_per_day``.
-
-    Raises
-    ------
-    InputDataError
-        For a missing or empty file, missing columns, a malformed or out-of-range coordinate,
-        an unknown place name (close names suggested) or a duplicate route id; the message names
-        the file, line and route.
-    """
-    path = Path(path)
-    if not path.is_file():
-        msg = f"routes file {path} not found"
-        raise InputDataError(msg)
-    text = path.read_text(encoding="utf-8-sig")
-    if not text.strip():
-        msg = (
-            f"routes file {path} is empty; expected a header "
-            "'route_id,origin_lon,origin_lat,dest_lon,dest_lat' or 'route_id,origin,destination' "
-            "and one row per route"
-        )
-        raise InputDataError(msg)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        msg = f"routes file {path} is not a readable CSV: {exc}"
-        raise InputDataError(msg) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    if raw.empty:
-        msg = f"routes file {path} is empty: it has a header but no route rows"
-        raise InputDataError(msg)
-    cols = set(raw.columns)
-    coord_cols = {"origin_lon", "origin_lat", "dest_lon", "dest_lat"}
-    if "route_id" not in cols or not (coord_cols <= cols or {"origin", "destination"} <= cols):
-        msg = (
-            f"routes file {path} has columns {list(raw.columns)}; expected route_id and either "
-            "origin_lon, origin_lat, dest_lon, dest_lat or origin, destination "
-            "(plus optional trips_per_day)"
-        )
-        raise InputDataError(msg)
-    gaz = load_gazetteer() if gazetteer is None else gazetteer
-    rows = []
-    seen: dict[str, int] = {}
-    for pos, rec in enumerate(raw.to_dict("records")):
-        line = _line_of(pos)
-        rid = str(rec.get("route_id", "")).strip()
-        where = f"routes file {path}, line {line}" + (f" (route '{rid}')" if rid else "")
-        if not rid:
-            msg = f"{where}: route_id is empty"
-            raise InputDataError(msg)
-        if rid in seen:
-            msg = f"{where}: duplicate route_id, already on line {seen[rid]}"
-            raise InputDataError(msg)
-        seen[rid] = line
-        out: dict[str, Any] = {"route_id": rid}
-        for end, lon_c, lat_c, name_c in (
-            ("origin", "origin_lon", "origin_lat", "origin"),
-            ("dest", "dest_lon", "dest_lat", "destination"),
-        ):
-            lon_s = str(rec.get(lon_c, "")).strip()
-            lat_s = str(rec.get(lat_c, "")).strip()
-            name = str(rec.get(name_c, "")).strip()
-            if lon_s or lat_s:
-                lon, lat = _coord(lon_s, lat_s, lon_c, lat_c, where)
-                label = name or f"{lon:.4f},{lat:.4f}"
-            elif name:
-                try:
-                    lon, lat = lookup_place(name, gaz)
-                except InputDataError as exc:
-                    msg = f"{where}, column {name_c}: {exc}"
-                    raise InputDataError(msg) from None
-                label = name
-            else:
-                msg = f"{where}: no {name_c} given (need {lon_c}/{lat_c} or a place name)"
-                raise InputDataError(msg)
-            out[f"{end}_lon"], out[f"{end}_lat"] = lon, lat
-            out["origin" if end == "origin" else "destination"] = label
-        trips = str(rec.get("trips_per_day", "")).strip()
-        try:
-            out["trips_per_day"] = float(trips) if trips else 1.0
-        except ValueError:
-            msg = f"{where}: trips_per_day '{trips}' is not a number"
-            raise InputDataError(msg) from None
-        if not (math.isfinite(out["trips_per_day"]) and out["trips_per_day"] >= 0):
-            msg = f"{where}: trips_per_day must be a number >= 0, got '{trips}'"
-            raise InputDataError(msg)
-        rows.append(out)
-    return pd.DataFrame(rows)[ROUTE_COLUMNS]
-
-
-def _coord(lon_s: str, lat_s: str, lon_c: str, lat_c: str, where: str) -> tuple[float, float]:
-    try:
-        lon, lat = float(lon_s), float(lat_s)
-    except ValueError:
-        msg = (
-            f"{where}: malformed coordinate {lon_c}='{lon_s}', {lat_c}='{lat_s}'; expected "
-            "decimal degrees such as 4.03 and 51.95"
-        )
-        raise InputDataError(msg) from None
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = (
-            f"{where}: coordinate out of range {lon_c}={lon_s}, {lat_c}={lat_s} "
-            "(longitude -180..180, latitude -90..90 degrees)"
-        )
-        raise InputDataError(msg)
-    return lon, lat
-
-
-# --------------------------------------------------------------------------------------------
-# the plan's sites
-
-
-def _bearing_from_direction(direction: Any) -> float:
-    m = re.search(r"\((\d+(?:\.\d+)?)\s*°\)", str(direction or ""))
-    return float(m.group(1)) if m else math.nan
-
-
 def plan_sites_xy(sites: pd.DataFrame, crs: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Plan sites with a ``bearing_deg`` column and their coordinates in the graph's CRS.
 
@@ -267,7 +108,7 @@ def plan_sites_xy(sites: pd.DataFrame, crs: str) -> tuple[pd.DataFrame, np.ndarr
     sites = sites.copy()
     if "bearing_deg" not in sites.columns:
         sites["bearing_deg"] = sites.get("direction", pd.Series("", index=sites.index)).map(
-            _bearing_from_direction
+            bearing_from_direction
         )
     if not len(sites):
         return sites, np.empty((0, 2))
@@ -276,67 +117,10 @@ def plan_sites_xy(sites: pd.DataFrame, crs: str) -> tuple[pd.DataFrame, np.ndarr
     return sites, np.column_stack([sx, sy])
 
 
-def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.DataFrame:
-    """The open sites of a ``plan.json`` (path or loaded document).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``site_id``: ``name``, ``lon``, ``lat``, ``direction``, ``bearing_deg``
-        (NaN for both directions), ``chargers``, ``power_mw``, ``capacity_kg_per_day``.
-
-    Raises
-    ------
-    InputDataError
-        If the file is missing, not JSON or has no ``sites`` list.
-    """
-    if isinstance(path_or_doc, Mapping):
-        doc, src = path_or_doc, "plan document"
-    else:
-        p = Path(path_or_doc)
-        if not p.is_file():
-            msg = f"plan file {p} not found: pass the plan.json written by `corridor plan`"
-            raise InputDataError(msg)
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            msg = f"plan file {p} is not valid JSON (line {exc.lineno}): {exc.msg}"
-            raise InputDataError(msg) from None
-        src = str(p)
-    sites = doc.get("sites")
-    if not isinstance(sites, list):
-        msg = f"{src} has no 'sites' list; is it a plan.json written by `corridor plan`?"
-        raise InputDataError(msg)
-    df = pd.DataFrame(sites)
-    for col in ("site_id", "lon", "lat"):
-        if len(df) and col not in df.columns:
-            msg = f"{src}: sites lack '{col}'"
-            raise InputDataError(msg)
-    for col in ("name", "direction", "chargers", "power_mw", "capacity_kg_per_day"):
-        if col not in df.columns:
-            df[col] = math.nan if col not in ("name", "direction") else ""
-    if "site_id" not in df.columns:
-        df["site_id"] = pd.Series(dtype=str)
-    df["bearing_deg"] = df["direction"].map(_bearing_from_direction)
-    cols = [
-        "name",
-        "lon",
-        "lat",
-        "direction",
-        "bearing_deg",
-        "chargers",
-        "power_mw",
-        "capacity_kg_per_day",
-    ]
-    return df.set_index("site_id")[cols]
-
-
-# --------------------------------------------------------------------------------------------
-# simulation
-
-
 @dataclass(frozen=True)
-class _SiteOnRoute:
+class SiteOnRoute:
+    """A plan site on a route: km from the start, detour (km) and charging / fill rate."""
+
     site_id: str
     name: str
     km: float
@@ -346,7 +130,7 @@ class _SiteOnRoute:
     lat: float
 
 
-def _sites_on_route(
+def sites_on_route(
     line: shapely.LineString,
     length_km: float,
     sites_xy: np.ndarray,
@@ -355,7 +139,7 @@ def _sites_on_route(
     max_bearing_diff_deg: float,
     profile: TruckProfile | None,
     access_km: float,
-) -> list[_SiteOnRoute]:
+) -> list[SiteOnRoute]:
     """Sites near a route line on its side of the road, in driving order (km from the start)."""
     if len(sites) == 0 or line.is_empty:
         return []
@@ -380,7 +164,7 @@ def _sites_on_route(
             if diff > max_bearing_diff_deg:
                 continue  # on the other carriageway
         out.append(
-            _SiteOnRoute(
+            SiteOnRoute(
                 site_id=str(sites.index[k]),
                 name=str(row.get("name", "") or ""),
                 km=access_km + along[j] / 1000.0 * scale,
@@ -577,13 +361,13 @@ def route_coverage(
     graph
         The road graph (GRAPH contract).
     routes
-        Output of :func:`read_routes`.
+        Output of :func:`corridor.assess.routes.read_routes`.
     profile
         The truck (:func:`corridor.assess.trucks.read_truck_profile`).
     sites
-        The plan's open sites (:func:`plan_sites_from_json`, or the shortlist indexed by
-        ``site_id``): ``name``, ``lon``, ``lat``, ``bearing_deg`` (NaN: both directions) or
-        ``direction``, ``chargers``, ``power_mw``.
+        The plan's open sites (:func:`corridor.assess.plans.plan_sites_from_json`, or the
+        shortlist indexed by ``site_id``): ``name``, ``lon``, ``lat``, ``bearing_deg`` (NaN:
+        both directions) or ``direction``, ``chargers``, ``power_mw``.
     max_site_distance_m
         A site counts as on the route when it is this close (m) to the route line; its detour is
         twice that distance.
@@ -635,7 +419,7 @@ def route_coverage(
             length_km = access_o + route.length_km + access_d
             # access roads at 50 km/h
             drive_h = route.travel_time_min / 60.0 + (access_o + access_d) / 50.0
-            on_route = _sites_on_route(
+            on_route = sites_on_route(
                 route.geometry,
                 route.length_km,
                 sites_xy,
@@ -683,134 +467,3 @@ def route_coverage(
         pd.DataFrame(rows, columns=COVERAGE_COLUMNS), geometry=geoms or None, crs=crs
     )
     return Coverage(gdf, pd.DataFrame(stop_rows, columns=STOP_COLUMNS), profile.name)
-
-
-# --------------------------------------------------------------------------------------------
-# writers and map
-
-
-def write_coverage_csv(coverage: Coverage, path: Path) -> None:
-    """Write ``coverage.csv``: one row per route and direction (no geometry)."""
-    pd.DataFrame(coverage.routes.drop(columns="geometry")).to_csv(
-        path, index=False, quoting=csv.QUOTE_MINIMAL
-    )
-
-
-def write_stops_csv(coverage: Coverage, path: Path) -> None:
-    """Write ``coverage_stops.csv``: one row per charging / refuelling stop."""
-    coverage.stops.to_csv(path, index=False)
-
-
-def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
-    """Map of the routes (green served / red not served, per direction) and their stops.
-
-    Parameters
-    ----------
-    coverage
-        Output of :func:`route_coverage`.
-    sites
-        The plan's open sites (``lon``, ``lat``, ``name``).
-    title
-        Shown in the legend (escaped).
-
-    Returns
-    -------
-    folium.Map
-    """
-    import html
-
-    import folium
-    from branca.element import Element
-
-    from corridor.outputs.maps import ATTRIBUTION_HTML, _html, _popup_table
-
-    fmap = folium.Map(tiles=None, control_scale=True)
-    folium.TileLayer(
-        "OpenStreetMap", name="OpenStreetMap tiles (online only)", attr=ATTRIBUTION_HTML
-    ).add_to(fmap)
-    lines = coverage.routes.copy()
-    lines["geometry"] = lines.geometry.simplify(50.0)
-    lines = lines.to_crs("EPSG:4326")
-    for direction, dash in (("outbound", None), ("return", "8 6")):
-        group = folium.FeatureGroup(name=f"Routes {direction}")
-        for row in lines[lines["direction"] == direction].itertuples():
-            served = bool(row.feasible)
-            popup = _popup_table(
-                {
-                    "Route": row.route_id,
-                    "From → to": f"{row.origin} → {row.destination}",
-                    "Served": "yes" if served else "no",
-                    "Distance (km)": float(row.distance_km),
-                    "Stops": row.stop_names or "none",
-                    "Charging (min)": float(row.charge_min_total),
-                    "Longest gap (km)": float(row.longest_gap_km),
-                    "Why not": row.reason or "–",
-                }
-            )
-            folium.GeoJson(
-                row.geometry.__geo_interface__,
-                style_function=lambda _f, c=("#2b8a3e" if served else "#c92a2a"), d=dash: {
-                    "color": c,
-                    "weight": 4,
-                    "opacity": 0.8,
-                    "dashArray": d,
-                },
-                popup=folium.Popup(popup, max_width=380),
-                tooltip=_html(
-                    f"{row.route_id} ({direction}): {'served' if served else 'NOT served'}"
-                ),
-            ).add_to(group)
-        group.add_to(fmap)
-    stops = folium.FeatureGroup(name=f"Stops ({len(coverage.stops)})")
-    for s in coverage.stops.itertuples():
-        folium.CircleMarker(
-            location=(s.lat, s.lon),
-            radius=7,
-            color="#1864ab",
-            fill=True,
-            fill_opacity=0.9,
-            popup=folium.Popup(
-                _popup_table(
-                    {
-                        "Route": f"{s.route_id} ({s.direction}), stop {s.stop_no}",
-                        "Site": f"{s.name} ({s.site_id})",
-                        "Arrival SoC": f"{100 * s.arrival_soc:.0f} %",
-                        "Departure SoC": f"{100 * s.departure_soc:.0f} %",
-                        f"Energy ({s.energy_unit})": float(s.energy),
-                        "Minutes": float(s.charge_min),
-                        "Can be the 45-min break": "yes" if s.break_here else "no",
-                    }
-                ),
-                max_width=360,
-            ),
-            tooltip=_html(f"stop {s.stop_no}: {s.name or s.site_id}"),
-        ).add_to(stops)
-    stops.add_to(fmap)
-    plan = folium.FeatureGroup(name=f"Plan sites ({len(sites)})")
-    for sid, row in sites.iterrows():
-        folium.CircleMarker(
-            location=(float(row["lat"]), float(row["lon"])),
-            radius=4,
-            color="#495057",
-            fill=True,
-            fill_opacity=0.6,
-            tooltip=_html(f"{row.get('name', '')} ({sid}, {row.get('direction', '')})"),
-        ).add_to(plan)
-    plan.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    n_ok = int(coverage.routes["feasible"].sum())
-    legend = f"""
-    <div id="corridor-legend" style="position:fixed;bottom:56px;left:12px;z-index:9999;
-      background:white;padding:8px 10px;border:1px solid #999;font:12px sans-serif;max-width:340px">
-      <b>{html.escape(title)}</b><br>
-      truck: {html.escape(coverage.truck)}; {n_ok} of {len(coverage.routes)} route directions served
-      <br><span style="color:#2b8a3e">&#9644;</span> served
-      <span style="color:#c92a2a">&#9644;</span> not served (dashed: return direction)<br>
-      <span style="color:#1864ab">&#9679;</span> charging / refuelling stop<br>
-      <small>{ATTRIBUTION_HTML}</small>
-    </div>"""
-    fmap.get_root().html.add_child(Element(legend))
-    if len(lines):
-        b = lines.total_bounds
-        fmap.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
-    return fmap

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from shapely.ops import substring
 
-from corridor.assess.coverage import _sites_on_route, plan_sites_xy
+from corridor.assess.coverage import plan_sites_xy, sites_on_route
 from corridor.errors import InputDataError
 from corridor.network.corridors import Corridor, corridor_line, load_corridors
 
@@ -266,7 +266,7 @@ def afir_report(
                 }
             )
             cor_geoms.append(line)
-            pools = _sites_on_route(
+            pools = sites_on_route(
                 line,
                 length_km,
                 sites_xy,
