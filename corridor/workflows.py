@@ -214,14 +214,9 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     list of Path
         The files written.
     """
-    from corridor.assess.afir import (
-        add_afir_layer,
-        afir_markdown,
-        afir_report,
-        load_afir_corridors,
-        write_afir_csv,
-    )
+    from corridor.assess.afir import afir_report, load_afir_corridors
     from corridor.network import edges_gdf
+    from corridor.outputs.afir import add_afir_layer, afir_markdown, write_afir_csv
     from corridor.outputs.atomic import write_outputs
     from corridor.outputs.maps import (
         LEGEND_LINES,

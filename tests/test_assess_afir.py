@@ -8,15 +8,10 @@ import pandas as pd
 import pytest
 from test_assess_coverage import line_graph, lonlat, sites_at
 
-from corridor.assess.afir import (
-    AFIR_REQUIREMENTS,
-    afir_markdown,
-    afir_report,
-    load_afir_corridors,
-    write_afir_csv,
-)
+from corridor.assess.afir import AFIR_REQUIREMENTS, afir_report, load_afir_corridors
 from corridor.errors import InputDataError
 from corridor.network import Corridor
+from corridor.outputs.afir import afir_markdown, write_afir_csv
 
 
 def corridor(start_km: float, end_km: float, network: str = "core") -> Corridor:

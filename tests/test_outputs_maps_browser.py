@@ -7,12 +7,13 @@ from typing import Any
 
 import geopandas as gpd
 from shapely.geometry import Point, box
-from test_assess_coverage import X0, Y0, line_graph, routes_frame, sites_at
 from test_assess_afir import corridor, with_power
+from test_assess_coverage import X0, Y0, line_graph, routes_frame, sites_at
 
-from corridor.assess.afir import add_afir_layer, afir_report
+from corridor.assess.afir import afir_report
 from corridor.assess.coverage import route_coverage
 from corridor.assess.trucks import read_truck_profile
+from corridor.outputs.afir import add_afir_layer
 from corridor.outputs.coverage import coverage_map
 from corridor.outputs.maps import (
     LEGEND_LINES,
