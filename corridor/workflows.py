@@ -215,6 +215,7 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         The files written.
     """
     from corridor.assess.afir import afir_report, load_afir_corridors
+    from corridor.assess.marginal import add_marginal_values, marginal_values
     from corridor.network import edges_gdf
     from corridor.outputs.afir import add_afir_layer, afir_markdown, write_afir_csv
     from corridor.outputs.atomic import write_outputs
@@ -232,10 +233,6 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         write_json,
         write_shortlist_csv,
         write_shortlist_geojson,
-    )
-    from corridor.outputs.shortlist import (
-        add_marginal_values,
-        marginal_values,
         write_shortlist_gpkg,
         write_shortlist_xlsx,
     )
