@@ -1,30 +1,50 @@
-"""The whole job: scenario in, plan out.
+"""The workflows behind the commands: scenario in, plan (and what people ask of it) out.
 
-``run(scenario, catalogue)`` chains the stages (network → flows → sites → grid → optimise →
-validate) as pure functions; ``write_run(result, out_dir)`` writes the outputs all-or-nothing.
+- :func:`run_stages` chains the stages (network → flows → sites → grid → instance → optimise) as
+  pure functions, up to a given stage; :func:`run` runs them all for a checked plan and
+  :func:`write_run` writes the outputs all-or-nothing (``corridor plan``).
+- :func:`grid_report`: connection load per substation and congestion area (``corridor grid``).
+- :func:`coverage_report`: route coverage for a truck with a plan's sites (``corridor coverage``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import networkx as nx
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from corridor.catalogue import Catalogue
-from corridor.config import FlowsConfig, Scenario
+from corridor.config import FlowsConfig, Scenario, load_scenario
 from corridor.errors import InfeasibleError
 
-__all__ = ["PlanRun", "corridor_flows", "run", "write_run"]
+if TYPE_CHECKING:  # the heavy libraries load with the stages, not with the CLI
+    import geopandas as gpd
+    import networkx as nx
+    import pandas as pd
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "STAGES",
+    "CoverageRun",
+    "PlanRun",
+    "Stages",
+    "corridor_flows",
+    "coverage_report",
+    "grid_report",
+    "run",
+    "run_stages",
+    "write_run",
+]
 
 log = logging.getLogger(__name__)
+
+#: The scenario of the commands when none is given.
+DEFAULT_SCENARIO = "nl-de-bev-pilot"
 
 Progress = Callable[[str], None]
 
@@ -112,8 +132,116 @@ def _stage(name: str, timings: dict[str, float], progress: Progress | None) -> I
     log.info("%s done in %.1f s", name, timings[name])
 
 
+#: The stages of :func:`run_stages` in order (the ``until`` argument names one of them).
+STAGES = ("network", "flows", "sites", "grid", "instance", "optimise")
+
+
+@dataclass
+class Stages:
+    """What :func:`run_stages` produced; the stages after ``until`` are left ``None``."""
+
+    scenario: Scenario
+    graph: nx.MultiDiGraph | None = None
+    flows: Any = None  # corridor.flows.FlowSet
+    corridor_od: pd.DataFrame | None = None
+    candidates: Any = None  # corridor.sites.Candidates
+    sites: gpd.GeoDataFrame | None = None
+    substations: gpd.GeoDataFrame | None = None
+    areas: gpd.GeoDataFrame | None = None
+    instance: Any = None  # corridor.optimise.Instance
+    plan: Any = None  # corridor.optimise.PlanResult
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def run_stages(
+    scenario: Scenario,
+    catalogue: Catalogue,
+    until: str = "optimise",
+    progress: Progress | None = None,
+) -> Stages:
+    """Run the stage chain network → flows → sites → grid → instance → optimise up to ``until``.
+
+    The one place the stages are chained: :func:`run` and the scripts (benchmarks, the national
+    instance) call it.
+
+    Parameters
+    ----------
+    scenario
+        The frozen scenario config.
+    catalogue
+        Where the input data lives.
+    until
+        The last stage to run, one of :data:`STAGES` (``instance``: build the optimiser's
+        instance but do not solve it).
+    progress
+        Optional callback told the name of each stage as it starts.
+
+    Returns
+    -------
+    Stages
+        The results so far with the time of each stage (``timings_s``; the instance is timed
+        with the optimise stage).
+
+    Raises
+    ------
+    ValueError
+        If ``until`` is not a stage.
+    InputDataError
+        If an input is missing or malformed.
+    """
+    from corridor.flows import build_flows
+    from corridor.grid import attach_grid, default_congestion_areas, load_substations
+    from corridor.network import afir_corridor_paths, load_graph
+    from corridor.optimise import instance_from_pipeline, solve
+    from corridor.sites import build_candidates
+
+    if until not in STAGES:
+        msg = f"until must be one of {STAGES}, got {until!r}"
+        raise ValueError(msg)
+    last = STAGES.index(until)
+    out = Stages(scenario)
+    t = out.timings_s
+    with _stage("road network", t, progress):
+        out.graph = graph = load_graph(catalogue, scenario.network)
+    if last < STAGES.index("flows"):
+        return out
+    with _stage("truck flows", t, progress):
+        out.flows = flows = build_flows(graph, catalogue, scenario.flows)
+        out.corridor_od = corridor_od = corridor_flows(flows.od, scenario.flows)
+    if last < STAGES.index("sites"):
+        return out
+    with _stage("candidate sites", t, progress):
+        out.candidates = candidates = build_candidates(graph, catalogue, scenario.sites)
+    if last < STAGES.index("grid"):
+        return out
+    with _stage("grid", t, progress):
+        out.substations = substations = load_substations(catalogue, scenario.grid)
+        out.areas = areas = default_congestion_areas(
+            catalogue, countries=tuple(scenario.network.countries)
+        )
+        out.sites = attach_grid(candidates.sites, substations, areas, scenario.grid)
+    if last < STAGES.index("instance"):
+        return out
+    with _stage("optimise", t, progress):
+        corridor_set = _with_od(flows, corridor_od)
+        out.instance = instance_from_pipeline(
+            corridor_set,
+            candidates,
+            out.sites,
+            scenario.optimise.vehicle,
+            graph,
+            corridor_axis_deg=scenario.optimise.corridor_axis_deg,
+            round_trip=scenario.optimise.round_trip,
+            corridors=afir_corridor_paths(graph) if _afir_on(scenario) else None,
+        )
+        if last < STAGES.index("optimise"):
+            return out
+        out.plan = solve(out.instance, scenario.optimise)
+    return out
+
+
 def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = None) -> PlanRun:
-    """Run the full pipeline for one scenario.
+    """Run the full pipeline for one scenario (:func:`run_stages` to the end).
 
     Parameters
     ----------
@@ -136,52 +264,23 @@ def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = No
     InputDataError
         If an input is missing or malformed.
     """
-    from corridor.flows import build_flows
-    from corridor.grid import attach_grid, default_congestion_areas, load_substations
-    from corridor.network import afir_corridor_paths, load_graph
-    from corridor.optimise import instance_from_pipeline, solve
-    from corridor.sites import build_candidates
-
-    t: dict[str, float] = {}
-    with _stage("road network", t, progress):
-        graph = load_graph(catalogue, scenario.network)
-    with _stage("truck flows", t, progress):
-        flows = build_flows(graph, catalogue, scenario.flows)
-        corridor_od = corridor_flows(flows.od, scenario.flows)
-    with _stage("candidate sites", t, progress):
-        candidates = build_candidates(graph, catalogue, scenario.sites)
-    with _stage("grid", t, progress):
-        substations = load_substations(catalogue, scenario.grid)
-        areas = default_congestion_areas(catalogue, countries=tuple(scenario.network.countries))
-        sites = attach_grid(candidates.sites, substations, areas, scenario.grid)
-    with _stage("optimise", t, progress):
-        corridor_set = _with_od(flows, corridor_od)
-        instance = instance_from_pipeline(
-            corridor_set,
-            candidates,
-            sites,
-            scenario.optimise.vehicle,
-            graph,
-            corridor_axis_deg=scenario.optimise.corridor_axis_deg,
-            round_trip=scenario.optimise.round_trip,
-            corridors=afir_corridor_paths(graph) if _afir_on(scenario) else None,
-        )
-        plan = solve(instance, scenario.optimise)
+    st = run_stages(scenario, catalogue, progress=progress)
+    plan = st.plan
     if plan.status == "infeasible":
         msg = f"scenario {scenario.name}: no feasible plan ({plan.model_stats.get('reason', '')})"
         raise InfeasibleError(msg)
     return PlanRun(
         scenario,
-        graph,
-        flows,
-        corridor_od,
-        candidates,
-        sites,
-        substations,
-        areas,
-        instance,
+        st.graph,
+        st.flows,
+        st.corridor_od,
+        st.candidates,
+        st.sites,
+        st.substations,
+        st.areas,
+        st.instance,
         plan,
-        t,
+        st.timings_s,
     )
 
 
@@ -214,6 +313,8 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     list of Path
         The files written.
     """
+    import geopandas as gpd
+
     from corridor.assess.afir import afir_report, load_afir_corridors
     from corridor.assess.marginal import add_marginal_values, marginal_values
     from corridor.network import edges_gdf
@@ -282,3 +383,177 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         add_afir_layer(fmap, afir)
         writers["map.html"] = lambda p: write_map(fmap, p)
     return write_outputs(out_dir, writers)
+
+
+def grid_report(
+    source: str,
+    catalogue: Catalogue,
+    out_dir: Path,
+    battery_mwh: float = 0.0,
+    scenario: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, tuple[Path, Path]]:
+    """Compute and write the connection load of a plan per substation and congestion area.
+
+    Parameters
+    ----------
+    source
+        A scenario (name or .toml: it is planned first), a ``plan.json`` or a CSV site list.
+    catalogue
+        Input data.
+    out_dir
+        Folder for ``grid_load.csv`` and ``grid_load.geojson``.
+    battery_mwh
+        Battery per site (MWh) whose peak shaving is reported.
+    scenario
+        Scenario whose grid settings apply to a plan.json / CSV (default: the plan's own, else
+        the default scenario).
+    progress
+        Optional stage callback.
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame, (Path, Path))
+        Per-substation table, per-area table, written files.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from corridor.assess.plans import read_site_list
+    from corridor.grid import (
+        attach_grid,
+        connection_load,
+        default_congestion_areas,
+        load_substations,
+        write_grid_load,
+    )
+
+    tell = progress or (lambda _s: None)
+    is_file = Path(source).suffix.lower() in (".json", ".csv")
+    if is_file:
+        sites, plan_scenario = read_site_list(Path(source))
+        sc: Scenario = load_scenario(scenario or plan_scenario or DEFAULT_SCENARIO)
+    else:
+        sc = load_scenario(source)
+        result = run(sc, catalogue, progress=tell)
+        chosen = result.sites.loc[list(result.plan.sites.index)]
+        sites = pd.DataFrame(
+            {
+                "site_id": chosen.index.astype(str),
+                "lon": chosen["lon"].to_numpy(),
+                "lat": chosen["lat"].to_numpy(),
+                "power_mw": result.plan.sites["power_mw"].to_numpy(),
+                "energy_mwh_per_day": result.plan.sites["energy_mwh_per_day"].to_numpy(),
+            }
+        )
+    tell("grid")
+    points = gpd.GeoDataFrame(
+        sites.set_index("site_id"),
+        geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+        crs="EPSG:4326",
+    ).to_crs(sc.network.crs)
+    substations = load_substations(catalogue, sc.grid)
+    areas = default_congestion_areas(catalogue)
+    with_grid = attach_grid(points, substations, areas, sc.grid)
+    per_sub, per_area = connection_load(
+        with_grid, battery_mwh=battery_mwh, substations=substations, areas=areas
+    )
+    files = write_grid_load(per_sub, per_area, out_dir)
+    return per_sub, per_area, files
+
+
+@dataclass(frozen=True)
+class CoverageRun:
+    """What :func:`coverage_report` computed and wrote."""
+
+    coverage: Any  # corridor.assess.coverage.Coverage
+    profile: Any  # corridor.assess.trucks.TruckProfile
+    files: list[Path]
+    notes: tuple[str, ...] = ()
+
+
+def _scenario_of_plan(doc: dict[str, Any]) -> Scenario:
+    from corridor.config import builtin_scenarios
+
+    name = str(doc.get("scenario") or "")
+    return load_scenario(name if name in builtin_scenarios() else DEFAULT_SCENARIO)
+
+
+def coverage_report(
+    routes: Path,
+    catalogue: Catalogue,
+    out_dir: Path,
+    truck: str | None = None,
+    plan: Path | None = None,
+    progress: Progress | None = None,
+) -> CoverageRun:
+    """Can a truck drive the routes with a plan's sites? Write coverage.csv, stops and map.
+
+    Parameters
+    ----------
+    routes
+        Routes file (:func:`corridor.assess.routes.read_routes`).
+    catalogue
+        Input data.
+    out_dir
+        Folder for ``coverage.csv``, ``coverage_stops.csv`` and ``coverage_map.html`` (written
+        all-or-nothing).
+    truck
+        Shipped truck profile or a TOML file (default
+        :data:`corridor.assess.trucks.DEFAULT_TRUCK_PROFILE`).
+    plan
+        A ``plan.json``; ``None`` plans the default scenario first (takes minutes).
+    progress
+        Optional callback told what is being done.
+
+    Returns
+    -------
+    CoverageRun
+        The coverage, the truck profile, the files written and notes for the user (e.g. a BEV
+        truck on an H2 plan).
+    """
+    from corridor.assess.coverage import route_coverage
+    from corridor.assess.plans import plan_sites_from_json
+    from corridor.assess.routes import read_routes
+    from corridor.assess.trucks import read_truck_profile
+    from corridor.network import load_graph
+    from corridor.outputs.atomic import write_outputs
+    from corridor.outputs.coverage import coverage_map, write_coverage_csv, write_stops_csv
+    from corridor.outputs.maps import write_map
+    from corridor.outputs.plan import shortlist_frame
+
+    tell = progress or (lambda _s: None)
+    profile = read_truck_profile(truck)
+    route_df = read_routes(routes)
+    if plan is not None:
+        sites = plan_sites_from_json(plan)
+        sc = _scenario_of_plan(json.loads(plan.read_text(encoding="utf-8")))
+        graph = load_graph(catalogue, sc.network)
+        title = f"Route coverage: {routes.name} with {plan}"
+    else:
+        sc = load_scenario(DEFAULT_SCENARIO)
+        tell(f"no --plan: planning the default scenario {sc.name} first …")
+        result = run(sc, catalogue)
+        corridor_ze = float(result.corridor_od["ze_trucks_per_day"].sum())
+        sites = shortlist_frame(
+            result.plan.sites, result.sites, sc.optimise.vehicle.technology, corridor_ze
+        ).set_index("site_id")
+        graph = result.graph
+        title = f"Route coverage: {routes.name} with {sc.name}"
+    notes = []
+    if sc.optimise.vehicle.technology != profile.vehicle.technology:
+        notes.append(
+            f"the plan is for {sc.optimise.vehicle.technology.upper()} sites but the truck "
+            f"{profile.name} is {profile.vehicle.technology.upper()}"
+        )
+    cov = route_coverage(graph, route_df, profile, sites)
+    fmap = coverage_map(cov, sites, title)
+    files = write_outputs(
+        out_dir,
+        {
+            "coverage.csv": lambda p: write_coverage_csv(cov, p),
+            "coverage_stops.csv": lambda p: write_stops_csv(cov, p),
+            "coverage_map.html": lambda p: write_map(fmap, p),
+        },
+    )
+    return CoverageRun(cov, profile, files, tuple(notes))

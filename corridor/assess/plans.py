@@ -1,4 +1,8 @@
-"""Reading a written plan back: the open sites of a ``plan.json``."""
+"""Reading a written plan back: the open sites of a ``plan.json``, or a site list CSV.
+
+:func:`plan_sites_from_json` is what the route coverage needs (names, directions, chargers);
+:func:`read_site_list` what the grid report needs (power and daily energy per site).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,12 @@ import pandas as pd
 
 from corridor.errors import InputDataError
 
-__all__ = ["bearing_from_direction", "plan_sites_from_json"]
+__all__ = [
+    "SITE_LIST_COLUMNS",
+    "bearing_from_direction",
+    "plan_sites_from_json",
+    "read_site_list",
+]
 
 
 def bearing_from_direction(direction: Any) -> float:
@@ -75,3 +84,60 @@ def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.Data
         "capacity_kg_per_day",
     ]
     return df.set_index("site_id")[cols]
+
+
+SITE_LIST_COLUMNS = ("site_id", "lon", "lat", "power_mw", "energy_mwh_per_day")
+
+
+def read_site_list(path: Path) -> tuple[pd.DataFrame, str | None]:
+    """Read the sites of a ``plan.json`` or a CSV (site_id, lon, lat, power_mw, energy_mwh_per_day).
+
+    Returns
+    -------
+    (DataFrame, str or None)
+        The sites and, for a plan.json, the scenario it was planned for.
+
+    Raises
+    ------
+    InputDataError
+        On a missing column, a non-numeric or negative MW/MWh, or a coordinate out of range (the
+        message names the file and row).
+    """
+    path = Path(path)
+    scenario_name = None
+    if path.suffix.lower() == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            frame = pd.DataFrame(doc["sites"])
+            scenario_name = doc.get("scenario")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            msg = f"{path}: not a corridor plan.json with a 'sites' list ({exc})"
+            raise InputDataError(msg) from None
+    else:
+        try:
+            frame = pd.read_csv(path)
+        except (OSError, ValueError) as exc:
+            msg = f"{path}: cannot read the site list as CSV ({exc})"
+            raise InputDataError(msg) from None
+    missing = [c for c in SITE_LIST_COLUMNS if c not in frame.columns]
+    if missing:
+        msg = f"{path}: missing column(s) {missing}; expected {list(SITE_LIST_COLUMNS)}"
+        raise InputDataError(msg)
+    if frame.empty:
+        msg = f"{path}: no sites"
+        raise InputDataError(msg)
+    for col in ("lon", "lat", "power_mw", "energy_mwh_per_day"):
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna() | ((values < 0) if col in ("power_mw", "energy_mwh_per_day") else False)
+        if col == "lon":
+            bad |= values.abs() > 180
+        if col == "lat":
+            bad |= values.abs() > 90
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            kind = "non-negative number" if col in ("power_mw", "energy_mwh_per_day") else "degree"
+            msg = f"{path}: row {row + 1}: {col}={frame[col].iloc[row]!r} is not a valid {kind}"
+            raise InputDataError(msg)
+        frame[col] = values
+    frame["site_id"] = frame["site_id"].astype(str)
+    return frame, scenario_name
