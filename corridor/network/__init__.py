@@ -13,6 +13,9 @@ Named corridors: :func:`load_corridors` (the one reader of the corridor files),
 
 Place names: :mod:`corridor.network.places` (the gazetteer).
 
+Matrix: :func:`edge_matrix`, the one graph-to-matrix builder (shortest parallel edge per node
+pair) under :func:`to_csgraph`, flow routing and the optimiser's edge lengths.
+
 Queries: :func:`edges_gdf`, :func:`nodes_gdf`, :func:`nearest_node`, :func:`snap_points`,
 :func:`to_csgraph`, :func:`shortest_route` (returns a :class:`Route`).
 """
@@ -49,6 +52,7 @@ from corridor.network.load import (
     region_polygon,
     select_files,
 )
+from corridor.network.matrix import EdgeMatrix, edge_matrix
 from corridor.network.query import (
     EdgeSnap,
     Route,
@@ -66,12 +70,14 @@ __all__ = [
     "CORRIDOR_FILES",
     "GRAPH_CRS",
     "Corridor",
+    "EdgeMatrix",
     "EdgeSnap",
     "Route",
     "afir_corridor_paths",
     "corridor_line",
     "corridor_paths",
     "default_cache_dir",
+    "edge_matrix",
     "edge_speeds_kph",
     "edges_gdf",
     "graph_from_lines",
