@@ -1,4 +1,7 @@
-"""Command-line interface: a thin typer layer over the library.
+"""Command-line interface: parse the arguments, call :mod:`corridor.workflows`, print.
+
+Every command that works on a scenario takes it as the optional first argument SCENARIO (a
+built-in name or a scenario .toml file; default ``nl-de-bev-pilot``).
 
 Exit codes: 0 success, 2 bad input (one-line reason, no traceback), 3 infeasible model.
 """
@@ -20,6 +23,7 @@ from rich.table import Table
 from corridor.catalogue import Catalogue
 from corridor.config import builtin_scenarios, load_scenario
 from corridor.errors import CorridorError, InfeasibleError
+from corridor.workflows import DEFAULT_SCENARIO
 
 app = typer.Typer(
     help="corridor: plan heavy-duty truck charging (1+ MW, MCS) and hydrogen corridors.",
@@ -30,7 +34,6 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
-DEFAULT_SCENARIO = "nl-de-bev-pilot"
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
 
@@ -42,6 +45,10 @@ DataDir = Annotated[
         file_okay=False,
     ),
 ]
+ScenarioArg = Annotated[
+    str, typer.Argument(help="Built-in scenario name or a scenario .toml file.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written all-or-nothing).")]
 
 
 @contextmanager
@@ -121,16 +128,12 @@ def data(data_dir: DataDir = None) -> None:
 
 @app.command()
 def plan(
-    scenario: Annotated[
-        str, typer.Argument(help="Built-in scenario name or a scenario .toml file.")
-    ] = DEFAULT_SCENARIO,
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Output folder (written all-or-nothing).")
-    ] = Path("out"),
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out_dir: OutOpt = Path("out"),
     data_dir: DataDir = None,
 ) -> None:
     """Plan a corridor: pick, size and check sites; write plan.json, shortlist and map."""
-    from corridor.pipeline import run, write_run
+    from corridor.workflows import run, write_run
 
     with _errors():
         sc = load_scenario(scenario)
@@ -141,12 +144,6 @@ def plan(
             files = write_run(result, out_dir)
         _print_plan(result)
         out.print(f"wrote {', '.join(str(f) for f in files)}")
-
-
-ScenarioArg = Annotated[
-    str, typer.Argument(help="Built-in scenario name or a scenario .toml file.")
-]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written all-or-nothing).")]
 
 
 def _lonlat(text: str, flag: str) -> tuple[float, float]:
@@ -218,9 +215,13 @@ def network(
 def route(
     from_: Annotated[str, typer.Option("--from", help="Start as LON,LAT (degrees).")],
     to: Annotated[str, typer.Option("--to", help="End as LON,LAT (degrees).")],
-    scenario: Annotated[str, typer.Option(help="Scenario whose road graph is used.")] = (
-        DEFAULT_SCENARIO
-    ),
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario whose road graph is used (name or .toml file).")
+    ] = DEFAULT_SCENARIO,
+    scenario_option: Annotated[
+        str | None,
+        typer.Option("--scenario", hidden=True, help="Deprecated: give SCENARIO as argument."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -228,6 +229,12 @@ def route(
     from corridor.network import load_graph, shortest_route
 
     with _errors():
+        if scenario_option is not None:
+            if scenario != DEFAULT_SCENARIO and scenario != scenario_option:
+                msg = f"two scenarios given: {scenario!r} and --scenario {scenario_option!r}"
+                raise CorridorError(msg)
+            console.print("[yellow]note:[/] --scenario is deprecated: corridor route SCENARIO …")
+            scenario = scenario_option
         a, b = _lonlat(from_, "--from"), _lonlat(to, "--to")
         sc = load_scenario(scenario)
         G = load_graph(Catalogue.from_env(data_dir), sc.network)
@@ -299,7 +306,7 @@ def grid(
     data_dir: DataDir = None,
 ) -> None:
     """Connection load per substation and congestion area; write grid_load.csv / .geojson."""
-    from corridor.connection import grid_report
+    from corridor.workflows import grid_report
 
     with _errors():
         cat = Catalogue.from_env(data_dir)
@@ -365,13 +372,6 @@ def _print_plan(result: Any) -> None:
     out.print(table)
 
 
-def _scenario_of_plan(doc: dict[str, Any]) -> Any:
-    from corridor.config import builtin_scenarios, load_scenario
-
-    name = str(doc.get("scenario") or "")
-    return load_scenario(name if name in builtin_scenarios() else DEFAULT_SCENARIO)
-
-
 @app.command()
 def coverage(
     routes: Annotated[
@@ -398,73 +398,25 @@ def coverage(
             help="plan.json of a run; default: run the default scenario (takes minutes).",
         ),
     ] = None,
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Output folder (written all-or-nothing).")
-    ] = Path("coverage"),
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            help="Data root (default: env CORRIDOR_DATA, then ../shared/data).",
-            file_okay=False,
-        ),
-    ] = None,
+    out_dir: OutOpt = Path("coverage"),
+    data_dir: DataDir = None,
 ) -> None:
     """Can my trucks drive my routes with the plan's sites? Per route and direction."""
-    from corridor._files import read_json, write_outputs
-    from corridor.catalogue import Catalogue
-    from corridor.network import load_graph
-    from corridor.outputs.coverage import (
-        coverage_map,
-        plan_sites_from_json,
-        read_routes,
-        route_coverage,
-        write_coverage_csv,
-        write_stops_csv,
-    )
-    from corridor.outputs.maps import write_map
-    from corridor.outputs.trucks import read_truck_profile
+    from corridor.workflows import coverage_report
 
     with _errors():
-        profile = read_truck_profile(truck)
-        route_df = read_routes(routes)
-        cat = Catalogue.from_env(data_dir)
-        if plan is not None:
-            sites = plan_sites_from_json(plan)
-            sc = _scenario_of_plan(read_json(plan, "plan file"))
-            graph = load_graph(cat, sc.network)
-            title = f"Route coverage: {routes.name} with {plan}"
-        else:
-            from corridor.config import load_scenario
-            from corridor.outputs.plan import shortlist_frame
-            from corridor.pipeline import run
-
-            sc = load_scenario(DEFAULT_SCENARIO)
-            console.print(f"no --plan: planning the default scenario {sc.name} first …")
-            result = run(sc, cat)
-            corridor_ze = float(result.corridor_od["ze_trucks_per_day"].sum())
-            sites = shortlist_frame(
-                result.plan.sites, result.sites, sc.optimise.vehicle.technology, corridor_ze
-            ).set_index("site_id")
-            graph = result.graph
-            title = f"Route coverage: {routes.name} with {sc.name}"
-        if sc.optimise.vehicle.technology != profile.vehicle.technology:
-            console.print(
-                f"[yellow]note:[/] the plan is for {sc.optimise.vehicle.technology.upper()} "
-                f"sites but the truck {profile.name} is {profile.vehicle.technology.upper()}"
-            )
-        cov = route_coverage(graph, route_df, profile, sites)
-        fmap = coverage_map(cov, sites, title)
-        files = write_outputs(
+        res = coverage_report(
+            routes,
+            Catalogue.from_env(data_dir),
             out_dir,
-            {
-                "coverage.csv": lambda p: write_coverage_csv(cov, p),
-                "coverage_stops.csv": lambda p: write_stops_csv(cov, p),
-                "coverage_map.html": lambda p: write_map(fmap, p),
-            },
+            truck=truck,
+            plan=plan,
+            progress=lambda s: console.print(s),
         )
-    _print_coverage(cov, profile)
-    out.print(f"wrote {', '.join(str(f) for f in files)}")
+    for note in res.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    _print_coverage(res.coverage, res.profile)
+    out.print(f"wrote {', '.join(str(f) for f in res.files)}")
 
 
 def _print_coverage(cov: Any, profile: Any) -> None:

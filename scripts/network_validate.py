@@ -37,6 +37,7 @@ from scipy.spatial import cKDTree
 from corridor.catalogue import Catalogue
 from corridor.config import NetworkConfig
 from corridor.network import load_graph, nodes_gdf, shortest_route, to_csgraph
+from corridor.network.places import load_gazetteer
 
 #: City pairs (from, to, reference km, road, confident?, note). Endpoints are the city-centre
 #: coordinates of ``corridor/data/gazetteer.csv``. REFERENCE SOURCE: the fastest-route driving
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
     cat = Catalogue.from_env()
     G = load_graph(cat, NetworkConfig(countries=tuple(args.countries)))
-    gaz = pd.read_csv(__import__("corridor.network.corridors", fromlist=["x"]).GAZETTEER_FILE)
+    gaz = load_gazetteer()
     cp = city_pairs(G, gaz)
     ep = etisplus_pairs(G, args.countries, args.pairs)
     fin = ep[np.isfinite(ep["ours_km"]) & np.isfinite(ep["etis_km"])]

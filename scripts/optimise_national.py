@@ -1,12 +1,12 @@
 """National instance on the pipeline's real data: all NL+DE flows, all candidates, p = 130.
 
-Runs the pipeline stages of the default scenario (``nl-de-bev-pilot``) with the corridor-country
-filter off (every NL+DE OD flow of the flows stage), builds the siting instance with
-:func:`corridor.optimise.instance_from_pipeline` and solves it with ``max_sites = 130`` (the size of
-Germany's truck fast-charging programme), no country / direction minimums, a 1 % MIP gap and a time
-limit per solve. The same instance is then solved by the plain arc-cover path-cover baseline (no
-aggregation, no dominance, no shared cover sets, every usable site a variable) and by CBC (when the
-Debian ``coinor-cbc`` executable is installed; skipped otherwise).
+Runs the pipeline stages of the default scenario (``nl-de-bev-pilot``) up to the siting instance
+(:func:`corridor.workflows.run_stages`, the chain of ``corridor plan``) with the corridor-country
+filter off (every NL+DE OD flow of the flows stage) and solves it with ``max_sites = 130`` (the
+size of Germany's truck fast-charging programme), no country / direction minimums, a 1 % MIP gap
+and a time limit per solve. The same instance is then solved by the plain arc-cover path-cover
+baseline (no aggregation, no dominance, no shared cover sets, every usable site a variable) and by
+CBC (when the Debian ``coinor-cbc`` executable is installed; skipped otherwise).
 
 Usage::
 
@@ -33,7 +33,7 @@ from typing import Any
 from corridor.catalogue import Catalogue
 from corridor.config import load_scenario
 from corridor.errors import SolverError
-from corridor.optimise import Instance, instance_from_pipeline, solve
+from corridor.optimise import Instance, solve
 
 log = logging.getLogger("optimise_national")
 
@@ -76,41 +76,14 @@ def national_scenario(
 
 
 def build_instance(scenario: Any, catalogue: Catalogue) -> tuple[Instance, dict[str, float]]:
-    """Run network → flows → sites → grid and build the instance (all flows, all candidates)."""
-    from corridor.flows import build_flows
-    from corridor.grid import attach_grid, default_congestion_areas, load_substations
-    from corridor.network import load_graph
-    from corridor.pipeline import corridor_flows
-    from corridor.sites import build_candidates
+    """Run network → flows → sites → grid and build the instance (all flows, all candidates).
 
-    t: dict[str, float] = {}
-    t0 = time.perf_counter()
-    graph = load_graph(catalogue, scenario.network)
-    t["network_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    flows = build_flows(graph, catalogue, scenario.flows)
-    od = corridor_flows(flows.od, scenario.flows)  # the filter is off: all rows
-    t["flows_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    candidates = build_candidates(graph, catalogue, scenario.sites)
-    substations = load_substations(catalogue, scenario.grid)
-    sites = attach_grid(
-        candidates.sites, substations, default_congestion_areas(catalogue), scenario.grid
-    )
-    t["sites_grid_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    import dataclasses
+    The stages are :func:`corridor.workflows.run_stages`, the same chain ``corridor plan`` runs.
+    """
+    from corridor.workflows import run_stages
 
-    inst = instance_from_pipeline(
-        dataclasses.replace(flows, od=od),
-        candidates,
-        sites,
-        scenario.optimise.vehicle,
-        graph,
-        corridor_axis_deg=scenario.optimise.corridor_axis_deg,
-    )
-    t["instance_s"] = time.perf_counter() - t0
-    return inst, t
+    stages = run_stages(scenario, catalogue, until="instance")
+    return stages.instance, stages.timings_s
 
 
 def model_size(inst: Instance, config: Any, switches: dict[str, bool]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The two pilot scenarios through the whole pipeline on the real data, with the headline numbers.
 
-For each scenario runs ``corridor.pipeline.run(load_scenario(name), Catalogue.from_env())`` and
+For each scenario runs ``corridor.workflows.run(load_scenario(name), Catalogue.from_env())`` and
 reports served trucks/day, the share of the corridor's zero-emission flow served, solver status,
 gap, solve time, model size and the stage timings.
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from corridor.catalogue import Catalogue
 from corridor.config import load_scenario
-from corridor.pipeline import run
+from corridor.workflows import run
 
 log = logging.getLogger("optimise_pilots")
 

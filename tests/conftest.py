@@ -11,7 +11,7 @@ import pytest
 
 from corridor.catalogue import Catalogue
 from corridor.config import load_scenario
-from corridor.pipeline import PlanRun, run, write_run
+from corridor.workflows import PlanRun, run, write_run
 
 
 @pytest.fixture(scope="session")

@@ -69,6 +69,19 @@ def test_route_json_crosses_nl_de() -> None:
     assert any(r.startswith("A") for r in doc["refs"]) and len(doc["snap_m"]) == 2
 
 
+def test_route_takes_the_scenario_as_argument_like_the_other_commands() -> None:
+    args = ["--from", "4.05,51.95", "--to", "6.76,51.43", "--json"]
+    res = runner.invoke(app, ["route", "nl-de-bev-pilot", *args])
+    assert res.exit_code == 0, res.output
+    old = runner.invoke(app, ["route", *args, "--scenario", "nl-de-bev-pilot"])  # deprecated
+    assert old.exit_code == 0, old.output
+    assert old.stdout == res.stdout and "deprecated" in old.stderr
+    bad = runner.invoke(app, ["route", "no-such-scenario", *args])
+    assert bad.exit_code == 2 and "no-such-scenario" in bad.output
+    both = runner.invoke(app, ["route", "nl-de-scandinavia-h2-pilot", *args, "--scenario", "x"])
+    assert both.exit_code == 2 and "two scenarios" in both.output
+
+
 @pytest.mark.parametrize("bad", ["4.05;51.95", "abc,51", "400,51"])
 def test_route_bad_coordinate_exit_2(bad: str) -> None:
     res = runner.invoke(app, ["route", "--from", bad, "--to", "6.76,51.43"])

@@ -370,3 +370,27 @@ def test_real_route_city_centres_eindhoven_venlo(real_graph):
         assert 52 < r.total_km < 64
         assert r.total_km == pytest.approx(r.length_km + 1.3 * sum(r.snap_m) / 1000)
     assert (time.perf_counter() - t0) / 2 < 0.3  # cached routing matrix: no rebuild per call
+
+
+def test_edge_matrix_keeps_the_shortest_parallel_edge() -> None:
+    from corridor.network import edge_matrix
+
+    G = nx.MultiDiGraph()
+    G.add_edge(3, 1, key=0, length_m=5.0)
+    G.add_edge(1, 2, key=0, length_m=7.0)
+    G.add_edge(1, 2, key=1, length_m=4.0)  # the shorter parallel edge
+    G.add_edge(2, 1, key=0, length_m=0.0)
+    G.add_edge(2, 1, key=1, length_m=0.0)  # a tie: the first in edge order stays
+    G.add_edge(2, 2, key=0, length_m=1.0)  # self-loop
+    em = edge_matrix(G)
+    assert list(em.nodes) == [1, 2, 3]
+    assert em.pair_weights() == {(1, 2): 4.0, (2, 1): 0.0, (3, 1): 5.0}
+    assert list(em.key) == [1, 0, 0]
+    mat = em.csgraph(min_weight=1e-3)
+    assert mat[1, 0] == 1e-3 and mat[0, 1] == 4.0 and mat[1, 1] == 0
+    assert len(edge_matrix(G, self_loops=True).u) == 4
+    ordered = edge_matrix(G, nodes=[3, 2, 1])
+    assert ordered.pair_weights() == em.pair_weights() and list(ordered.lin) == sorted(ordered.lin)
+    G.add_edge(3, 2, length_m=float("nan"))
+    with pytest.raises(InputDataError, match=r"1 edge\(s\) without a finite length_m >= 0"):
+        edge_matrix(G)

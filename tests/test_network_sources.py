@@ -32,6 +32,7 @@ from corridor.network import (
     unique_refs,
 )
 from corridor.network.load import CACHE_VERSION, region_countries
+from corridor.network.places import lookup_place, place_key
 
 PBF = Path(__file__).resolve().parents[2] / "shared" / "data" / "roads" / "amsterdam_small.osm.pbf"
 
@@ -252,3 +253,16 @@ def test_corridor_paths_both_directions(tiny_osm: Path):
     with pytest.raises(InputDataError, match="at least two waypoints"):
         corridor_paths(G, [(5.0, 52.0)])
     assert np.isfinite(out["travel_time_min"])
+
+
+def test_place_key_one_normalisation_for_routes_and_corridors(tmp_path: Path):
+    assert place_key("Osnabrück") == place_key("OSNABRUCK") == "osnabruck"
+    assert place_key("'s-Hertogenbosch") == place_key("s Hertogenbosch") == "shertogenbosch"
+    assert place_key("Port of Amsterdam") == place_key("port-of-amsterdam")
+    # corridor waypoints resolve names the same way as route files
+    f = tmp_path / "c.toml"
+    f.write_text('[[corridor]]\nname = "X"\nwaypoints = ["s Hertogenbosch", "osnabruck"]\n')
+    assert read_corridors([f])["X"] == [
+        lookup_place("'s-Hertogenbosch"),
+        lookup_place("Osnabrück"),
+    ]

@@ -7,11 +7,14 @@ from typing import Any
 
 import geopandas as gpd
 from shapely.geometry import Point, box
-from test_outputs_afir import corridor, with_power
-from test_outputs_coverage import X0, Y0, line_graph, routes_frame, sites_at
+from test_assess_afir import corridor, with_power
+from test_assess_coverage import X0, Y0, line_graph, routes_frame, sites_at
 
-from corridor.outputs.afir import add_afir_layer, afir_report
-from corridor.outputs.coverage import coverage_map, route_coverage
+from corridor.assess.afir import afir_report
+from corridor.assess.coverage import route_coverage
+from corridor.assess.trucks import read_truck_profile
+from corridor.outputs.afir import add_afir_layer
+from corridor.outputs.coverage import coverage_map
 from corridor.outputs.maps import (
     LEGEND_LINES,
     add_congestion_layer,
@@ -20,7 +23,6 @@ from corridor.outputs.maps import (
     plan_map,
     write_map,
 )
-from corridor.outputs.trucks import read_truck_profile
 
 EVIL = "<img src=x onerror=alert(1)> `${alert(2)}` C:\\x"
 

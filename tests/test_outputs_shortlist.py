@@ -13,15 +13,10 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
+from corridor.assess.marginal import add_marginal_values, marginal_values, served_flows
 from corridor.config import Scenario, load_scenario
 from corridor.errors import InputDataError
-from corridor.outputs.shortlist import (
-    add_marginal_values,
-    marginal_values,
-    served_flows,
-    write_shortlist_gpkg,
-    write_shortlist_xlsx,
-)
+from corridor.outputs.plan import write_shortlist_gpkg, write_shortlist_xlsx
 from corridor.outputs.summary import compare_runs, headline, summary_markdown, target_checks
 
 

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from corridor.pipeline import PlanRun, corridor_flows, write_run
+from corridor.workflows import PlanRun, corridor_flows, write_run
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -96,8 +96,7 @@ def test_failed_write_keeps_previous_results(
 
 def test_afir_corridor_paths_are_drivable(catalogue) -> None:
     from corridor.config import load_scenario
-    from corridor.network import load_graph
-    from corridor.pipeline import afir_corridor_paths
+    from corridor.network import afir_corridor_paths, load_graph
 
     G = load_graph(catalogue, load_scenario("nl-de-bev-pilot").network)
     paths = afir_corridor_paths(G)
@@ -108,3 +107,17 @@ def test_afir_corridor_paths_are_drivable(catalogue) -> None:
         assert all(G.has_edge(a, b) for a, b in itertools.pairwise(nodes)), name
         km = sum(min(d["length_m"] for d in G[a][b].values()) for a, b in itertools.pairwise(nodes))
         assert 50_000 < km < 600_000, (name, km)
+
+
+def test_run_stages_stops_after_the_stage_asked_for(catalogue) -> None:
+    from corridor.config import load_scenario
+    from corridor.workflows import STAGES, run_stages
+
+    sc = load_scenario("nl-de-bev-pilot")
+    with pytest.raises(ValueError, match="until must be one of"):
+        run_stages(sc, catalogue, until="solve")
+    seen: list[str] = []
+    st = run_stages(sc, catalogue, until="network", progress=seen.append)
+    assert STAGES[0] == "network" and seen == ["road network"]
+    assert st.graph.number_of_edges() > 0 and st.flows is None and st.plan is None
+    assert list(st.timings_s) == ["road network"]

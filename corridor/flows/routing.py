@@ -22,6 +22,7 @@ from scipy.spatial import cKDTree
 
 from corridor._validate import GRAPH_CRS, require_crs
 from corridor.errors import InputDataError
+from corridor.network.matrix import edge_matrix
 
 __all__ = ["RouteResult", "RoutingGraph", "place_nodes", "route_flows"]
 
@@ -44,7 +45,8 @@ class RoutingGraph:
     xy
         Node coordinates (EPSG:3035 metres), shape (n, 2).
     csr
-        Directed adjacency with the shortest ``length_m`` of parallel edges.
+        Directed adjacency with the shortest ``length_m`` of parallel edges
+        (:func:`corridor.network.matrix.edge_matrix`).
     edge_u, edge_v
         Matrix indices of each routed (u, v) pair, sorted by ``u * n + v``.
     edge_key
@@ -90,55 +92,27 @@ class RoutingGraph:
             raise InputDataError(msg)
         require_crs(G.graph.get("crs") or GRAPH_CRS, GRAPH_CRS, "road graph")
         node_list = list(G.nodes)
-        n = len(node_list)
         try:
             xy = np.array([(G.nodes[v]["x"], G.nodes[v]["y"]) for v in node_list], dtype=float)
         except KeyError as exc:
             msg = f"road graph node lacks attribute {exc}; expected x, y in EPSG:3035 metres"
             raise InputDataError(msg) from None
-        index = {v: i for i, v in enumerate(node_list)}
-        m = G.number_of_edges()
-        u = np.empty(m, dtype=np.int64)
-        v = np.empty(m, dtype=np.int64)
-        length = np.empty(m, dtype=float)
-        keys = np.empty(m, dtype=object)
-        ctry = np.empty(m, dtype=object)
-        for k, (a, b, key, d) in enumerate(G.edges(keys=True, data=True)):
-            u[k], v[k], keys[k] = index[a], index[b], key
-            length[k] = d.get("length_m", np.nan)
-            ctry[k] = d.get("country", "") or ""
-        bad = ~(np.isfinite(length) & (length >= 0))
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            msg = (
-                f"road graph: {int(bad.sum())} edge(s) without a finite length_m >= 0, e.g. "
-                f"{node_list[u[k]]}->{node_list[v[k]]}"
-            )
-            raise InputDataError(msg)
-        lin = u * n + v
-        # shortest parallel edge per (u, v): sort by (pair, length), keep first
-        order = np.lexsort((length, lin))
-        lin_s = lin[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = lin_s[1:] != lin_s[:-1]
-        sel = order[first]
+        em = edge_matrix(G, "length_m", nodes=node_list, self_loops=True)
         # csgraph treats explicit zeros as missing edges: give zero-length edges a tiny length
-        w = np.maximum(length[sel], 1e-3)
-        csr = csr_matrix((w, (u[sel], v[sel])), shape=(n, n))
-        codes, uniques = pd.factorize(pd.Series(ctry[sel], dtype=object), sort=True)
+        csr = em.csgraph(min_weight=1e-3)
+        country = np.array([c or "" for _, _, c in G.edges(data="country")], dtype=object)
+        codes, uniques = pd.factorize(pd.Series(country[em.edge_pos], dtype=object), sort=True)
         _, labels = connected_components(csr, directed=True, connection="strong")
         main = labels == np.bincount(labels).argmax()
-        node_objs = np.empty(n, dtype=object)
-        node_objs[:] = node_list
         return cls(
-            node_ids=np.asarray(node_list, dtype=np.int64),
-            node_objs=node_objs,
+            node_ids=em.node_ids,
+            node_objs=em.nodes,
             xy=xy,
             csr=csr,
-            edge_u=u[sel],
-            edge_v=v[sel],
-            edge_key=keys[sel],
-            edge_lin=lin_s[first],
+            edge_u=em.u,
+            edge_v=em.v,
+            edge_key=em.key,
+            edge_lin=em.lin,
             edge_country=codes.astype(np.int32),
             countries=tuple(str(c) for c in uniques),
             main_component=main,

@@ -8,7 +8,13 @@ Entry points funnel into one builder, :func:`graph_from_lines`:
 - :func:`load_graph` for the scenario's region (countries, NUTS ids, bbox, polygon file) from the
   data catalogue, cached on disk.
 
-Named corridors: :func:`read_corridors` and :func:`corridor_paths` (directed path each way).
+Named corridors: :func:`load_corridors` (the one reader of the corridor files),
+:func:`corridor_paths` (directed path each way), :func:`afir_corridor_paths`, :func:`corridor_line`.
+
+Place names: :mod:`corridor.network.places` (the gazetteer).
+
+Matrix: :func:`edge_matrix`, the one graph-to-matrix builder (shortest parallel edge per node
+pair) under :func:`to_csgraph`, flow routing and the optimiser's edge lengths.
 
 Queries: :func:`edges_gdf`, :func:`nodes_gdf`, :func:`nearest_node`, :func:`snap_points`,
 :func:`to_csgraph`, :func:`shortest_route` (returns a :class:`Route`).
@@ -23,7 +29,15 @@ from corridor.network.build import (
     graph_from_lines,
     oneway_direction,
 )
-from corridor.network.corridors import CORRIDOR_FILES, corridor_paths, read_corridors
+from corridor.network.corridors import (
+    CORRIDOR_FILES,
+    Corridor,
+    afir_corridor_paths,
+    corridor_line,
+    corridor_paths,
+    load_corridors,
+    read_corridors,
+)
 from corridor.network.download import (
     graph_from_osmnx,
     lines_from_osmnx,
@@ -38,6 +52,7 @@ from corridor.network.load import (
     region_polygon,
     select_files,
 )
+from corridor.network.matrix import EdgeMatrix, edge_matrix
 from corridor.network.query import (
     Route,
     edges_gdf,
@@ -53,15 +68,21 @@ __all__ = [
     "CONNECTOR",
     "CORRIDOR_FILES",
     "GRAPH_CRS",
+    "Corridor",
+    "EdgeMatrix",
     "Route",
+    "afir_corridor_paths",
+    "corridor_line",
     "corridor_paths",
     "default_cache_dir",
+    "edge_matrix",
     "edge_speeds_kph",
     "edges_gdf",
     "graph_from_lines",
     "graph_from_osmnx",
     "is_osm_file",
     "lines_from_osmnx",
+    "load_corridors",
     "load_graph",
     "nearest_node",
     "nodes_gdf",

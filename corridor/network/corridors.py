@@ -1,84 +1,100 @@
-"""Named corridors defined by waypoints: the directed path in each direction on the road graph.
+"""Named corridors defined by waypoints: reading them and driving them on the road graph.
 
-Corridor definitions are read from TOML files of ``[[corridor]]`` tables with a ``name`` and
-``waypoints`` (gazetteer place names of ``corridor/data/gazetteer.csv`` or ``[lon, lat]`` pairs).
-The defaults are the outputs stage's ``corridor/data/afir_corridors.toml`` (TEN-T core corridors
-used by the AFIR report) plus ``corridor/data/corridors.toml`` (further NL–DE corridors), so every
-corridor is defined once.
+Corridor definitions are read by :func:`load_corridors` from TOML files of ``[[corridor]]`` tables
+with a ``name``, a TEN-T ``network`` layer and ``waypoints`` (gazetteer place names of
+``corridor/data/gazetteer.csv`` or ``[lon, lat]`` pairs). The defaults are
+``corridor/data/afir_corridors.toml`` (TEN-T core corridors, the ones the AFIR report checks) plus
+``corridor/data/corridors.toml`` (further NL–DE corridors), so every corridor is defined once.
+
+Driving: :func:`corridor_paths` (node path each way, legs snapped onto the carriageway, for the
+optimiser), :func:`afir_corridor_paths` (those paths joined into drivable edge sequences) and
+:func:`corridor_line` (the route line through the waypoints with door-to-door access, for the
+AFIR report).
 """
 
 from __future__ import annotations
 
 import itertools
-import unicodedata
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import shapely
 
 from corridor._files import DATA_DIR, read_toml
-from corridor._validate import require_columns
 from corridor.errors import InputDataError
+from corridor.network.places import GAZETTEER_PATH, load_gazetteer, lookup_place
 from corridor.network.query import Route, shortest_route, unique_refs
 
 __all__ = [
     "CORRIDOR_FILES",
-    "GAZETTEER_FILE",
+    "Corridor",
+    "afir_corridor_paths",
+    "corridor_line",
     "corridor_paths",
+    "load_corridors",
     "read_corridors",
 ]
 
+log = logging.getLogger(__name__)
+
 #: Default corridor definitions (AFIR corridors of the outputs stage first).
 CORRIDOR_FILES = (DATA_DIR / "afir_corridors.toml", DATA_DIR / "corridors.toml")
-#: Place names (name, lon, lat) the waypoints may refer to.
-GAZETTEER_FILE = DATA_DIR / "gazetteer.csv"
 
 
-def _key(name: str) -> str:
-    """Accent-, case- and punctuation-insensitive place key ("Osnabrück" == "osnabruck")."""
-    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in s.lower() if ch.isalnum())
+@dataclass(frozen=True)
+class Corridor:
+    """A named corridor: ordered waypoints and the TEN-T layer it belongs to.
+
+    Attributes
+    ----------
+    name
+        Corridor name (unique over the files read).
+    network
+        TEN-T layer, ``core`` (AFIR: 60 km truck charging spacing) or ``comprehensive`` (100 km).
+    waypoints
+        The waypoints as written: place names, or ``"lon,lat"`` for coordinate pairs.
+    lonlat
+        The waypoints' coordinates (degrees, WGS84).
+    """
+
+    name: str
+    network: str
+    waypoints: tuple[str, ...]
+    lonlat: tuple[tuple[float, float], ...]
 
 
-def _gazetteer(path: Path) -> dict[str, tuple[float, float]]:
-    try:
-        df = pd.read_csv(path)
-    except Exception as err:
-        msg = f"cannot read gazetteer {path}: {err}"
-        raise InputDataError(msg) from err
-    require_columns(df, ("name", "lon", "lat"), f"gazetteer {path}")
-    return {_key(n): (float(x), float(y)) for n, x, y in zip(df.name, df.lon, df.lat, strict=True)}
-
-
-def read_corridors(
-    paths: Sequence[Path | str] = CORRIDOR_FILES, gazetteer: Path | str = GAZETTEER_FILE
-) -> dict[str, list[tuple[float, float]]]:
-    """Named corridors and their waypoints.
+def load_corridors(
+    paths: Sequence[Path | str] = CORRIDOR_FILES, gazetteer: Path | str = GAZETTEER_PATH
+) -> list[Corridor]:
+    """Read named corridors from TOML files: the one reader of the corridor files.
 
     Parameters
     ----------
     paths
-        TOML files with ``[[corridor]]`` tables (``name``, ``waypoints``); missing default files
-        are skipped, a name defined twice keeps its first definition.
+        TOML files with ``[[corridor]]`` tables (``name``, ``waypoints``, optional ``network``:
+        ``core`` (default) or ``comprehensive``); missing default files are skipped, a name
+        defined twice keeps its first definition.
     gazetteer
-        CSV (``name``, ``lon``, ``lat``) resolving waypoint names.
+        Gazetteer CSV resolving waypoint names (:func:`corridor.network.places.load_gazetteer`).
 
     Returns
     -------
-    dict
-        ``{name: [(lon, lat), ...]}`` in file order, at least two waypoints each.
+    list of Corridor
+        In file order, at least two waypoints each.
 
     Raises
     ------
     InputDataError
-        Naming the file and corridor: invalid TOML, fewer than two waypoints, an unknown place
-        name or a malformed coordinate pair.
+        Naming the file and corridor: a missing file given explicitly, invalid TOML, a layer
+        that is not core/comprehensive, fewer than two waypoints, an unknown place name (close
+        names suggested) or a malformed coordinate pair; or no corridor at all.
     """
-    places = _gazetteer(Path(gazetteer))
-    out: dict[str, list[tuple[float, float]]] = {}
+    places = load_gazetteer(gazetteer)
+    out: dict[str, Corridor] = {}
     for p in map(Path, paths):
         if not p.is_file():
             if p in CORRIDOR_FILES:
@@ -88,20 +104,25 @@ def read_corridors(
         raw = read_toml(p, "corridor file")
         for i, c in enumerate(raw.get("corridor", [])):
             name = str(c.get("name", f"corridor {i + 1}"))
+            net = str(c.get("network", "core"))
+            if net not in ("core", "comprehensive"):
+                msg = f"{p}: corridor '{name}': network must be core or comprehensive, got '{net}'"
+                raise InputDataError(msg)
             wps = list(c.get("waypoints", []))
             if len(wps) < 2:
                 msg = f"{p}: corridor '{name}' needs at least two waypoints, got {wps}"
                 raise InputDataError(msg)
-            coords = []
+            labels, coords = [], []
             for w in wps:
                 if isinstance(w, str):
-                    if _key(w) not in places:
-                        msg = (
-                            f"{p}: corridor '{name}': waypoint '{w}' is not in the gazetteer "
-                            f"{gazetteer}; add it there or give [lon, lat]"
+                    try:
+                        coords.append(
+                            lookup_place(w, places, "add it to the gazetteer or give [lon, lat]")
                         )
-                        raise InputDataError(msg)
-                    coords.append(places[_key(w)])
+                    except InputDataError as err:
+                        msg = f"{p}: corridor '{name}': waypoint '{w}': {err}"
+                        raise InputDataError(msg) from None
+                    labels.append(w)
                 elif (
                     isinstance(w, list)
                     and len(w) == 2
@@ -109,20 +130,34 @@ def read_corridors(
                     and -90 <= float(w[1]) <= 90
                 ):
                     coords.append((float(w[0]), float(w[1])))
+                    labels.append(f"{float(w[0]):.4f},{float(w[1]):.4f}")
                 else:
                     msg = f"{p}: corridor '{name}': waypoint {w!r} is neither a name nor [lon, lat]"
                     raise InputDataError(msg)
-            out.setdefault(name, coords)
+            out.setdefault(name, Corridor(name, net, tuple(labels), tuple(coords)))
     if not out:
         msg = f"no [[corridor]] entries in {[str(p) for p in paths]}"
         raise InputDataError(msg)
-    return out
+    return list(out.values())
+
+
+def read_corridors(
+    paths: Sequence[Path | str] = CORRIDOR_FILES, gazetteer: Path | str = GAZETTEER_PATH
+) -> dict[str, list[tuple[float, float]]]:
+    """Waypoint coordinates by corridor name (:func:`load_corridors`, in file order)."""
+    return {c.name: list(c.lonlat) for c in load_corridors(paths, gazetteer)}
 
 
 #: Corridor waypoints are points ON the road: each leg joins / leaves the graph within this
 #: distance (m) of the nearest carriageway (the other carriageway beside it included), not
 #: anywhere in the door-to-door access radius of :func:`shortest_route`.
 WAYPOINT_ACCESS_M = 100.0
+
+
+def _joined_line(legs: Sequence[Route]) -> shapely.LineString:
+    """The legs' route lines joined into one (graph CRS)."""
+    coords = [np.asarray(r.geometry.coords) for r in legs if not r.geometry.is_empty]
+    return shapely.LineString(np.concatenate(coords)) if coords else shapely.LineString()
 
 
 def _chain(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]], weight: str) -> dict:
@@ -142,7 +177,6 @@ def _chain(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]], weight: st
         for n in r.nodes:
             if not nodes or nodes[-1] != n:
                 nodes.append(int(n))
-    coords = [np.asarray(r.geometry.coords) for r in legs if not r.geometry.is_empty]
     return {
         "length_km": float(sum(r.length_km for r in legs)),
         "travel_time_min": float(sum(r.travel_time_min for r in legs)),
@@ -150,7 +184,7 @@ def _chain(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]], weight: st
         "nodes": tuple(nodes),
         "snap_m": [float(s) for r in legs for s in r.snap_m],
         "legs": [r.to_dict() for r in legs],
-        "geometry": shapely.LineString(np.concatenate(coords)) if coords else shapely.LineString(),
+        "geometry": _joined_line(legs),
     }
 
 
@@ -191,3 +225,83 @@ def corridor_paths(
         msg = f"a corridor needs at least two waypoints (lon, lat), got {pts}"
         raise InputDataError(msg)
     return {"outbound": _chain(G, pts, weight), "inbound": _chain(G, pts[::-1], weight)}
+
+
+def afir_corridor_paths(graph: nx.MultiDiGraph) -> dict[str, tuple[int, ...]]:
+    """Node paths of the named corridors (``data/*corridors.toml``) in both directions.
+
+    Corridors whose waypoints do not route on this graph (e.g. a Danish one on an NL–DE graph)
+    are left out with a log message.
+
+    Returns
+    -------
+    dict
+        ``"<corridor> outbound"`` / ``"<corridor> inbound"`` to the graph node path.
+    """
+    out: dict[str, tuple[int, ...]] = {}
+    for name, waypoints in read_corridors().items():
+        try:
+            both = corridor_paths(graph, waypoints)
+        except InputDataError as exc:
+            log.info("AFIR corridor %s not on this graph: %s", name, exc)
+            continue
+        for direction, path in both.items():
+            nodes = _drivable(graph, [int(n) for n in path["nodes"]])
+            if nodes:
+                out[f"{name} {direction}"] = nodes
+            else:
+                log.info("AFIR corridor %s %s: legs do not join on the graph", name, direction)
+    return out
+
+
+def _drivable(graph: nx.MultiDiGraph, nodes: list[int]) -> tuple[int, ...] | None:
+    """Join a corridor's leg node paths into one path of graph edges.
+
+    Legs meet on the waypoint's snapped edge, so two consecutive nodes need not be joined by an
+    edge; the shortest connection (by ``length_m``) is put in between.
+    """
+    out = nodes[:1]
+    for b in nodes[1:]:
+        a = out[-1]
+        if a == b:
+            continue
+        if graph.has_edge(a, b):
+            out.append(b)
+            continue
+        try:
+            out.extend(nx.shortest_path(graph, a, b, weight="length_m")[1:])
+        except nx.NetworkXNoPath:
+            return None
+    return tuple(out)
+
+
+def corridor_line(
+    graph: nx.MultiDiGraph, lonlat: Sequence[tuple[float, float]], max_snap_km: float = 25.0
+) -> tuple[shapely.LineString, float]:
+    """Drive a corridor through its waypoints on the road graph, door to door.
+
+    Unlike :func:`corridor_paths`, each leg is the plain :func:`shortest_route` between the
+    waypoints (fastest, with its local access model).
+
+    Returns
+    -------
+    line, length_km
+        The route line (graph CRS) and its driven length (km) on the graph.
+
+    Raises
+    ------
+    InputDataError
+        If a waypoint is farther than ``max_snap_km`` from the graph or no route exists.
+    """
+    legs: list[Route] = []
+    for a, b in itertools.pairwise(lonlat):
+        r = shortest_route(graph, a, b)
+        if max(r.snap_m) / 1000.0 > max_snap_km:
+            far = a if r.snap_m[0] >= r.snap_m[1] else b
+            msg = (
+                f"waypoint at lon/lat {far[0]:.3f}, {far[1]:.3f} is {max(r.snap_m) / 1000:.0f} km "
+                "from the road graph (outside the scenario's countries?)"
+            )
+            raise InputDataError(msg)
+        legs.append(r)
+    return _joined_line(legs), sum((r.length_km for r in legs), 0.0)

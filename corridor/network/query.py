@@ -22,6 +22,7 @@ from shapely.ops import substring
 
 from corridor._validate import GRAPH_CRS
 from corridor.errors import InputDataError
+from corridor.network.matrix import edge_matrix
 
 __all__ = [
     "ACCESS_DETOUR",
@@ -186,22 +187,8 @@ def to_csgraph(
         ``(matrix, node_ids)``: an ``n × n`` CSR matrix whose row/column ``i`` is node
         ``node_ids[i]`` (sorted ascending).
     """
-    ids = np.array(sorted(G.nodes), dtype=np.int64)
-    pos = {int(n): i for i, n in enumerate(ids)}
-    rows, cols, w = [], [], []
-    for a, b, val in G.edges(data=weight):
-        if a == b:
-            continue
-        rows.append(pos[a])
-        cols.append(pos[b])
-        w.append(val)
-    df = pd.DataFrame({"r": rows, "c": cols, "w": np.asarray(w, dtype=float)})
-    df = df.groupby(["r", "c"], sort=False)["w"].min().reset_index()
-    mat = sparse.csr_matrix(
-        (np.maximum(df["w"].to_numpy(), 1e-9), (df["r"].to_numpy(), df["c"].to_numpy())),
-        shape=(len(ids), len(ids)),
-    )
-    return mat, ids
+    em = edge_matrix(G, weight)
+    return em.csgraph(min_weight=1e-9), em.node_ids
 
 
 #: Defaults of the end-point access model of :func:`shortest_route` (local roads to the graph).

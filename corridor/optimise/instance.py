@@ -475,15 +475,9 @@ def direction_of_bearing(bearing_deg: float, corridor_axis_deg: float) -> frozen
 
 def _edge_lengths_from_graph(graph: Any) -> dict[tuple[int, int], float]:
     """Shortest parallel edge length (m) per directed node pair."""
-    out: dict[tuple[int, int], float] = {}
-    for u, v, length in graph.edges(data="length_m"):
-        if length is None:
-            msg = f"graph edge ({u}, {v}) has no length_m attribute"
-            raise InputDataError(msg)
-        key = (u, v)
-        if key not in out or length < out[key]:
-            out[key] = float(length)
-    return out
+    from corridor.network.matrix import edge_matrix
+
+    return edge_matrix(graph, "length_m", nodes=list(graph.nodes)).pair_weights()
 
 
 def _edge_bearings_from_graph(graph: Any) -> dict[tuple[int, int], float]:

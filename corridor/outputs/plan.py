@@ -1,4 +1,4 @@
-"""The planner's outputs: ``plan.json`` and the ranked shortlist of sites."""
+"""The planner's outputs: ``plan.json`` and the ranked shortlist (CSV, GeoJSON, GPKG, Excel)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ __all__ = [
     "write_json",
     "write_shortlist_csv",
     "write_shortlist_geojson",
+    "write_shortlist_gpkg",
+    "write_shortlist_xlsx",
 ]
 
 SHORTLIST_COLUMNS = [
@@ -224,3 +226,46 @@ def write_shortlist_csv(shortlist: gpd.GeoDataFrame, path: Path) -> None:
 def write_shortlist_geojson(shortlist: gpd.GeoDataFrame, path: Path) -> None:
     """Write the shortlist as GeoJSON (EPSG:4326)."""
     shortlist.to_file(path, driver="GeoJSON")
+
+
+def _plain(shortlist: gpd.GeoDataFrame) -> pd.DataFrame:
+    df = pd.DataFrame(shortlist.drop(columns="geometry"))
+    for col in df.columns:
+        if df[col].map(lambda v: isinstance(v, (tuple, list, set, frozenset))).any():
+            df[col] = df[col].map(
+                lambda v: ";".join(map(str, v)) if isinstance(v, (tuple, list, set)) else v
+            )
+    return df
+
+
+def write_shortlist_gpkg(shortlist: gpd.GeoDataFrame, path: Path) -> None:
+    """Write the shortlist as a GeoPackage layer ``shortlist`` (EPSG:4326 points)."""
+    gdf = gpd.GeoDataFrame(_plain(shortlist), geometry=shortlist.geometry, crs=shortlist.crs)
+    gdf.to_file(path, driver="GPKG", layer="shortlist")
+
+
+def write_shortlist_xlsx(
+    shortlist: gpd.GeoDataFrame, path: Path, notes: dict[str, str] | None = None
+) -> None:
+    """Write the shortlist as an Excel workbook (sheet ``shortlist``, optional sheet ``notes``).
+
+    Parameters
+    ----------
+    shortlist
+        Output of :func:`shortlist_frame` (geometry dropped).
+    path
+        Target ``.xlsx`` file.
+    notes
+        Optional key/value rows (scenario, sources, licences) for a second sheet.
+    """
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        _plain(shortlist).to_excel(xw, sheet_name="shortlist", index=False)
+        if notes:
+            pd.DataFrame({"item": list(notes), "value": list(notes.values())}).to_excel(
+                xw, sheet_name="notes", index=False
+            )
+        ws = xw.sheets["shortlist"]
+        ws.freeze_panes = "C2"
+        for col in ws.columns:
+            width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
+            ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 40)

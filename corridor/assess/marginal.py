@@ -1,4 +1,4 @@
-"""Shortlist extras: GeoPackage / Excel writers and the marginal value of each chosen site.
+"""The marginal value of each chosen site.
 
 The marginal value of a site is what the plan loses without it: the trucks per day (and OD flows)
 that can complete their trip with the plan's sites but no longer can once that one site is closed.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -22,8 +21,6 @@ __all__ = [
     "add_marginal_values",
     "marginal_values",
     "served_flows",
-    "write_shortlist_gpkg",
-    "write_shortlist_xlsx",
 ]
 
 
@@ -98,46 +95,3 @@ def add_marginal_values(shortlist: gpd.GeoDataFrame, marginal: pd.DataFrame) -> 
     for col in marginal.columns:
         out[col] = out["site_id"].map(marginal[col]).astype(float)
     return out
-
-
-def _plain(shortlist: gpd.GeoDataFrame) -> pd.DataFrame:
-    df = pd.DataFrame(shortlist.drop(columns="geometry"))
-    for col in df.columns:
-        if df[col].map(lambda v: isinstance(v, (tuple, list, set, frozenset))).any():
-            df[col] = df[col].map(
-                lambda v: ";".join(map(str, v)) if isinstance(v, (tuple, list, set)) else v
-            )
-    return df
-
-
-def write_shortlist_gpkg(shortlist: gpd.GeoDataFrame, path: Path) -> None:
-    """Write the shortlist as a GeoPackage layer ``shortlist`` (EPSG:4326 points)."""
-    gdf = gpd.GeoDataFrame(_plain(shortlist), geometry=shortlist.geometry, crs=shortlist.crs)
-    gdf.to_file(path, driver="GPKG", layer="shortlist")
-
-
-def write_shortlist_xlsx(
-    shortlist: gpd.GeoDataFrame, path: Path, notes: dict[str, str] | None = None
-) -> None:
-    """Write the shortlist as an Excel workbook (sheet ``shortlist``, optional sheet ``notes``).
-
-    Parameters
-    ----------
-    shortlist
-        Output of :func:`corridor.outputs.plan.shortlist_frame` (geometry dropped).
-    path
-        Target ``.xlsx`` file.
-    notes
-        Optional key/value rows (scenario, sources, licences) for a second sheet.
-    """
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        _plain(shortlist).to_excel(xw, sheet_name="shortlist", index=False)
-        if notes:
-            pd.DataFrame({"item": list(notes), "value": list(notes.values())}).to_excel(
-                xw, sheet_name="notes", index=False
-            )
-        ws = xw.sheets["shortlist"]
-        ws.freeze_panes = "C2"
-        for col in ws.columns:
-            width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
-            ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 40)

@@ -6,21 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_outputs_coverage import line_graph, lonlat, sites_at
+from test_assess_coverage import line_graph, lonlat, sites_at
 
+from corridor.assess.afir import AFIR_REQUIREMENTS, afir_report, load_afir_corridors
 from corridor.errors import InputDataError
-from corridor.outputs.afir import (
-    AFIR_REQUIREMENTS,
-    AfirCorridor,
-    afir_markdown,
-    afir_report,
-    load_afir_corridors,
-    write_afir_csv,
-)
+from corridor.network import Corridor
+from corridor.outputs.afir import afir_markdown, write_afir_csv
 
 
-def corridor(start_km: float, end_km: float, network: str = "core") -> AfirCorridor:
-    return AfirCorridor("Test", network, ("West", "East"), (lonlat(start_km), lonlat(end_km)))
+def corridor(start_km: float, end_km: float, network: str = "core") -> Corridor:
+    return Corridor("Test", network, ("West", "East"), (lonlat(start_km), lonlat(end_km)))
 
 
 def with_power(sites: pd.DataFrame, power_mw: float, chargers: int) -> pd.DataFrame:
@@ -96,7 +91,7 @@ def test_h2_spacing_and_partial_share() -> None:
 
 def test_corridor_off_the_graph_is_skipped() -> None:
     g = line_graph()
-    far = AfirCorridor("Far", "core", ("A", "B"), (lonlat(0), (12.5, 55.7)))
+    far = Corridor("Far", "core", ("A", "B"), (lonlat(0), (12.5, 55.7)))
     rep = afir_report(g, [far, corridor(0, 100)], sites_at(), "bev")
     assert [s[0] for s in rep.skipped] == ["Far"]
     assert set(rep.table["corridor"]) == {"Test"}

@@ -13,20 +13,17 @@ from pyproj import Transformer
 from shapely.geometry import LineString
 
 from corridor._files import DATA_DIR
-from corridor.errors import InputDataError
-from corridor.outputs.coverage import (
-    coverage_map,
-    read_routes,
-    route_coverage,
-    write_coverage_csv,
-)
-from corridor.outputs.gazetteer import load_gazetteer, lookup_place
-from corridor.outputs.trucks import (
+from corridor.assess.coverage import route_coverage
+from corridor.assess.routes import read_routes
+from corridor.assess.trucks import (
     DEFAULT_TRUCK_PROFILE,
     load_truck_profile,
     read_truck_profile,
     truck_profiles,
 )
+from corridor.errors import InputDataError
+from corridor.network.places import load_gazetteer, lookup_place
+from corridor.outputs.coverage import coverage_map, write_coverage_csv
 
 TO_LL = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)
 X0, Y0 = 4_000_000.0, 3_200_000.0  # EPSG:3035, around 51.5°N 6°E
@@ -143,6 +140,7 @@ def test_gazetteer_places_are_on_the_corridor() -> None:
     assert gaz["lon"].between(3.3, 13.0).all() and gaz["lat"].between(50.7, 56.5).all()
     assert set(gaz["country"]) == {"NL", "DE", "DK"}
     assert lookup_place("osnabruck") == lookup_place("Osnabrück")
+    assert lookup_place("s Hertogenbosch") == lookup_place("'s-Hertogenbosch")
     with pytest.raises(InputDataError, match="did you mean 'Duisburg'"):
         lookup_place("Duisberg")
 

@@ -1,0 +1,558 @@
+"""The workflows behind the commands: scenario in, plan (and what people ask of it) out.
+
+- :func:`run_stages` chains the stages (network → flows → sites → grid → instance → optimise) as
+  pure functions, up to a given stage; :func:`run` runs them all for a checked plan and
+  :func:`write_run` writes the outputs all-or-nothing (``corridor plan``).
+- :func:`grid_report`: connection load per substation and congestion area (``corridor grid``).
+- :func:`coverage_report`: route coverage for a truck with a plan's sites (``corridor coverage``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from corridor.catalogue import Catalogue
+from corridor.config import FlowsConfig, Scenario, load_scenario
+from corridor.errors import InfeasibleError
+
+if TYPE_CHECKING:  # the heavy libraries load with the stages, not with the CLI
+    import geopandas as gpd
+    import networkx as nx
+    import pandas as pd
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "STAGES",
+    "CoverageRun",
+    "PlanRun",
+    "Stages",
+    "corridor_flows",
+    "coverage_report",
+    "grid_report",
+    "run",
+    "run_stages",
+    "write_run",
+]
+
+log = logging.getLogger(__name__)
+
+#: The scenario of the commands when none is given.
+DEFAULT_SCENARIO = "nl-de-bev-pilot"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """Everything a run produced, for the writers and for inspection."""
+
+    scenario: Scenario
+    graph: nx.MultiDiGraph
+    flows: Any  # corridor.flows.FlowSet
+    corridor_od: pd.DataFrame
+    candidates: Any  # corridor.sites.Candidates
+    sites: gpd.GeoDataFrame
+    substations: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    instance: Any  # corridor.optimise.Instance
+    plan: Any  # corridor.optimise.PlanResult
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Sizes of the inputs, headline figures and stage timings."""
+        od = self.flows.od
+        graph_km = sum(d["length_m"] for _, _, d in self.graph.edges(data=True)) / 1000.0
+        corridor_ze = float(self.corridor_od["ze_trucks_per_day"].sum())
+        return {
+            "graph": {
+                "nodes": self.graph.number_of_nodes(),
+                "edges": self.graph.number_of_edges(),
+                "length_km": round(graph_km, 1),
+            },
+            "flows": {
+                "od_pairs": len(od),
+                "trucks_per_day": round(float(od["trucks_per_day"].sum()), 1),
+                "corridor_od_pairs": len(self.corridor_od),
+                "corridor_trucks_per_day": round(
+                    float(self.corridor_od["trucks_per_day"].sum()), 1
+                ),
+                "corridor_ze_trucks_per_day": round(corridor_ze, 2),
+                "year": self.scenario.flows.target_year,
+                "report": self.flows.report,
+            },
+            "candidates": {
+                "sites": len(self.sites),
+                "by_country": self.sites["country"].value_counts().to_dict(),
+                "by_kind": self.sites["kind"].value_counts().to_dict(),
+                "excluded": len(self.candidates.excluded),
+            },
+            "served_share_of_corridor_flow": (
+                round(self.plan.served_trucks_per_day / corridor_ze, 4) if corridor_ze else None
+            ),
+            "timings_s": {k: round(v, 2) for k, v in self.timings_s.items()},
+        }
+
+
+def corridor_flows(od: pd.DataFrame, config: FlowsConfig) -> pd.DataFrame:
+    """Keep the OD flows whose path runs through enough of the corridor's countries.
+
+    Parameters
+    ----------
+    od
+        ``FlowSet.od`` with a ``countries`` column (``;``-separated ISO codes along the path).
+    config
+        The flows section: ``corridor_countries`` and ``min_corridor_countries``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows (all rows when no corridor countries are configured).
+    """
+    if not config.corridor_countries or config.min_corridor_countries == 0:
+        return od
+    wanted = set(config.corridor_countries)
+    hits = od["countries"].fillna("").map(lambda s: len(wanted.intersection(s.split(";"))))
+    return od[hits >= config.min_corridor_countries]
+
+
+@contextmanager
+def _stage(name: str, timings: dict[str, float], progress: Progress | None) -> Iterator[None]:
+    if progress:
+        progress(name)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t0
+    log.info("%s done in %.1f s", name, timings[name])
+
+
+#: The stages of :func:`run_stages` in order (the ``until`` argument names one of them).
+STAGES = ("network", "flows", "sites", "grid", "instance", "optimise")
+
+
+@dataclass
+class Stages:
+    """What :func:`run_stages` produced; the stages after ``until`` are left ``None``."""
+
+    scenario: Scenario
+    graph: nx.MultiDiGraph | None = None
+    flows: Any = None  # corridor.flows.FlowSet
+    corridor_od: pd.DataFrame | None = None
+    candidates: Any = None  # corridor.sites.Candidates
+    sites: gpd.GeoDataFrame | None = None
+    substations: gpd.GeoDataFrame | None = None
+    areas: gpd.GeoDataFrame | None = None
+    instance: Any = None  # corridor.optimise.Instance
+    plan: Any = None  # corridor.optimise.PlanResult
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def run_stages(
+    scenario: Scenario,
+    catalogue: Catalogue,
+    until: str = "optimise",
+    progress: Progress | None = None,
+) -> Stages:
+    """Run the stage chain network → flows → sites → grid → instance → optimise up to ``until``.
+
+    The one place the stages are chained: :func:`run` and the scripts (benchmarks, the national
+    instance) call it.
+
+    Parameters
+    ----------
+    scenario
+        The frozen scenario config.
+    catalogue
+        Where the input data lives.
+    until
+        The last stage to run, one of :data:`STAGES` (``instance``: build the optimiser's
+        instance but do not solve it).
+    progress
+        Optional callback told the name of each stage as it starts.
+
+    Returns
+    -------
+    Stages
+        The results so far with the time of each stage (``timings_s``; the instance is timed
+        with the optimise stage).
+
+    Raises
+    ------
+    ValueError
+        If ``until`` is not a stage.
+    InputDataError
+        If an input is missing or malformed.
+    """
+    from corridor.flows import build_flows
+    from corridor.grid import attach_grid, default_congestion_areas, load_substations
+    from corridor.network import afir_corridor_paths, load_graph
+    from corridor.optimise import instance_from_pipeline, solve
+    from corridor.sites import build_candidates
+
+    if until not in STAGES:
+        msg = f"until must be one of {STAGES}, got {until!r}"
+        raise ValueError(msg)
+    last = STAGES.index(until)
+    out = Stages(scenario)
+    t = out.timings_s
+    with _stage("road network", t, progress):
+        out.graph = graph = load_graph(catalogue, scenario.network)
+    if last < STAGES.index("flows"):
+        return out
+    with _stage("truck flows", t, progress):
+        out.flows = flows = build_flows(graph, catalogue, scenario.flows)
+        out.corridor_od = corridor_od = corridor_flows(flows.od, scenario.flows)
+    if last < STAGES.index("sites"):
+        return out
+    with _stage("candidate sites", t, progress):
+        out.candidates = candidates = build_candidates(graph, catalogue, scenario.sites)
+    if last < STAGES.index("grid"):
+        return out
+    with _stage("grid", t, progress):
+        out.substations = substations = load_substations(catalogue, scenario.grid)
+        out.areas = areas = default_congestion_areas(
+            catalogue, countries=tuple(scenario.network.countries)
+        )
+        out.sites = attach_grid(candidates.sites, substations, areas, scenario.grid)
+    if last < STAGES.index("instance"):
+        return out
+    with _stage("optimise", t, progress):
+        corridor_set = _with_od(flows, corridor_od)
+        out.instance = instance_from_pipeline(
+            corridor_set,
+            candidates,
+            out.sites,
+            scenario.optimise.vehicle,
+            graph,
+            corridor_axis_deg=scenario.optimise.corridor_axis_deg,
+            round_trip=scenario.optimise.round_trip,
+            corridors=afir_corridor_paths(graph) if _afir_on(scenario) else None,
+        )
+        if last < STAGES.index("optimise"):
+            return out
+        out.plan = solve(out.instance, scenario.optimise)
+    return out
+
+
+def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = None) -> PlanRun:
+    """Run the full pipeline for one scenario (:func:`run_stages` to the end).
+
+    Parameters
+    ----------
+    scenario
+        The frozen scenario config.
+    catalogue
+        Where the input data lives.
+    progress
+        Optional callback told the name of each stage as it starts.
+
+    Returns
+    -------
+    PlanRun
+        All intermediate results and the validated plan.
+
+    Raises
+    ------
+    InfeasibleError
+        If the model has no feasible plan.
+    InputDataError
+        If an input is missing or malformed.
+    """
+    st = run_stages(scenario, catalogue, progress=progress)
+    plan = st.plan
+    if plan.status == "infeasible":
+        msg = f"scenario {scenario.name}: no feasible plan ({plan.model_stats.get('reason', '')})"
+        raise InfeasibleError(msg)
+    return PlanRun(
+        scenario,
+        st.graph,
+        st.flows,
+        st.corridor_od,
+        st.candidates,
+        st.sites,
+        st.substations,
+        st.areas,
+        st.instance,
+        plan,
+        st.timings_s,
+    )
+
+
+def _afir_on(scenario: Scenario) -> bool:
+    opt = scenario.optimise
+    return opt.afir_max_gap_km is not None or opt.afir_min_pool_power_mw is not None
+
+
+def _with_od(flows: Any, od: pd.DataFrame) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(flows, od=od)
+
+
+def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
+    """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md, afir.csv and map.html.
+
+    All files are written to a staging folder first and moved into ``out_dir`` only when every
+    one of them succeeded, so a failed run leaves earlier results untouched.
+
+    Parameters
+    ----------
+    result
+        Output of :func:`run`.
+    out_dir
+        Destination folder.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import geopandas as gpd
+
+    from corridor._files import write_outputs
+    from corridor.assess.afir import afir_report, load_afir_corridors
+    from corridor.assess.marginal import add_marginal_values, marginal_values
+    from corridor.network import edges_gdf
+    from corridor.outputs.afir import add_afir_layer, afir_markdown, write_afir_csv
+    from corridor.outputs.maps import (
+        LEGEND_LINES,
+        add_congestion_layer,
+        add_pilot_corridors_layer,
+        add_substations_layer,
+        plan_map,
+        write_map,
+    )
+    from corridor.outputs.plan import (
+        plan_document,
+        shortlist_frame,
+        write_json,
+        write_shortlist_csv,
+        write_shortlist_geojson,
+        write_shortlist_gpkg,
+        write_shortlist_xlsx,
+    )
+    from corridor.outputs.summary import summary_markdown
+
+    sc = result.scenario
+    tech = sc.optimise.vehicle.technology
+    corridor_ze = float(result.corridor_od["ze_trucks_per_day"].sum())
+    shortlist = shortlist_frame(result.plan.sites, result.sites, tech, corridor_ze)
+    shortlist = add_marginal_values(
+        shortlist, marginal_values(result.instance, list(result.plan.sites.index))
+    )
+    doc = plan_document(sc, result.plan, shortlist, result.summary())
+    afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
+    summary_md = summary_markdown(
+        sc, doc, shortlist, {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
+    )
+    writers: dict[str, Callable[[Path], None]] = {
+        "plan.json": lambda p: write_json(doc, p),
+        "shortlist.csv": lambda p: write_shortlist_csv(shortlist, p),
+        "shortlist.geojson": lambda p: write_shortlist_geojson(shortlist, p),
+        "shortlist.gpkg": lambda p: write_shortlist_gpkg(shortlist, p),
+        "shortlist.xlsx": lambda p: write_shortlist_xlsx(
+            shortlist, p, {"scenario": sc.name, "description": sc.description}
+        ),
+        "summary.md": lambda p: p.write_text(summary_md, encoding="utf-8"),
+        "afir.csv": lambda p: write_afir_csv(afir, p),
+    }
+    if sc.outputs.map_html:
+        edges = edges_gdf(result.graph)
+        vol = result.flows.edge_volumes
+        flow_edges = edges.merge(vol, on=["u", "v", "key"], how="inner")
+        flow_edges = gpd.GeoDataFrame(flow_edges, geometry="geometry", crs=edges.crs)
+        fmap = plan_map(
+            edges,
+            flow_edges,
+            result.sites,
+            shortlist,
+            title=sc.description or sc.name,
+            technology=tech,
+            max_flow_edges=sc.outputs.map_max_flow_edges,
+            legend_extra=tuple(LEGEND_LINES.values()),
+        )
+        add_congestion_layer(fmap, result.areas)
+        add_substations_layer(fmap, result.substations, shortlist)
+        add_pilot_corridors_layer(fmap, afir.corridors)
+        add_afir_layer(fmap, afir)
+        writers["map.html"] = lambda p: write_map(fmap, p)
+    return write_outputs(out_dir, writers)
+
+
+def grid_report(
+    source: str,
+    catalogue: Catalogue,
+    out_dir: Path,
+    battery_mwh: float = 0.0,
+    scenario: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, tuple[Path, Path]]:
+    """Compute and write the connection load of a plan per substation and congestion area.
+
+    Parameters
+    ----------
+    source
+        A scenario (name or .toml: it is planned first), a ``plan.json`` or a CSV site list.
+    catalogue
+        Input data.
+    out_dir
+        Folder for ``grid_load.csv`` and ``grid_load.geojson``.
+    battery_mwh
+        Battery per site (MWh) whose peak shaving is reported.
+    scenario
+        Scenario whose grid settings apply to a plan.json / CSV (default: the plan's own, else
+        the default scenario).
+    progress
+        Optional stage callback.
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame, (Path, Path))
+        Per-substation table, per-area table, written files.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from corridor.assess.plans import read_site_list
+    from corridor.grid import (
+        attach_grid,
+        connection_load,
+        default_congestion_areas,
+        load_substations,
+        write_grid_load,
+    )
+
+    tell = progress or (lambda _s: None)
+    is_file = Path(source).suffix.lower() in (".json", ".csv")
+    if is_file:
+        sites, plan_scenario = read_site_list(Path(source))
+        sc: Scenario = load_scenario(scenario or plan_scenario or DEFAULT_SCENARIO)
+    else:
+        sc = load_scenario(source)
+        result = run(sc, catalogue, progress=tell)
+        chosen = result.sites.loc[list(result.plan.sites.index)]
+        sites = pd.DataFrame(
+            {
+                "site_id": chosen.index.astype(str),
+                "lon": chosen["lon"].to_numpy(),
+                "lat": chosen["lat"].to_numpy(),
+                "power_mw": result.plan.sites["power_mw"].to_numpy(),
+                "energy_mwh_per_day": result.plan.sites["energy_mwh_per_day"].to_numpy(),
+            }
+        )
+    tell("grid")
+    points = gpd.GeoDataFrame(
+        sites.set_index("site_id"),
+        geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+        crs="EPSG:4326",
+    ).to_crs(sc.network.crs)
+    substations = load_substations(catalogue, sc.grid)
+    areas = default_congestion_areas(catalogue)
+    with_grid = attach_grid(points, substations, areas, sc.grid)
+    per_sub, per_area = connection_load(
+        with_grid, battery_mwh=battery_mwh, substations=substations, areas=areas
+    )
+    files = write_grid_load(per_sub, per_area, out_dir)
+    return per_sub, per_area, files
+
+
+@dataclass(frozen=True)
+class CoverageRun:
+    """What :func:`coverage_report` computed and wrote."""
+
+    coverage: Any  # corridor.assess.coverage.Coverage
+    profile: Any  # corridor.assess.trucks.TruckProfile
+    files: list[Path]
+    notes: tuple[str, ...] = ()
+
+
+def _scenario_of_plan(doc: dict[str, Any]) -> Scenario:
+    from corridor.config import builtin_scenarios
+
+    name = str(doc.get("scenario") or "")
+    return load_scenario(name if name in builtin_scenarios() else DEFAULT_SCENARIO)
+
+
+def coverage_report(
+    routes: Path,
+    catalogue: Catalogue,
+    out_dir: Path,
+    truck: str | None = None,
+    plan: Path | None = None,
+    progress: Progress | None = None,
+) -> CoverageRun:
+    """Can a truck drive the routes with a plan's sites? Write coverage.csv, stops and map.
+
+    Parameters
+    ----------
+    routes
+        Routes file (:func:`corridor.assess.routes.read_routes`).
+    catalogue
+        Input data.
+    out_dir
+        Folder for ``coverage.csv``, ``coverage_stops.csv`` and ``coverage_map.html`` (written
+        all-or-nothing).
+    truck
+        Shipped truck profile or a TOML file (default
+        :data:`corridor.assess.trucks.DEFAULT_TRUCK_PROFILE`).
+    plan
+        A ``plan.json``; ``None`` plans the default scenario first (takes minutes).
+    progress
+        Optional callback told what is being done.
+
+    Returns
+    -------
+    CoverageRun
+        The coverage, the truck profile, the files written and notes for the user (e.g. a BEV
+        truck on an H2 plan).
+    """
+    from corridor._files import read_json, write_outputs
+    from corridor.assess.coverage import route_coverage
+    from corridor.assess.plans import plan_sites_from_json
+    from corridor.assess.routes import read_routes
+    from corridor.assess.trucks import read_truck_profile
+    from corridor.network import load_graph
+    from corridor.outputs.coverage import coverage_map, write_coverage_csv, write_stops_csv
+    from corridor.outputs.maps import write_map
+    from corridor.outputs.plan import shortlist_frame
+
+    tell = progress or (lambda _s: None)
+    profile = read_truck_profile(truck)
+    route_df = read_routes(routes)
+    if plan is not None:
+        sites = plan_sites_from_json(plan)
+        sc = _scenario_of_plan(read_json(plan, "plan file"))
+        graph = load_graph(catalogue, sc.network)
+        title = f"Route coverage: {routes.name} with {plan}"
+    else:
+        sc = load_scenario(DEFAULT_SCENARIO)
+        tell(f"no --plan: planning the default scenario {sc.name} first …")
+        result = run(sc, catalogue)
+        corridor_ze = float(result.corridor_od["ze_trucks_per_day"].sum())
+        sites = shortlist_frame(
+            result.plan.sites, result.sites, sc.optimise.vehicle.technology, corridor_ze
+        ).set_index("site_id")
+        graph = result.graph
+        title = f"Route coverage: {routes.name} with {sc.name}"
+    notes = []
+    if sc.optimise.vehicle.technology != profile.vehicle.technology:
+        notes.append(
+            f"the plan is for {sc.optimise.vehicle.technology.upper()} sites but the truck "
+            f"{profile.name} is {profile.vehicle.technology.upper()}"
+        )
+    cov = route_coverage(graph, route_df, profile, sites)
+    fmap = coverage_map(cov, sites, title)
+    files = write_outputs(
+        out_dir,
+        {
+            "coverage.csv": lambda p: write_coverage_csv(cov, p),
+            "coverage_stops.csv": lambda p: write_stops_csv(cov, p),
+            "coverage_map.html": lambda p: write_map(fmap, p),
+        },
+    )
+    return CoverageRun(cov, profile, files, tuple(notes))
