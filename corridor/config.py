@@ -417,6 +417,28 @@ class OptimiseConfig(_Frozen):
     time_limit_s: float = Field(120.0, gt=0, description="Solver time limit (s).")
     mip_gap: float = Field(0.0, ge=0, lt=1, description="Relative MIP gap accepted (fraction).")
     threads: int | None = Field(None, ge=1, description="Solver threads; None: solver default.")
+    corridor: str | None = Field(
+        None,
+        description=(
+            "Corridor mode: plan the stations along one named corridor of the corridor files "
+            "(corridor/data/afir_corridors.toml, corridor/data/corridors.toml): a corridor "
+            "name, or 'auto' to rank every corridor that can meet the site minimums and take "
+            "the one that serves most trucks/day; None: the whole network (national plans)."
+        ),
+    )
+    corridor_candidates: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Corridor mode 'auto': the corridors to rank (names of the corridor files); empty: "
+            "every corridor that routes on the scenario's graph."
+        ),
+    )
+    corridor_buffer_km: float = Field(
+        3.0,
+        gt=0,
+        le=25,
+        description="Corridor mode: candidate sites within this distance (km) of its carriageways.",
+    )
     capacity_in_model: bool = Field(
         True,
         description=(

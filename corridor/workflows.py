@@ -32,6 +32,7 @@ __all__ = [
     "CoverageRun",
     "PlanRun",
     "Stages",
+    "choose_corridor",
     "corridor_flows",
     "coverage_report",
     "grid_report",
@@ -63,6 +64,7 @@ class PlanRun:
     instance: Any  # corridor.optimise.Instance
     plan: Any  # corridor.optimise.PlanResult
     timings_s: dict[str, float] = field(default_factory=dict)
+    corridor: Any = None  # corridor.optimise.CorridorChoice in corridor mode
 
     def summary(self) -> dict[str, Any]:
         """Sizes of the inputs, headline figures and stage timings."""
@@ -150,6 +152,7 @@ class Stages:
     instance: Any = None  # corridor.optimise.Instance
     plan: Any = None  # corridor.optimise.PlanResult
     timings_s: dict[str, float] = field(default_factory=dict)
+    corridor: Any = None  # corridor.optimise.CorridorChoice in corridor mode
 
 
 def run_stages(
@@ -235,8 +238,99 @@ def run_stages(
         )
         if last < STAGES.index("optimise"):
             return out
-        out.plan = solve(out.instance, scenario.optimise)
+        if scenario.optimise.corridor:
+            out.corridor = choose_corridor(scenario, graph, out.sites, out.instance, corridor_od)
+            out.instance, out.plan = out.corridor.instance, out.corridor.plan
+        else:
+            out.plan = solve(out.instance, scenario.optimise)
     return out
+
+
+def choose_corridor(
+    scenario: Scenario,
+    graph: nx.MultiDiGraph,
+    sites: gpd.GeoDataFrame,
+    instance: Any,
+    corridor_od: pd.DataFrame,
+) -> Any:
+    """Corridor mode: rank the named corridors on this graph and plan along the best one.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (``optimise.corridor`` is ``"auto"`` or a corridor name).
+    graph
+        The road graph.
+    sites
+        Candidate sites with the grid columns (graph CRS), indexed by ``site_id``.
+    instance
+        The network-wide instance.
+    corridor_od
+        The corridor flows (``source`` / ``firm`` mark the pilot fleet).
+
+    Returns
+    -------
+    corridor.optimise.CorridorChoice
+
+    Raises
+    ------
+    ScenarioError
+        If ``optimise.corridor`` names no corridor that routes on this graph (lists those that do).
+    InfeasibleError
+        If no corridor can meet the scenario's rules.
+    """
+    import shapely
+
+    from corridor.errors import ScenarioError
+    from corridor.network import afir_corridor_paths, path_km_by_country, path_line
+    from corridor.optimise.corridor import rank_corridors
+
+    opt = scenario.optimise
+    paths = afir_corridor_paths(graph)
+    names = list(dict.fromkeys(k.rsplit(" ", 1)[0] for k in paths))
+    wanted = [opt.corridor] if opt.corridor != "auto" else list(opt.corridor_candidates)
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        key = "optimise.corridor" if opt.corridor != "auto" else "optimise.corridor_candidates"
+        msg = (
+            f"{key}: {unknown} not a corridor on this scenario's graph; use one of {names} "
+            "(corridor/data/corridors.toml, corridor/data/afir_corridors.toml)"
+        )
+        raise ScenarioError(msg)
+    if opt.corridor == "auto" and wanted:
+        names = wanted
+    points = sites.geometry.values
+    near: dict[str, list[str]] = {}
+    km: dict[str, dict[str, float]] = {}
+    for name in names:
+        lines = [
+            path_line(graph, paths[k])
+            for k in (f"{name} outbound", f"{name} inbound")
+            if k in paths
+        ]
+        dist = shapely.distance(points, shapely.union_all(lines))
+        near[name] = [
+            str(s)
+            for s, d in zip(sites.index, dist, strict=True)
+            if d <= opt.corridor_buffer_km * 1000.0
+        ]
+        if f"{name} outbound" in paths:
+            km[name] = path_km_by_country(graph, paths[f"{name} outbound"])
+    pilot = (
+        corridor_od[corridor_od.get("source", "") == "pilot"] if "source" in corridor_od else None
+    )
+    firms = dict(zip(pilot["od_id"], pilot["firm"], strict=True)) if pilot is not None else {}
+    choice = rank_corridors(
+        instance,
+        near,
+        opt,
+        km_by_country=km,
+        pilot_firms=firms,
+        only=None if opt.corridor == "auto" else opt.corridor,
+    )
+    choice.lines = {k: path_line(graph, v) for k, v in paths.items() if k.rsplit(" ", 1)[0] in near}
+    choice.buffer_km = opt.corridor_buffer_km
+    return choice
 
 
 def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = None) -> PlanRun:
@@ -280,6 +374,7 @@ def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = No
         st.instance,
         plan,
         st.timings_s,
+        st.corridor,
     )
 
 
@@ -295,7 +390,9 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
 
 
 def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
-    """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md, afir.csv and map.html.
+    """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md, afir.csv, map.html.
+
+    In corridor mode also ``corridors.csv`` (the ranking of the candidate corridors).
 
     All files are written to a staging folder first and moved into ``out_dir`` only when every
     one of them succeeded, so a failed run leaves earlier results untouched.
@@ -319,6 +416,12 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     from corridor.assess.marginal import add_marginal_values, marginal_values
     from corridor.network import edges_gdf
     from corridor.outputs.afir import add_afir_layer, afir_markdown, write_afir_csv
+    from corridor.outputs.corridors import (
+        add_corridor_ranking_layer,
+        corridor_document,
+        corridor_markdown,
+        write_corridors_csv,
+    )
     from corridor.outputs.maps import (
         LEGEND_LINES,
         add_congestion_layer,
@@ -347,9 +450,14 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
     afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
-    summary_md = summary_markdown(
-        sc, doc, shortlist, {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
-    )
+    sections = {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
+    if result.corridor is not None:
+        doc["corridor"] = corridor_document(result.corridor, result.instance)
+        sections = {
+            "Pilot corridor": corridor_markdown(result.corridor, result.instance),
+            **sections,
+        }
+    summary_md = summary_markdown(sc, doc, shortlist, sections)
     writers: dict[str, Callable[[Path], None]] = {
         "plan.json": lambda p: write_json(doc, p),
         "shortlist.csv": lambda p: write_shortlist_csv(shortlist, p),
@@ -361,6 +469,8 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         "summary.md": lambda p: p.write_text(summary_md, encoding="utf-8"),
         "afir.csv": lambda p: write_afir_csv(afir, p),
     }
+    if result.corridor is not None:
+        writers["corridors.csv"] = lambda p: write_corridors_csv(result.corridor, p)
     if sc.outputs.map_html:
         edges = edges_gdf(result.graph)
         vol = result.flows.edge_volumes
@@ -380,6 +490,8 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         add_substations_layer(fmap, result.substations, shortlist)
         add_pilot_corridors_layer(fmap, afir.corridors)
         add_afir_layer(fmap, afir)
+        if result.corridor is not None:
+            add_corridor_ranking_layer(fmap, result.corridor, edges.crs)
         writers["map.html"] = lambda p: write_map(fmap, p)
     return write_outputs(out_dir, writers)
 

@@ -9,7 +9,8 @@ Entry points funnel into one builder, :func:`graph_from_lines`:
   data catalogue, cached on disk.
 
 Named corridors: :func:`load_corridors` (the one reader of the corridor files),
-:func:`corridor_paths` (directed path each way), :func:`afir_corridor_paths`, :func:`corridor_line`.
+:func:`corridor_paths` (directed path each way), :func:`afir_corridor_paths`, :func:`corridor_line`,
+:func:`path_line` and :func:`path_km_by_country` (geometry and km per country of a path).
 
 Place names: :mod:`corridor.network.places` (the gazetteer).
 
@@ -36,6 +37,8 @@ from corridor.network.corridors import (
     corridor_line,
     corridor_paths,
     load_corridors,
+    path_km_by_country,
+    path_line,
     read_corridors,
 )
 from corridor.network.download import (
@@ -89,6 +92,8 @@ __all__ = [
     "oneway_direction",
     "osmnx_filter",
     "osmnx_request",
+    "path_km_by_country",
+    "path_line",
     "read_corridors",
     "read_countries",
     "read_lines",

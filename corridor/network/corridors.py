@@ -305,3 +305,35 @@ def corridor_line(
             raise InputDataError(msg)
         legs.append(r)
     return _joined_line(legs), sum((r.length_km for r in legs), 0.0)
+
+
+def path_line(graph: nx.MultiDiGraph, nodes: Sequence[int]) -> shapely.LineString:
+    """The road line (graph CRS, metres) along a node path, shortest parallel edge per step.
+
+    Parameters
+    ----------
+    graph
+        Road graph whose edges carry ``geometry`` and ``length_m``.
+    nodes
+        Node path (consecutive nodes joined by an edge, e.g. from :func:`afir_corridor_paths`).
+
+    Returns
+    -------
+    shapely.LineString
+        Empty if the path has fewer than two nodes.
+    """
+    coords: list[np.ndarray] = []
+    for a, b in itertools.pairwise(nodes):
+        edge = min(graph[a][b].values(), key=lambda d: d["length_m"])
+        coords.append(np.asarray(edge["geometry"].coords))
+    return shapely.LineString(np.concatenate(coords)) if coords else shapely.LineString()
+
+
+def path_km_by_country(graph: nx.MultiDiGraph, nodes: Sequence[int]) -> dict[str, float]:
+    """Kilometres of a node path per country code (edge attribute ``country``, "" if unknown)."""
+    out: dict[str, float] = {}
+    for a, b in itertools.pairwise(nodes):
+        edge = min(graph[a][b].values(), key=lambda d: d["length_m"])
+        cc = str(edge.get("country", "") or "")
+        out[cc] = out.get(cc, 0.0) + float(edge["length_m"]) / 1000.0
+    return out

@@ -6,6 +6,7 @@ list of :class:`Violation`, and the Erlang-C helpers. The model is documented in
 :mod:`corridor.optimise.model`.
 """
 
+from corridor.optimise.corridor import CorridorChoice, rank_corridors
 from corridor.optimise.instance import (
     DIRECTIONS,
     FlowPath,
@@ -29,6 +30,7 @@ from corridor.optimise.validate import Violation, check_capacity, simulate_flow,
 __all__ = [
     "DIRECTIONS",
     "PLAN_SITE_COLUMNS",
+    "CorridorChoice",
     "FlowPath",
     "Instance",
     "ModelSpec",
@@ -44,6 +46,7 @@ __all__ = [
     "instance_from_pipeline",
     "max_load_for_wait_probability",
     "preprocess",
+    "rank_corridors",
     "servers_for_load",
     "servers_for_wait_probability",
     "simulate_flow",

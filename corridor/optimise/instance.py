@@ -9,6 +9,7 @@ their carriageway access, grid headroom, the vehicle).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import logging
@@ -147,6 +148,44 @@ class Instance:
             if bad:
                 msg = f"flow {fp.od_id}: stops at unknown sites {bad[:5]}"
                 raise InputDataError(msg)
+
+    def restricted_to(self, site_ids: Sequence[str], *, keep_flows: bool = False) -> Instance:
+        """The same instance with only the given candidate sites (e.g. a corridor's buffer).
+
+        Parameters
+        ----------
+        site_ids
+            Sites to keep (ids of this instance; order follows the instance).
+        keep_flows
+            Keep flows that pass none of the kept sites (they can only be served without a stop);
+            by default they are dropped, with their count in ``report["flows_off_sites"]``.
+
+        Returns
+        -------
+        Instance
+            Sites, flow stops and named-corridor stops restricted to ``site_ids``.
+        """
+        keep = set(map(str, site_ids))
+        ids = tuple(s for s in self.site_ids if s in keep)
+
+        def cut(fp: FlowPath) -> FlowPath:
+            return dataclasses.replace(fp, stops=tuple(t for t in fp.stops if t.site_id in keep))
+
+        flows = [cut(f) for f in self.flows]
+        kept = [f for f in flows if keep_flows or f.stops or f.length_km <= self.start_range_km]
+        report = {
+            **self.report,
+            "candidates": len(ids),
+            "flows_off_sites": len(flows) - len(kept),
+        }
+        return dataclasses.replace(
+            self,
+            site_ids=ids,
+            sites=self.sites.loc[list(ids)],
+            flows=tuple(kept),
+            corridors=tuple(cut(c) for c in self.corridors),
+            report=report,
+        )
 
     @property
     def total_trucks_per_day(self) -> float:
