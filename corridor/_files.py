@@ -12,13 +12,21 @@ then ``os.replace`` per file). A failed run never leaves half-written files or c
 results.
 
 :func:`read_toml` and :func:`read_json` raise :class:`~corridor.errors.InputDataError` (or the
-error class given) naming the file and what is wrong with it.
+error class given) naming the file and what is wrong with it. :func:`read_table` is the one
+reader of user tables (routes files, site lists, capacity tables): it accepts the encodings and
+separators spreadsheets really write (UTF-8 with or without BOM, UTF-16, Windows-1252; ``,``,
+``;`` or tab separated, decimal point or decimal comma) and says what it found when the file
+does not fit.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import tomllib
@@ -34,6 +42,7 @@ __all__ = [
     "DATA_DIR",
     "atomic_file",
     "read_json",
+    "read_table",
     "read_toml",
     "write_atomic",
     "write_outputs",
@@ -193,3 +202,150 @@ def read_json(
     except json.JSONDecodeError as exc:
         msg = f"{what} {path} is not valid JSON (line {exc.lineno}): {exc.msg}"
         raise error(msg) from None
+
+
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tab"}
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+
+
+def _decode_table(raw: bytes, what: str, path: Path) -> tuple[str, str]:
+    """Text and encoding name of a table file's bytes."""
+    if raw.startswith(codecs.BOM_UTF8):
+        try:
+            return raw[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8 with BOM"
+        except UnicodeDecodeError as exc:
+            msg = f"{what} {path} starts with a UTF-8 BOM but is not UTF-8 at byte {exc.start}"
+            raise InputDataError(msg) from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            msg = f"{what} {path} starts with a UTF-16 BOM but is not UTF-16 at byte {exc.start}"
+            raise InputDataError(msg) from None
+    if raw.startswith(b"PK\x03\x04") or b"\x00" in raw[:4096]:
+        msg = (
+            f"{what} {path} is a binary file (a spreadsheet workbook?), not a text table; "
+            "save it as CSV (UTF-8)"
+        )
+        raise InputDataError(msg)
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as exc:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+        guess = f" (it looks like {best.encoding})" if best is not None else ""
+        msg = (
+            f"{what} {path} is neither UTF-8 nor Windows-1252 text{guess}: byte "
+            f"0x{raw[exc.start]:02X} at offset {exc.start}; save it as CSV UTF-8"
+        )
+        raise InputDataError(msg) from None
+
+
+def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
+    """Read a user's CSV table as text cells, whatever spreadsheet wrote it.
+
+    Detected, in this order: the encoding (UTF-8 with or without BOM, UTF-16 with BOM, else
+    Windows-1252), the separator (the most frequent of ``,``, ``;`` and tab in the header line)
+    and, for ``;`` or tab separated files, the decimal mark: when any cell is a decimal-comma
+    number such as ``51,95``, every such cell is rewritten with a decimal point (``51.95``), so
+    callers convert numbers with ``float``. Blank lines are skipped; cells and column names are
+    stripped of surrounding spaces.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for messages (e.g. ``"routes file"``).
+    hint
+        Appended to the "empty" message: what the file should hold (e.g. the header).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One ``str`` column per header field, one row per data line (empty cells are ``""``).
+        ``attrs["lines"]`` holds the file line number of each row, ``attrs["format"]`` a
+        description such as ``"Windows-1252, ';'-separated, decimal comma"``.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file: not found, a folder, unreadable, binary, in an unknown encoding, empty,
+        header only is allowed (an empty frame is returned) but a row with more or fewer fields
+        than the header, an empty or duplicated column name are errors; the message says which
+        encoding, separator and decimal mark were found.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if path.is_dir():
+        msg = f"{what} {path} is a folder, not a file"
+        raise InputDataError(msg)
+    if not path.exists():
+        msg = f"{what} {path} not found"
+        raise InputDataError(msg)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        msg = f"cannot read {what} {path}: {exc.strerror or exc}"
+        raise InputDataError(msg) from None
+    text, encoding = _decode_table(raw, what, path)
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        msg = f"{what} {path} is empty" + (f"; expected {hint}" if hint else "")
+        raise InputDataError(msg)
+    header_line = lines[first]
+    sep = max((",", ";", "\t"), key=lambda c: (header_line.count(c), c == ","))
+    rows: list[list[str]] = []
+    line_no: list[int] = []
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        for rec in reader:
+            if not any(c.strip() for c in rec):
+                continue
+            rows.append([c.strip() for c in rec])
+            line_no.append(reader.line_num)
+    except csv.Error as exc:
+        msg = f"{what} {path}, line {reader.line_num}: not a readable CSV line ({exc})"
+        raise InputDataError(msg) from None
+    header, body, body_lines = rows[0], rows[1:], line_no[1:]
+    decimal = "point"
+    if sep != "," and any(_DECIMAL_COMMA.match(c) for r in body for c in r):
+        decimal = "comma"
+        body = [[c.replace(",", ".") if _DECIMAL_COMMA.match(c) else c for c in r] for r in body]
+    fmt = f"{encoding}, {_SEPARATORS[sep]}-separated, decimal {decimal}"
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    if "" in header:
+        msg = (
+            f"{what} {path}: column {header.index('') + 1} of the header has no name "
+            f"(read as {fmt}; header {header})"
+        )
+        raise InputDataError(msg)
+    dup = sorted({h for h in header if header.count(h) > 1})
+    if dup:
+        msg = f"{what} {path}: column(s) {dup} appear more than once in the header (read as {fmt})"
+        raise InputDataError(msg)
+    for r, ln in zip(body, body_lines, strict=True):
+        if len(r) != len(header):
+            msg = (
+                f"{what} {path}, line {ln}: {len(r)} fields but the header has {len(header)} "
+                f"(read as {fmt}"
+            )
+            if sep == ",":
+                msg += (
+                    "; numbers need a decimal point (51.95), or separate the columns with ';' "
+                    "when using decimal commas)"
+                )
+            else:
+                msg += f"; every line needs the header's {len(header)} fields)"
+            raise InputDataError(msg)
+    frame = pd.DataFrame(body, columns=header, dtype=str)
+    frame.attrs["lines"] = body_lines
+    frame.attrs["format"] = fmt
+    return frame
