@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from corridor.catalogue import Catalogue
@@ -57,11 +58,23 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except InfeasibleError as exc:
-        console.print(f"[bold red]infeasible:[/] {exc}", highlight=False)
+        _fail("infeasible", exc)
         raise typer.Exit(EXIT_INFEASIBLE) from None
     except CorridorError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        _fail("error", exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as exc:  # a file or folder named by the user cannot be read or written
+        where = f" {exc.filename}" if exc.filename else ""
+        _fail("error", f"cannot access{where}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _fail(label: str, message: object) -> None:
+    """Print ``label: message`` as ONE line on stderr (never wrapped, newlines folded)."""
+    text = " ".join(str(message).split())
+    console.print(
+        f"[bold red]{label}:[/] {escape(text)}", highlight=False, soft_wrap=True, overflow="ignore"
+    )
 
 
 @contextmanager
@@ -226,6 +239,7 @@ def route(
     data_dir: DataDir = None,
 ) -> None:
     """Truck route between two points: length, travel time and motorway refs."""
+    from corridor._validate import Region, check_points_near
     from corridor.network import load_graph, shortest_route
 
     with _errors():
@@ -238,6 +252,11 @@ def route(
         a, b = _lonlat(from_, "--from"), _lonlat(to, "--to")
         sc = load_scenario(scenario)
         G = load_graph(Catalogue.from_env(data_dir), sc.network)
+        region = Region.from_graph(
+            G, f"road graph of {sc.name} ({', '.join(sc.network.countries)})"
+        )
+        check_points_near(*a, region, what=f"--from {from_}")
+        check_points_near(*b, region, what=f"--to {to}")
         r = shortest_route(G, a, b)
         doc = r.to_dict()
         doc.pop("nodes", None)
