@@ -101,16 +101,17 @@ def _main(
 def scenarios() -> None:
     """List the built-in scenarios."""
     table = Table("scenario", "year", "technology", "sites", "description")
-    for name in builtin_scenarios():
-        sc = load_scenario(name)
-        opt = sc.optimise
-        table.add_row(
-            name,
-            str(sc.year),
-            opt.vehicle.technology,
-            f"{opt.min_sites}–{opt.max_sites}",
-            sc.description,
-        )
+    with _errors():
+        for name in builtin_scenarios():
+            sc = load_scenario(name)
+            opt = sc.optimise
+            table.add_row(
+                name,
+                str(sc.year),
+                opt.vehicle.technology,
+                f"{opt.min_sites}–{opt.max_sites}",
+                sc.description,
+            )
     out.print(table)
 
 
@@ -480,17 +481,31 @@ def compare(
     ] = None,
 ) -> None:
     """Tabulate the headline figures of several runs."""
+    from corridor._files import write_atomic
     from corridor.outputs.summary import compare_runs
 
     with _errors():
+        if csv_out is not None:
+            _check_file_target(csv_out, "--csv")
         df = compare_runs(runs)
+        if csv_out is not None:
+            write_atomic(csv_out, df.to_csv)
     table = Table("figure", *[str(c) for c in df.index])
     for col in df.columns:
         table.add_row(col, *[_cell(v) for v in df[col]])
     out.print(table)
     if csv_out is not None:
-        df.to_csv(csv_out)
         out.print(f"wrote {csv_out}")
+
+
+def _check_file_target(path: Path, flag: str) -> None:
+    """A file to write must not be a folder and its folder must exist."""
+    if path.is_dir():
+        msg = f"{flag} {path} is a folder; give a file name such as {path / 'compare.csv'}"
+        raise CorridorError(msg)
+    if not path.parent.is_dir():
+        msg = f"{flag} {path}: folder {path.parent} does not exist; create it first"
+        raise CorridorError(msg)
 
 
 def _cell(v: Any) -> str:

@@ -199,6 +199,12 @@ def load_graph(
         See :func:`corridor.network.graph_from_lines`; ``G.graph['cache']`` says ``hit`` or
         ``miss`` and holds the cache file.
     """
+    if config.polygon_file is not None and not Path(config.polygon_file).is_file():
+        msg = (
+            f"network.polygon_file {config.polygon_file} not found (working folder {Path.cwd()}); "
+            "give the path of a GeoJSON/GeoPackage with the region's polygons"
+        )
+        raise InputDataError(msg)
     countries = region_countries(config)
     files = select_files(catalogue, countries)
     nuts = [p for p in catalogue.paths("nuts") if "LEVL_0" in p.name]
