@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from corridor._files import output_folder
 from corridor.catalogue import Catalogue
 from corridor.config import builtin_scenarios, load_scenario
 from corridor.errors import CorridorError, InfeasibleError
@@ -69,6 +71,13 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _check_solver(sc: Any) -> None:
+    """The scenario's MILP solver must be available before minutes of pipeline run."""
+    from corridor.optimise.solve import make_solver
+
+    make_solver(sc.optimise)  # SolverError (exit 2) naming how to install it
+
+
 def _fail(label: str, message: object) -> None:
     """Print ``label: message`` as ONE line on stderr (never wrapped, newlines folded)."""
     text = " ".join(str(message).split())
@@ -92,9 +101,15 @@ def _progress() -> Iterator[Callable[[str], None]]:
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
 ) -> None:
+    # SIGTERM unwinds like Ctrl-C, so staging folders and locks are cleaned up
+    signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 @app.command()
@@ -149,9 +164,10 @@ def plan(
     """Plan a corridor: pick, size and check sites; write plan.json, shortlist and map."""
     from corridor.workflows import run, write_run
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
         sc = load_scenario(scenario)
         cat = Catalogue.from_env(data_dir)
+        _check_solver(sc)
         with _progress() as tell:
             result = run(sc, cat, progress=tell)
             tell("writing outputs")
@@ -182,7 +198,7 @@ def network(
     from corridor._files import write_outputs
     from corridor.network import edges_gdf, load_graph, nodes_gdf
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
         sc = load_scenario(scenario)
         cat = Catalogue.from_env(data_dir)
         with _progress() as tell:
@@ -284,7 +300,7 @@ def flows(
     from corridor.flows import build_flows, write_edge_flows_gpkg, write_od_parquet
     from corridor.network import load_graph
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
         sc = load_scenario(scenario)
         cat = Catalogue.from_env(data_dir)
         with _progress() as tell:
@@ -328,8 +344,10 @@ def grid(
     """Connection load per substation and congestion area; write grid_load.csv / .geojson."""
     from corridor.workflows import grid_report
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
         cat = Catalogue.from_env(data_dir)
+        if Path(source).suffix.lower() not in (".json", ".csv"):
+            _check_solver(load_scenario(source))
         with _progress() as tell:
             per_sub, per_area, files = grid_report(
                 source, cat, out_dir, battery_mwh=battery_mwh, scenario=scenario, progress=tell
@@ -424,7 +442,9 @@ def coverage(
     """Can my trucks drive my routes with the plan's sites? Per route and direction."""
     from corridor.workflows import coverage_report
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
+        if plan is None:
+            _check_solver(load_scenario(DEFAULT_SCENARIO))
         res = coverage_report(
             routes,
             Catalogue.from_env(data_dir),
