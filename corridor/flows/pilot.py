@@ -215,7 +215,9 @@ def check_pilot_routes_near(routes: pd.DataFrame, rg: RoutingGraph, path: Path) 
         swapping longitude and latitude would fit).
     """
     region = Region.from_xy(rg.xy[:, 0], rg.xy[:, 1], "EPSG:3035", "road graph")
-    line = routes.attrs.get("lines") or (routes.index.to_numpy() + 2).tolist()
+    line = routes.attrs.get("lines") or []
+    if len(line) != len(routes):
+        line = (routes.index.to_numpy() + 2).tolist()
     for end in ("origin", "destination"):
         check_points_near(
             routes[f"{end}_lon"].to_numpy(float),
