@@ -282,7 +282,8 @@ def summary_markdown(
             if doc.get("status") != "optimal"
             else ""
         ),
-        f"- solver {doc.get('solver')}, {_fmt(doc.get('solve_time_s'), '.1f', ' s')}",
+        f"- solver {doc.get('solver')}; solve time (timing, differs between runs): "
+        f"{_fmt(doc.get('solve_time_s'), '.1f', ' s')}",
         "",
         "## Headline figures",
         "",
