@@ -363,6 +363,13 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
         ("network.bbox_lonlat",),
     ),
     (
+        "network-unknown-country",
+        ["network", "{f}", "--out", "{out}"],
+        _toml("[network]\ncountries = ['NL', 'XX']\n"),
+        2,
+        ("network.countries ['XX']",),
+    ),
+    (
         "network-out-is-a-file",
         ["network", "--out", "{f}"],
         _w("afile", "x"),
@@ -1093,3 +1100,35 @@ def test_budget_below_the_cheapest_plan_is_explained_before_solving() -> None:
         r"minimum, more than optimise.budget_eur = 1,000,000 EUR",
     ):
         solve(inst, config)
+
+
+# ---- 12: reruns are byte-identical ---------------------------------------------------------
+
+
+def test_map_gpkg_xlsx_are_byte_identical_on_rerun(tmp_path: Path) -> None:
+    import time
+
+    import folium
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from corridor.outputs.maps import write_map
+    from corridor.outputs.plan import write_shortlist_gpkg, write_shortlist_xlsx
+
+    def build(d: Path) -> dict[str, str]:
+        d.mkdir()
+        m = folium.Map(location=[51.5, 6.5], zoom_start=7)
+        fg = folium.FeatureGroup(name="sites").add_to(m)
+        folium.Marker([51.4, 6.2], popup="Venlo").add_to(fg)
+        folium.LayerControl().add_to(m)
+        write_map(m, d / "map.html")
+        sl = gpd.GeoDataFrame(
+            {"site_id": ["a"], "x": [1.0]}, geometry=[Point(6.2, 51.4)], crs="EPSG:4326"
+        )
+        write_shortlist_gpkg(sl, d / "s.gpkg")
+        write_shortlist_xlsx(sl, d / "s.xlsx", {"k": "v"})
+        return _hashes(d)
+
+    first = build(tmp_path / "a")
+    time.sleep(1.1)
+    assert build(tmp_path / "b") == first
