@@ -530,6 +530,7 @@ def grid_report(
     import geopandas as gpd
     import pandas as pd
 
+    from corridor._validate import Region, check_points_near
     from corridor.assess.plans import read_site_list
     from corridor.grid import (
         attach_grid,
@@ -558,12 +559,24 @@ def grid_report(
             }
         )
     tell("grid")
+    substations = load_substations(catalogue, sc.grid)
+    region = Region.from_xy(
+        substations.geometry.x,
+        substations.geometry.y,
+        substations.crs,
+        f"grid of {sc.name} (substations {', '.join(sc.grid.substation_sources)})",
+    )
+    check_points_near(
+        sites["lon"].to_numpy(float),
+        sites["lat"].to_numpy(float),
+        region,
+        what=[f"site list {source}, site '{sid}'" for sid in sites["site_id"]],
+    )
     points = gpd.GeoDataFrame(
         sites.set_index("site_id"),
         geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
         crs="EPSG:4326",
     ).to_crs(sc.network.crs)
-    substations = load_substations(catalogue, sc.grid)
     areas = default_congestion_areas(catalogue)
     with_grid = attach_grid(points, substations, areas, sc.grid)
     per_sub, per_area = connection_load(

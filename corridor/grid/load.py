@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from corridor._files import DATA_DIR, write_atomic
+from corridor._files import DATA_DIR, write_outputs
 from corridor._validate import GRAPH_CRS as CRS
 from corridor._validate import require_columns
 from corridor.errors import InputDataError
@@ -318,9 +318,13 @@ def write_grid_load(
         t.insert(0, "level", level)
         frames.append(t.drop(columns=[key]))
     both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS)
-    csv_path, gj_path = out_dir / "grid_load.csv", out_dir / "grid_load.geojson"
-    write_atomic(
-        csv_path, lambda p: pd.DataFrame(both.drop(columns="geometry")).to_csv(p, index=False)
+    csv_path, gj_path = write_outputs(
+        out_dir,
+        {
+            "grid_load.csv": lambda p: pd.DataFrame(both.drop(columns="geometry")).to_csv(
+                p, index=False
+            ),
+            "grid_load.geojson": lambda p: both.to_crs("EPSG:4326").to_file(p, driver="GeoJSON"),
+        },
     )
-    write_atomic(gj_path, lambda p: both.to_crs("EPSG:4326").to_file(p, driver="GeoJSON"))
     return csv_path, gj_path
