@@ -496,6 +496,7 @@ def solve(
     prune_sites: bool = True,
     warm_start: bool = True,
     site_dominance: bool = True,
+    shared_assignment: bool = True,
 ) -> PlanResult:
     """Choose sites for the instance, size them and validate the plan by simulation.
 
@@ -516,6 +517,9 @@ def solve(
     warm_start
         Give the solver the greedy plan of :func:`~corridor.optimise.model.greedy_sites` as a
         start solution (uncapacitated model only).
+    shared_assignment
+        Capacity in the model: assignment variables per distinct union of cover sets (on) or
+        per flow group (off, the plain form; for benchmarking).
     site_dominance
         Drop candidate sites another site dominates (:mod:`corridor.optimise.presolve`; keeps
         the optimum of the uncapacitated model; not used with capacity in the model, where a
@@ -583,6 +587,7 @@ def solve(
         instance.energy_per_km,
         shared_covers=shared_covers,
         prune_sites=prune_sites,
+        shared_assignment=shared_assignment,
     )
     model = build_model(instance, pre, spec, extra_constraints)
     heuristic: list[str] = []

@@ -1,0 +1,145 @@
+"""Benchmark the capacitated siting model and the site-dominance presolve, side by side.
+
+Cases (each solved in this process, one row per formulation):
+
+* ``bev-pilot``: the default scenario's chosen corridor (corridor mode, real data), capacity in
+  the model: assignment variables shared per distinct union of cover sets (corridor's
+  formulation) vs one set per flow group (the plain form, as before the shared variables).
+* ``grid-625``: a seeded 25 × 25 grid network (625 nodes, 50 km links, every node a candidate),
+  4,000 OD pairs, p = 40, range 350 km, round trips, without capacity (the hard range-coverage
+  case): with and without the site-dominance presolve.
+
+Reports variables, rows, build and solve time, status, objective, bound and gap. Usage::
+
+    python scripts/capacity_benchmark.py                  # both cases, 120 s limit each
+    python scripts/capacity_benchmark.py --cases grid-625 --time-limit 600 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from corridor.catalogue import Catalogue
+from corridor.config import OptimiseConfig, load_scenario
+from corridor.errors import SolverError
+from corridor.optimise import Instance, solve
+from corridor.workflows import choose_corridor, run_stages
+
+log = logging.getLogger("capacity_benchmark")
+
+
+def grid_instance(
+    seed: int = 2026,
+    side: int = 25,
+    link_km: float = 50.0,
+    n_od: int = 4000,
+    range_km: float = 350.0,
+) -> Instance:
+    """The seeded grid instance: ``side``² nodes, two-way links, random ODs and volumes."""
+    rng = np.random.default_rng(seed)
+    n = side * side
+    rows: list[int] = []
+    cols: list[int] = []
+    for r in range(side):
+        for c in range(side):
+            i = r * side + c
+            if c + 1 < side:
+                rows += [i, i + 1]
+                cols += [i + 1, i]
+            if r + 1 < side:
+                rows += [i, i + side]
+                cols += [i + side, i]
+    mat = sparse.csr_array((np.full(len(rows), link_km), (rows, cols)), shape=(n, n))
+    o = rng.integers(0, n, n_od)
+    d = (o + rng.integers(1, n, n_od)) % n
+    vol = rng.integers(1, 20, n_od).astype(float)
+    return Instance.from_arrays(mat, o, d, vol, list(range(n)), range_km, round_trip=True)
+
+
+def row(case: str, label: str, inst: Instance, config: OptimiseConfig, **switches: bool) -> dict:
+    """Solve once and describe the model and the result."""
+    t0 = time.perf_counter()
+    try:
+        plan = solve(inst, config, **switches)
+    except SolverError as exc:
+        return {"case": case, "formulation": label, "status": "no solution", "error": str(exc)}
+    ms = plan.model_stats
+    return {
+        "case": case,
+        "formulation": label,
+        "variables": ms["variables"],
+        "rows": ms["constraints"],
+        "assignment_variables": ms["assignment_variables"],
+        "sites_dominated": ms["sites_dominated"],
+        "build_s": round(ms["build_time_s"], 2),
+        "solve_s": round(plan.solve_time_s, 2),
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "status": plan.status,
+        "objective": round(plan.objective or 0.0, 3),
+        "bound": None if plan.best_bound is None else round(plan.best_bound, 3),
+        "gap": None if plan.gap is None else round(plan.gap, 5),
+        "valid": plan.valid,
+    }
+
+
+def bev_pilot_rows(time_limit: float) -> list[dict]:
+    """The default scenario's chosen corridor, shared vs per-group assignment variables."""
+    sc = load_scenario("nl-de-bev-pilot")
+    st = run_stages(sc, Catalogue.from_env(), until="instance")
+    choice = choose_corridor(sc, st.graph, st.sites, st.instance, st.corridor_od)
+    config = sc.optimise.model_copy(update={"time_limit_s": time_limit})
+    case = f"bev-pilot ({choice.chosen})"
+    return [
+        row(case, "capacity, shared assignment", choice.instance, config),
+        row(
+            case, "capacity, per-group assignment", choice.instance, config, shared_assignment=False
+        ),
+    ]
+
+
+def grid_rows(time_limit: float) -> list[dict]:
+    """The 625-node grid instance without capacity, with and without site dominance."""
+    inst = grid_instance()
+    config = OptimiseConfig(
+        min_sites=0,
+        max_sites=40,
+        round_trip=True,
+        capacity_in_model=False,
+        time_limit_s=time_limit,
+    )
+    return [
+        row("grid-625", "site dominance", inst, config),
+        row("grid-625", "no site dominance", inst, config, site_dominance=False),
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", nargs="+", default=["bev-pilot", "grid-625"])
+    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    rows: list[dict] = []
+    if "bev-pilot" in args.cases:
+        rows += bev_pilot_rows(args.time_limit)
+    if "grid-625" in args.cases:
+        rows += grid_rows(args.time_limit)
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for r in rows:
+        print("| " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
