@@ -316,16 +316,24 @@ def choose_corridor(
         ]
         if f"{name} outbound" in paths:
             km[name] = path_km_by_country(graph, paths[f"{name} outbound"])
-    pilot = (
-        corridor_od[corridor_od.get("source", "") == "pilot"] if "source" in corridor_od else None
-    )
-    firms = dict(zip(pilot["od_id"], pilot["firm"], strict=True)) if pilot is not None else {}
+    firms: dict[str, str] = {}
+    heading: dict[str, str] = {}
+    if "source" in corridor_od.columns:
+        pilot = corridor_od[corridor_od["source"] == "pilot"]
+        firms = dict(zip(pilot["od_id"], pilot["firm"].astype(str), strict=True))
+        # outbound: from the first corridor country (NL of NL–DE), as corridor_axis_deg says
+        first = (scenario.flows.corridor_countries or ("",))[0]
+        heading = {
+            od: "outbound" if cc == first else "inbound"
+            for od, cc in zip(pilot["od_id"], pilot["origin_country"], strict=True)
+        }
     choice = rank_corridors(
         instance,
         near,
         opt,
         km_by_country=km,
         pilot_firms=firms,
+        pilot_directions=heading,
         only=None if opt.corridor == "auto" else opt.corridor,
     )
     choice.lines = {k: path_line(graph, v) for k, v in paths.items() if k.rsplit(" ", 1)[0] in near}

@@ -64,6 +64,37 @@ def test_default_plan_meets_the_pilot(bev_out: Path) -> None:
     assert any("OpenStreetMap" in a for a in doc["attribution"])
 
 
+def test_default_plan_is_a_corridor_pilot_within_grid_and_chargers(
+    bev_run: PlanRun, bev_out: Path
+) -> None:
+    import shapely
+
+    from corridor.optimise import check_capacity
+
+    choice = bev_run.corridor
+    assert choice is not None and choice.chosen == choice.ranking.at[0, "corridor"]
+    # every station lies within the corridor buffer of the chosen traject's carriageways
+    lines = [v for k, v in choice.lines.items() if k.rsplit(" ", 1)[0] == choice.chosen]
+    where = bev_run.sites.loc[list(bev_run.plan.sites.index)].geometry.values
+    dist_m = shapely.distance(where, shapely.union_all(lines))
+    assert (dist_m <= choice.buffer_km * 1000.0 + 1e-6).all()
+    # proven optimal with capacity in the model; no site below the chargers its trucks need
+    plan = bev_run.plan
+    assert plan.status == "optimal" and plan.model_stats["capacity_in_model"]
+    assert not plan.sites["capped"].any()
+    assert not check_capacity(bev_run.instance, plan, bev_run.scenario.optimise)
+    peak = bev_run.scenario.optimise.peak_hour_share * plan.sites["energy_mwh_per_day"]
+    assert (peak <= plan.sites["power_mw"] + 1e-9).all()
+    doc = json.loads((bev_out / "plan.json").read_text())
+    assert doc["corridor"]["chosen"] == choice.chosen
+    assert doc["corridor"]["runner_up"] == choice.runner_up
+    ranking = pd.read_csv(bev_out / "corridors.csv")
+    assert list(ranking["rank"]) == list(range(1, len(ranking) + 1))
+    solved = ranking.dropna(subset=["served_trucks_per_day"])
+    assert solved["served_trucks_per_day"].is_monotonic_decreasing
+    assert ranking.at[0, "served_trucks_per_day"] == pytest.approx(doc["served_trucks_per_day"])
+
+
 def test_plan_serves_both_directions(bev_run: PlanRun) -> None:
     chosen = bev_run.plan.sites.index
     dirs = bev_run.instance.sites.loc[list(chosen), "directions"]

@@ -53,7 +53,15 @@ CORRIDOR_RANKING_COLUMNS = (
     "served_trucks_per_day",
     "pilot_trucks_served_per_day",
     "pilot_firms_served",
+    "pilot_outbound_on",
+    "pilot_outbound_served",
+    "pilot_inbound_on",
+    "pilot_inbound_served",
+    "pilot_directions_served",
 )
+
+#: A flow is "on" a corridor when the corridor's sites span at least this share of its path.
+ON_CORRIDOR_SHARE = 0.25
 
 
 @dataclass
@@ -111,6 +119,7 @@ def rank_corridors(
     *,
     km_by_country: Mapping[str, Mapping[str, float]] | None = None,
     pilot_firms: Mapping[str, str] | None = None,
+    pilot_directions: Mapping[str, str] | None = None,
     only: str | None = None,
 ) -> CorridorChoice:
     """Solve the siting model along each named corridor and rank the corridors.
@@ -128,6 +137,10 @@ def rank_corridors(
         Outbound km per country code by corridor name (for the table).
     pilot_firms
         Firm of each pilot-fleet flow by od id (pilot trucks and firms per corridor).
+    pilot_directions
+        Travel direction (``outbound`` / ``inbound``) of each pilot-fleet flow by od id: a
+        direction counts as served when every pilot trip on the corridor in that direction is
+        served whole.
     only
         Solve only this corridor (``optimise.corridor`` names one); the others are still
         described, not solved.
@@ -145,13 +158,14 @@ def rank_corridors(
     from corridor.optimise.solve import solve
 
     pilot = dict(pilot_firms or {})
+    heading = dict(pilot_directions or {})
     trucks = {f.od_id: f.trucks_per_day for f in instance.flows}
     rows: list[dict[str, Any]] = []
     plans: dict[str, Any] = {}
     subs: dict[str, Instance] = {}
     for name, ids in corridor_sites.items():
         sub = instance.restricted_to(ids)
-        on = {f.od_id for f in sub.flows if f.stops}
+        on = {f.od_id for f in sub.flows if _share_on(f) >= ON_CORRIDOR_SHARE}
         sites = sub.sites
         row: dict[str, Any] = {
             "corridor": name,
@@ -182,6 +196,7 @@ def rank_corridors(
                 log.info("corridor %s: %s in %.1f s", name, plan.status, time.perf_counter() - t0)
                 plans[name], subs[name] = plan, sub
                 row.update(_plan_columns(plan, sub, trucks, pilot))
+                row.update(_pilot_directions(plan, on, trucks, heading))
         rows.append(row)
     ranking = pd.DataFrame(rows).reindex(
         columns=[c for c in CORRIDOR_RANKING_COLUMNS if c != "rank"]
@@ -202,6 +217,29 @@ def rank_corridors(
     ranking = ranking.reset_index(drop=True)
     chosen = str(ranking.at[0, "corridor"])
     return CorridorChoice(ranking, chosen, subs[chosen], plans[chosen], plans)
+
+
+def _share_on(flow: Any) -> float:
+    """Share of a flow's path between its first and last stop at the corridor's sites."""
+    if not flow.stops or flow.length_km <= 0:
+        return 0.0
+    return (flow.stops[-1].km - flow.stops[0].km) / flow.length_km
+
+
+def _pilot_directions(
+    plan: Any, on: set[str], trucks: Mapping[str, float], heading: Mapping[str, str]
+) -> dict[str, Any]:
+    served = {od: plan.served_share.get(od, 1.0) for od in plan.served_od_ids}
+    out: dict[str, Any] = {}
+    ok = []
+    for d in DIRECTIONS:
+        mine = [od for od in on if heading.get(od) == d]
+        out[f"pilot_{d}_on"] = round(sum(trucks[od] for od in mine), 3)
+        out[f"pilot_{d}_served"] = round(sum(trucks[od] * served.get(od, 0.0) for od in mine), 3)
+        if mine and all(served.get(od, 0.0) >= 1.0 for od in mine):
+            ok.append(d)
+    out["pilot_directions_served"] = ";".join(ok)
+    return out
 
 
 def _ineligible(sub: Instance, config: Any) -> str:

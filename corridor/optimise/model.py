@@ -442,6 +442,9 @@ class ModelSpec:
     capacity
         Tie chargers and the grid to the served flows (``assign``, ``capacity``, ``pick``,
         ``grid_*`` rows, see the module docstring).
+    multi_stop_cuts
+        Add ``stops`` rows (:func:`_add_multi_stop_cuts`): groups that need several stops need
+        that many open sites.
     shared_assignment
         One set of assignment variables per distinct union of cover sets, shared by the groups
         that have it; off: one set per group (the plain form, for benchmarking).
@@ -475,6 +478,7 @@ class ModelSpec:
     shared_covers: bool = True
     prune_sites: bool = True
     capacity: bool = False
+    multi_stop_cuts: bool = True
     shared_assignment: bool = True
     load_per_charge_km: float = 0.0
     capacity_table: tuple[float, ...] = ()
@@ -547,6 +551,41 @@ def _add_shared_cover(
         for ai, ci in enumerate(of_group[gi]):
             b.add(y[gi] <= w[ci], _name("cover", od=g.od_ids[0], arc=ai))
     return w
+
+
+def disjoint_covers(covers: Sequence[CoverSet]) -> list[CoverSet]:
+    """A largest family of a flow's cover sets that share no site (earliest-ending first).
+
+    Cover sets are windows along the path, so taking the one that ends first and then the next
+    one that shares no site with those taken gives the most pairwise site-disjoint windows
+    (interval scheduling); a site met twice on a round trip keeps two windows from both counting.
+    """
+    taken: list[CoverSet] = []
+    used: set[str] = set()
+    for cover in covers:  # path order: minimal windows sorted by start are sorted by end
+        if used.isdisjoint(cover):
+            taken.append(cover)
+            used.update(cover)
+    return taken
+
+
+def _add_multi_stop_cuts(
+    b: _Builder, pre: Preprocessed, x: dict, y: dict, lp_sum: Callable
+) -> None:
+    """``m y_g <= sum of x over m site-disjoint cover sets`` for groups that need m >= 2 stops.
+
+    Valid: a served group has an open site in each of its cover sets, and site-disjoint sets need
+    distinct sites. It tightens the LP bound, where the plain cover rows let one fractional
+    site spread over every window of a long trip.
+    """
+    for gi, g in enumerate(pre.groups):
+        disjoint = disjoint_covers(g.covers)
+        if len(disjoint) >= 2:
+            members = [s for c in disjoint for s in c if s in x]
+            b.add(
+                len(disjoint) * y[gi] <= lp_sum(x[s] for s in members),
+                _name("stops", od=g.od_ids[0]),
+            )
 
 
 def _add_site_count(b: _Builder, x: dict, spec: ModelSpec, lp_sum: Callable) -> None:
@@ -822,6 +861,8 @@ def build_model(
         _add_shared_cover(b, prob, pre, x, y, lp_sum)
     else:
         _add_cover(b, pre, x, y, lp_sum)
+    if spec.multi_stop_cuts:
+        _add_multi_stop_cuts(b, pre, x, y, lp_sum)
     _add_site_count(b, x, spec, lp_sum)
     sites = instance.sites
     _add_country_min(b, x, sites, spec, lp_sum)

@@ -1,0 +1,130 @@
+"""Corridor mode: ranking named corridors and planning along the chosen one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from corridor.config import OptimiseConfig
+from corridor.errors import InfeasibleError
+from corridor.optimise import Instance, rank_corridors, solve
+
+
+def three_lines() -> tuple[Instance, dict[str, list[str]]]:
+    """Three separate two-way lines of 7 nodes (50 km links), one flow each way on each.
+
+    Corridor A carries 10 trucks/day each way, B 30, C 20; every trip is 300 km with a 100 km
+    start range and 200 km after a stop, so each needs exactly one stop on its own line.
+    """
+    n_line, rows, cols = 7, [], []
+    for base in (0, 7, 14):
+        for i in range(n_line - 1):
+            rows += [base + i, base + i + 1]
+            cols += [base + i + 1, base + i]
+    mat = sparse.csr_array(([50.0] * len(rows), (rows, cols)), shape=(21, 21))
+    o = [0, 6, 7, 13, 14, 20]
+    d = [6, 0, 13, 7, 20, 14]
+    vol = [10.0, 10.0, 30.0, 30.0, 20.0, 20.0]
+    inst = Instance.from_arrays(mat, o, d, vol, list(range(21)), 200.0, start_range_km=100.0)
+    sites = {
+        "A": [str(i) for i in range(0, 7)],
+        "B": [str(i) for i in range(7, 14)],
+        "C": [str(i) for i in range(14, 21)],
+    }
+    return inst, sites
+
+
+def config(**kw) -> OptimiseConfig:
+    base = {"min_sites": 1, "max_sites": 2, "time_limit_s": 30}
+    base.update(kw)
+    return OptimiseConfig(**base)
+
+
+def test_ranking_follows_the_trucks_each_corridor_serves():
+    inst, sites = three_lines()
+    choice = rank_corridors(inst, sites, config())
+    assert list(choice.ranking["corridor"]) == ["B", "C", "A"]
+    assert list(choice.ranking["rank"]) == [1, 2, 3]
+    assert choice.chosen == "B" and choice.runner_up == "C"
+    assert list(choice.ranking["served_trucks_per_day"]) == pytest.approx([60.0, 40.0, 20.0])
+    assert list(choice.ranking["trucks_on_per_day"]) == pytest.approx([60.0, 40.0, 20.0])
+    assert (choice.ranking["status"] == "optimal").all()
+    # the chosen plan only opens sites of its corridor, and its instance knows no others
+    assert set(choice.plan.sites.index) <= set(sites["B"])
+    assert set(choice.instance.site_ids) == set(sites["B"])
+    assert choice.plan.valid
+
+
+def test_a_named_corridor_is_the_only_one_solved():
+    inst, sites = three_lines()
+    choice = rank_corridors(inst, sites, config(), only="A")
+    assert choice.chosen == "A" and choice.runner_up is None
+    rest = choice.ranking.set_index("corridor").loc[["B", "C"]]
+    assert (~rest["eligible"]).all() and rest["reason"].str.contains("not solved").all()
+
+
+def test_corridors_that_cannot_meet_the_minimums_are_listed_with_the_reason():
+    inst, sites = three_lines()
+    with pytest.raises(InfeasibleError, match=r"A: 7 usable candidate sites, min_sites = 8"):
+        rank_corridors(inst, sites, config(min_sites=8, max_sites=8))
+
+
+def test_a_direction_whose_pilot_trips_cannot_be_driven_is_not_served():
+    # line 0..10; the corridor has sites 0..6 only. Outbound pilot 0 -> 6 needs one stop there;
+    # the inbound pilot starts at 10 and must stop before km 100 (nodes 10, 9, 8): off-corridor
+    rows, cols = [], []
+    for i in range(10):
+        rows += [i, i + 1]
+        cols += [i + 1, i]
+    mat = sparse.csr_array(([50.0] * len(rows), (rows, cols)), shape=(11, 11))
+    inst = Instance.from_arrays(
+        mat, [0, 10], [6, 0], [5.0, 5.0], list(range(11)), 200.0, start_range_km=100.0
+    )
+    ids = [f.od_id for f in inst.flows]
+    choice = rank_corridors(
+        inst,
+        {"line": [str(i) for i in range(7)]},
+        config(),
+        pilot_firms={ids[0]: "firm-a", ids[1]: "firm-b"},
+        pilot_directions={ids[0]: "outbound", ids[1]: "inbound"},
+    )
+    row = choice.ranking.iloc[0]
+    assert row["pilot_directions_served"] == "outbound"
+    assert row["pilot_outbound_served"] == pytest.approx(5.0)
+    assert row["pilot_inbound_on"] == pytest.approx(5.0)
+    assert row["pilot_inbound_served"] == pytest.approx(0.0)
+    assert row["pilot_firms_served"] == 1
+
+
+def test_served_and_objective_at_optimal_and_time_limited_status():
+    # a grid of range-coverage trips: proven optimal with a generous limit (about 5 s), an
+    # incumbent at 0.2 s (uncapacitated: the open sites then serve more than the model counts)
+    rng = np.random.default_rng(7)
+    side, rows, cols = 9, [], []
+    for r in range(side):
+        for c in range(side):
+            i = r * side + c
+            if c + 1 < side:
+                rows += [i, i + 1]
+                cols += [i + 1, i]
+            if r + 1 < side:
+                rows += [i, i + side]
+                cols += [i + side, i]
+    mat = sparse.csr_array(([50.0] * len(rows), (rows, cols)), shape=(side**2, side**2))
+    o = rng.integers(0, side**2, 300)
+    d = (o + rng.integers(1, side**2, 300)) % side**2
+    vol = rng.integers(1, 20, 300).astype(float)
+    inst = Instance.from_arrays(mat, o, d, vol, list(range(side**2)), 250.0, start_range_km=150.0)
+    for kw in ({"capacity_in_model": False}, {}):
+        for limit in (60.0, 0.2):
+            plan = solve(inst, config(min_sites=0, max_sites=6, time_limit_s=limit, **kw))
+            assert plan.status in {"optimal", "feasible"}
+            if plan.status == "optimal" or kw == {}:
+                # proven, or capacity in the model: served is exactly what the model assigns
+                assert plan.served_trucks_per_day == pytest.approx(plan.objective, abs=1e-6)
+            else:
+                assert plan.served_trucks_per_day >= plan.objective - 1e-6
+            if plan.best_bound is not None:
+                assert plan.served_trucks_per_day <= plan.best_bound + 1e-6
+            assert plan.valid
