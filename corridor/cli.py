@@ -49,6 +49,25 @@ ScenarioArg = Annotated[
     str, typer.Argument(help="Built-in scenario name or a scenario .toml file.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written all-or-nothing).")]
+CapacityTableOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--capacity-table",
+        metavar="FILE",
+        help="Grid operator's capacity table (CSV / GeoJSON / GPKG; format in "
+        "corridor/grid/areas.py), applied after the scenario's grid.capacity_table; repeatable.",
+        dir_okay=False,
+    ),
+]
+CapacityAreasOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--capacity-areas",
+        metavar="FILE",
+        help="Supply-area polygons (GeoJSON / GPKG) the capacity tables' area ids refer to.",
+        dir_okay=False,
+    ),
+]
 
 
 @contextmanager
@@ -57,10 +76,10 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except InfeasibleError as exc:
-        console.print(f"[bold red]infeasible:[/] {exc}", highlight=False)
+        console.print(f"[bold red]infeasible:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INFEASIBLE) from None
     except CorridorError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -131,12 +150,14 @@ def plan(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out_dir: OutOpt = Path("out"),
     data_dir: DataDir = None,
+    capacity_table: CapacityTableOpt = None,
+    capacity_areas: CapacityAreasOpt = None,
 ) -> None:
     """Plan a corridor: pick, size and check sites; write plan.json, shortlist and map."""
-    from corridor.workflows import run, write_run
+    from corridor.workflows import run, with_capacity_tables, write_run
 
     with _errors():
-        sc = load_scenario(scenario)
+        sc = with_capacity_tables(load_scenario(scenario), capacity_table, capacity_areas)
         cat = Catalogue.from_env(data_dir)
         with _progress() as tell:
             result = run(sc, cat, progress=tell)
@@ -304,6 +325,8 @@ def grid(
         str | None, typer.Option(help="Scenario for the grid settings of a plan.json / CSV.")
     ] = None,
     data_dir: DataDir = None,
+    capacity_table: CapacityTableOpt = None,
+    capacity_areas: CapacityAreasOpt = None,
 ) -> None:
     """Connection load per substation and congestion area; write grid_load.csv / .geojson."""
     from corridor.workflows import grid_report
@@ -312,7 +335,14 @@ def grid(
         cat = Catalogue.from_env(data_dir)
         with _progress() as tell:
             per_sub, per_area, files = grid_report(
-                source, cat, out_dir, battery_mwh=battery_mwh, scenario=scenario, progress=tell
+                source,
+                cat,
+                out_dir,
+                battery_mwh=battery_mwh,
+                scenario=scenario,
+                progress=tell,
+                capacity_tables=capacity_table,
+                capacity_areas=capacity_areas,
             )
         table = Table(
             "level",

@@ -291,6 +291,27 @@ class GridConfig(_Frozen):
         ge=0,
         description="Non-firm headroom (MW) at a site in a congested area (time-restricted).",
     )
+    capacity_table: tuple[Path, ...] = Field(
+        (),
+        description=(
+            "Grid operators' capacity tables (one path or a list; CSV, GeoJSON or GPKG per "
+            "supply area or substation, format in corridor/grid/areas.py), applied in order over "
+            "the shipped congestion layer; a relative path is relative to the scenario file."
+        ),
+    )
+    capacity_areas: Path | None = Field(
+        None,
+        description=(
+            "Supply-area polygons (GeoJSON/GPKG with an area id per feature) that the area "
+            "ids of capacity_table rows are joined to (e.g. the Dutch capacity map's "
+            "voedingsgebieden); relative to the scenario file."
+        ),
+    )
+
+    @field_validator("capacity_table", mode="before")
+    @classmethod
+    def _one_or_more_tables(cls, value: object) -> object:
+        return (value,) if isinstance(value, str | Path) else value
 
 
 class VehicleConfig(_Frozen):
@@ -558,6 +579,26 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+#: File fields of the scenario (section, key) whose relative paths are relative to the file.
+_FILE_FIELDS = (("grid", "capacity_table"), ("grid", "capacity_areas"))
+
+
+def _relative_to(raw: dict, folder: Path) -> None:
+    """Make the relative paths of :data:`_FILE_FIELDS` in ``raw`` relative to ``folder``."""
+    for section, key in _FILE_FIELDS:
+        part = raw.get(section)
+        if not isinstance(part, dict) or key not in part:
+            continue
+        value = part[key]
+        many = isinstance(value, list | tuple)
+        items = list(value) if many else [value]
+        items = [
+            str(folder / v) if isinstance(v, str) and not Path(v).is_absolute() else v
+            for v in items
+        ]
+        part[key] = items if many else items[0]
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name, or a user's TOML file.
 
@@ -592,6 +633,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             raise ScenarioError(msg)
     raw = read_toml(path, "scenario file", error=ScenarioError)
     raw.setdefault("name", path.stem)
+    _relative_to(raw, path.parent)
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -34,9 +34,11 @@ __all__ = [
     "Stages",
     "corridor_flows",
     "coverage_report",
+    "grid_layers",
     "grid_report",
     "run",
     "run_stages",
+    "with_capacity_tables",
     "write_run",
 ]
 
@@ -189,7 +191,7 @@ def run_stages(
         If an input is missing or malformed.
     """
     from corridor.flows import build_flows
-    from corridor.grid import attach_grid, default_congestion_areas, load_substations
+    from corridor.grid import attach_grid
     from corridor.network import afir_corridor_paths, load_graph
     from corridor.optimise import instance_from_pipeline, solve
     from corridor.sites import build_candidates
@@ -214,11 +216,8 @@ def run_stages(
     if last < STAGES.index("grid"):
         return out
     with _stage("grid", t, progress):
-        out.substations = substations = load_substations(catalogue, scenario.grid)
-        out.areas = areas = default_congestion_areas(
-            catalogue, countries=tuple(scenario.network.countries)
-        )
-        out.sites = attach_grid(candidates.sites, substations, areas, scenario.grid)
+        out.substations, out.areas = grid_layers(scenario, catalogue)
+        out.sites = attach_grid(candidates.sites, out.substations, out.areas, scenario.grid)
     if last < STAGES.index("instance"):
         return out
     with _stage("optimise", t, progress):
@@ -237,6 +236,49 @@ def run_stages(
             return out
         out.plan = solve(out.instance, scenario.optimise)
     return out
+
+
+def grid_layers(
+    scenario: Scenario, catalogue: Catalogue
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Substations and congestion areas of a scenario, with its operators' tables applied.
+
+    The shipped layers (:func:`~corridor.grid.load_substations`,
+    :func:`~corridor.grid.default_congestion_areas`) overlaid with ``grid.capacity_table`` in
+    order (joined to ``grid.capacity_areas`` when given), see
+    :func:`~corridor.grid.load_capacity_tables`.
+    """
+    from corridor.grid import default_congestion_areas, load_capacity_tables, load_substations
+
+    substations = load_substations(catalogue, scenario.grid)
+    areas = default_congestion_areas(catalogue, countries=tuple(scenario.network.countries))
+    g = scenario.grid
+    if g.capacity_table or g.capacity_areas is not None:
+        substations, areas = load_capacity_tables(
+            g.capacity_table, substations, areas, g.capacity_areas
+        )
+    return substations, areas
+
+
+def with_capacity_tables(
+    scenario: Scenario, tables: list[Path] | None, capacity_areas: Path | None = None
+) -> Scenario:
+    """The scenario with more capacity tables (applied after its own) and/or area polygons.
+
+    Paths given here (the command line's ``--capacity-table``) are relative to the current
+    folder.
+    """
+    if not tables and capacity_areas is None:
+        return scenario
+    update: dict[str, Any] = {}
+    if tables:
+        update["capacity_table"] = (
+            *scenario.grid.capacity_table,
+            *(Path(t).absolute() for t in tables),
+        )
+    if capacity_areas is not None:
+        update["capacity_areas"] = Path(capacity_areas).absolute()
+    return scenario.model_copy(update={"grid": scenario.grid.model_copy(update=update)})
 
 
 def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = None) -> PlanRun:
@@ -391,6 +433,8 @@ def grid_report(
     battery_mwh: float = 0.0,
     scenario: str | None = None,
     progress: Progress | None = None,
+    capacity_tables: list[Path] | None = None,
+    capacity_areas: Path | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, tuple[Path, Path]]:
     """Compute and write the connection load of a plan per substation and congestion area.
 
@@ -409,6 +453,9 @@ def grid_report(
         the default scenario).
     progress
         Optional stage callback.
+    capacity_tables, capacity_areas
+        Operators' capacity tables applied after the scenario's own ``grid.capacity_table``, and
+        supply-area polygons their area ids refer to (:func:`with_capacity_tables`).
 
     Returns
     -------
@@ -419,21 +466,16 @@ def grid_report(
     import pandas as pd
 
     from corridor.assess.plans import read_site_list
-    from corridor.grid import (
-        attach_grid,
-        connection_load,
-        default_congestion_areas,
-        load_substations,
-        write_grid_load,
-    )
+    from corridor.grid import attach_grid, connection_load, write_grid_load
 
     tell = progress or (lambda _s: None)
     is_file = Path(source).suffix.lower() in (".json", ".csv")
     if is_file:
         sites, plan_scenario = read_site_list(Path(source))
         sc: Scenario = load_scenario(scenario or plan_scenario or DEFAULT_SCENARIO)
+        sc = with_capacity_tables(sc, capacity_tables, capacity_areas)
     else:
-        sc = load_scenario(source)
+        sc = with_capacity_tables(load_scenario(source), capacity_tables, capacity_areas)
         result = run(sc, catalogue, progress=tell)
         chosen = result.sites.loc[list(result.plan.sites.index)]
         sites = pd.DataFrame(
@@ -451,8 +493,9 @@ def grid_report(
         geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
         crs="EPSG:4326",
     ).to_crs(sc.network.crs)
-    substations = load_substations(catalogue, sc.grid)
-    areas = default_congestion_areas(catalogue)
+    substations, areas = (
+        grid_layers(sc, catalogue) if is_file else (result.substations, result.areas)
+    )
     with_grid = attach_grid(points, substations, areas, sc.grid)
     per_sub, per_area = connection_load(
         with_grid, battery_mwh=battery_mwh, substations=substations, areas=areas

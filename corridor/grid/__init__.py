@@ -5,7 +5,9 @@ from corridor.grid.areas import (
     apply_capacity_table,
     default_congestion_areas,
     format_hours,
+    load_capacity_tables,
     parse_hours,
+    read_area_polygons,
     read_capacity_table,
 )
 from corridor.grid.attach import GRID_COLUMNS, attach_grid
@@ -26,11 +28,13 @@ __all__ = [
     "connection_load",
     "default_congestion_areas",
     "format_hours",
+    "load_capacity_tables",
     "load_charging_profile",
     "load_substations",
     "parse_hours",
     "parse_voltage_kv",
     "peak_shave",
+    "read_area_polygons",
     "read_capacity_table",
     "site_hourly_load",
     "write_grid_load",

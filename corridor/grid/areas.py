@@ -58,11 +58,15 @@ __all__ = [
     "apply_capacity_table",
     "default_congestion_areas",
     "format_hours",
+    "load_capacity_tables",
     "parse_hours",
+    "read_area_polygons",
     "read_capacity_table",
 ]
 
 STATUSES = ("available", "limited", "congested", "unknown")
+#: Other names of a supply area's id column in area-polygon layers.
+AREA_ID_ALIASES = ("voedingsgebied_id", "gebied_id", "id")
 DEFAULT_AREAS_CSV = DATA_DIR / "grid" / "nl_congestion_provinces.csv"
 AREA_COLUMNS = [
     "area_id",
@@ -176,6 +180,27 @@ def default_congestion_areas(
     return gdf.set_index("area_id", drop=False).rename_axis(None)
 
 
+def _read_layer(path: Path) -> gpd.GeoDataFrame:
+    """A GeoJSON/GPKG layer with a CRS that fits its coordinates."""
+    try:
+        raw = pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError / DataLayerError
+        msg = f"{path}: cannot read the layer ({exc})"
+        raise InputDataError(msg) from None
+    if raw.crs is None:
+        msg = f"{path}: no CRS; declare the layer's CRS (e.g. EPSG:4326 or EPSG:3035)"
+        raise InputDataError(msg)
+    if raw.crs.is_geographic and len(raw):
+        x0, y0, x1, y1 = raw.total_bounds
+        if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+            msg = (
+                f"{path}: coordinates ({x0:.0f}, {y0:.0f}) are not degrees, so the layer has "
+                "no (or a wrong) CRS; add a 'crs' member (e.g. EPSG:3035) and retry"
+            )
+            raise InputDataError(msg)
+    return raw
+
+
 def _where(path: Path, is_csv: bool, i: int) -> str:
     return f"{path}, line {i + 2}" if is_csv else f"{path}, feature {i + 1}"
 
@@ -219,18 +244,7 @@ def read_capacity_table(
         df = pd.read_csv(path, dtype={"area_id": str, "substation_id": str, "source_date": str})
         geom = gpd.GeoSeries([None] * len(df), crs=CRS)
     elif path.suffix.lower() in (".geojson", ".json", ".gpkg"):
-        raw = pyogrio.read_dataframe(path)
-        if raw.crs is None:
-            msg = f"{path}: no CRS; declare the layer's CRS (e.g. EPSG:4326 or EPSG:3035)"
-            raise InputDataError(msg)
-        if raw.crs.is_geographic and len(raw):
-            x0, y0, x1, y1 = raw.total_bounds
-            if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
-                msg = (
-                    f"{path}: coordinates ({x0:.0f}, {y0:.0f}) are not degrees, so the layer has "
-                    "no (or a wrong) CRS; add a 'crs' member (e.g. EPSG:3035) and retry"
-                )
-                raise InputDataError(msg)
+        raw = _read_layer(path)
         df = pd.DataFrame(raw.drop(columns="geometry"))
         geom = raw.geometry.to_crs(CRS).reset_index(drop=True)
     else:
@@ -407,7 +421,7 @@ def apply_capacity_table(
         ).set_index("area_id", drop=False)
         new.index.name = None
         old = areas.loc[areas.index.isin(new.index)]
-        new["country"] = old["country"].reindex(new.index).fillna("").to_numpy()
+        new["country"] = old["country"].reindex(new.index).astype(object).fillna("").to_numpy()
         areas = gpd.GeoDataFrame(pd.concat([areas[~areas.index.isin(new.index)], new]), crs=CRS)
     srows = table[table["level"] == "substation"].set_index("substation_id")
     for col in ("offtake_capacity_mw", "queue_mw"):
@@ -442,3 +456,95 @@ def apply_capacity_table(
             + np.where(srows["source_date"] != "", " (" + srows["source_date"] + ")", "")
         ).to_numpy()
     return subs, areas
+
+
+def read_area_polygons(path: str | Path) -> gpd.GeoDataFrame:
+    """Supply-area polygons (GeoJSON/GPKG) that capacity-table rows are joined to by area id.
+
+    The id is the ``area_id`` property (or another id column the table importer knows, see
+    :data:`AREA_ID_ALIASES`); areas must not overlap.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``area_id`` and ``name`` (when given), polygons in EPSG:3035.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file (and feature): unreadable, no CRS, no id column, empty or duplicate ids,
+        overlapping polygons.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"capacity areas {path} does not exist"
+        raise InputDataError(msg)
+    if path.suffix.lower() not in (".geojson", ".json", ".gpkg"):
+        msg = f"{path}: area polygons must be a GeoJSON or GPKG layer"
+        raise InputDataError(msg)
+    raw = _read_layer(path)
+    id_col = next((c for c in ("area_id", *AREA_ID_ALIASES) if c in raw.columns), None)
+    if id_col is None:
+        known = ", ".join(("area_id", *AREA_ID_ALIASES))
+        msg = f"{path}: no area id column; expected one of {known}; found {list(raw.columns)}"
+        raise InputDataError(msg)
+    ids = raw[id_col].astype("string").fillna("").str.strip()
+    for i, aid in enumerate(ids):
+        if aid == "":
+            msg = f"{path}, feature {i + 1}, column {id_col}: empty area id"
+            raise InputDataError(msg)
+        geom = raw.geometry.iloc[i]
+        if geom is None or geom.is_empty or shapely.get_type_id(geom) < 3:
+            msg = f"{path}, feature {i + 1} (area '{aid}'): not a polygon"
+            raise InputDataError(msg)
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        i = int(dup.index[0])
+        msg = f"{path}, feature {i + 1}, column {id_col}: area id '{dup.iloc[0]}' given twice"
+        raise InputDataError(msg)
+    name_col = next((c for c in ("name", "naam", "voedingsgebied") if c in raw.columns), None)
+    out = gpd.GeoDataFrame(
+        {
+            "area_id": ids.to_numpy(dtype=object),
+            "name": raw[name_col].fillna("").astype(str).to_numpy() if name_col else "",
+        },
+        geometry=raw.geometry.to_crs(CRS).to_numpy(),
+        crs=CRS,
+    )
+    _check_overlaps(out, path, is_csv=False)
+    return out
+
+
+def load_capacity_tables(
+    tables: tuple[str | Path, ...] | list[str | Path],
+    substations: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    capacity_areas: str | Path | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read grid operators' tables and overlay them, in order, on the substations and areas.
+
+    Parameters
+    ----------
+    tables
+        Capacity tables (:func:`read_capacity_table`); later tables win where they overlap.
+    substations, areas
+        The layers to overlay (from :func:`~corridor.grid.load_substations` and
+        :func:`default_congestion_areas`).
+    capacity_areas
+        Optional supply-area polygons (:func:`read_area_polygons`) that CSV rows' ``area_id``
+        refer to (besides the ids of ``areas``).
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame)
+        Substations and areas with the tables applied (copies; the inputs when no table).
+    """
+    known = areas
+    if capacity_areas is not None:
+        polys = read_area_polygons(capacity_areas)
+        polys = polys.set_index("area_id", drop=False).rename_axis(None)
+        known = pd.concat([polys, areas[~areas.index.isin(polys.index)]])
+    for path in tables:
+        table = read_capacity_table(path, areas=known, substations=substations)
+        substations, areas = apply_capacity_table(table, substations, areas)
+    return substations, areas

@@ -1,0 +1,190 @@
+"""Grid operators' capacity tables: the way in (scenario, CLI), the formats and their errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from typer.testing import CliRunner
+
+from corridor.cli import app
+from corridor.config import GridConfig, OptimiseConfig, load_scenario
+from corridor.errors import InputDataError
+from corridor.grid import attach_grid, load_capacity_tables, read_capacity_table
+from corridor.optimise import Instance, solve
+from corridor.optimise.solve import usable_sites
+
+CRS = "EPSG:3035"
+runner = CliRunner()
+
+
+def line_matrix(n: int, km: float = 50.0) -> np.ndarray:
+    mat = np.zeros((n, n))
+    for i in range(n - 1):
+        mat[i, i + 1] = mat[i + 1, i] = km
+    return mat
+
+
+def _points(xy: list[tuple[float, float]], ids: list[str]) -> gpd.GeoDataFrame:
+    gdf = gpd.GeoDataFrame(
+        {"name": ids}, geometry=[shapely.Point(x, y) for x, y in xy], crs=CRS, index=ids
+    )
+    gdf.index.name = "site_id"
+    return gdf
+
+
+def _substations(xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
+    ids = [f"sub-{i}" for i in range(len(xy))]
+    gdf = gpd.GeoDataFrame(
+        {
+            "name": ids,
+            "operator": "",
+            "voltage_kv": 110.0,
+            "country": "NL",
+            "source": "test",
+        },
+        geometry=[shapely.Point(x, y) for x, y in xy],
+        crs=CRS,
+        index=pd.Index(ids, name="substation_id"),
+    )
+    return gdf
+
+
+def _no_areas() -> gpd.GeoDataFrame:
+    cols = ["area_id", "name", "country", "status", "restricted_hours", "available_mw"]
+    cols += ["requested_mw", "source", "source_date", "priority"]
+    return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=CRS)
+
+
+# A line of 11 nodes 50 km apart along y = 3_200_000; area A holds nodes 0-5, area B nodes 6-10.
+X0, Y0, STEP = 4_000_000.0, 3_200_000.0, 50_000.0
+AREA_A = shapely.box(X0 - 10_000, Y0 - 10_000, X0 + 5.5 * STEP, Y0 + 10_000)
+AREA_B = shapely.box(X0 + 5.5 * STEP, Y0 - 10_000, X0 + 10.5 * STEP, Y0 + 10_000)
+
+
+def _area_table(path: Path, mw_a: float, mw_b: float) -> Path:
+    gpd.GeoDataFrame(
+        {"area_id": ["A", "B"], "offtake_capacity_mw": [mw_a, mw_b]},
+        geometry=[AREA_A, AREA_B],
+        crs=CRS,
+    ).to_file(path)
+    return path
+
+
+def _line_with_grid(table: Path) -> Instance:
+    """The two-way 200 trucks/day line with the grid columns attach_grid gives its nodes."""
+    nodes = [(X0 + i * STEP, Y0) for i in range(11)]
+    sites = _points(nodes, [str(i) for i in range(11)])
+    subs = _substations([(x, y + 1_000) for x, y in nodes])
+    subs2, areas2 = load_capacity_tables([table], subs, _no_areas())
+    g = attach_grid(sites, subs2, areas2, GridConfig())
+    inst = Instance.from_arrays(
+        line_matrix(11),
+        [0, 10],
+        [10, 0],
+        [200.0, 200.0],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+        energy_per_km=1.3,
+        headroom_mw=g["headroom_mw"].to_numpy(),
+    )
+    info = inst.sites.copy()
+    info["connection"] = g["connection"].to_numpy()
+    info["restricted_hours"] = g["restricted_hours"].to_numpy()
+    info["substation_id"] = g["substation_id"].to_numpy()
+    info["substation_pool_mw"] = g["substation_spare_mw"].to_numpy()
+    info["area_id"] = g["congestion_area_id"].to_numpy()
+    info["area_pool_mw"] = g["area_spare_mw"].to_numpy()
+    return dataclasses.replace(inst, sites=info)
+
+
+def test_area_with_zero_mw_opens_no_chargers(tmp_path: Path) -> None:
+    roomy = _line_with_grid(_area_table(tmp_path / "roomy.geojson", 50.0, 50.0))
+    config = OptimiseConfig(max_sites=4, min_sites=1)
+    plan = solve(roomy, config)
+    in_a = {str(i) for i in range(6)}
+    assert plan.valid and in_a & set(plan.sites.index)  # area A is worth charging in
+    zero = _line_with_grid(_area_table(tmp_path / "zero.geojson", 0.0, 50.0))
+    assert (zero.sites.loc[sorted(in_a), "headroom_mw"] == 0).all()
+    assert (zero.sites.loc[sorted(in_a), "connection"] == "none").all()
+    usable, excluded = usable_sites(zero, config)
+    assert not in_a & set(usable) and set(excluded) == in_a
+    plan0 = solve(zero, config)
+    assert plan0.valid and not in_a & set(plan0.sites.index)
+    assert plan0.served_trucks_per_day < plan.served_trucks_per_day
+
+
+def test_queue_above_capacity_stays_non_firm(tmp_path: Path) -> None:
+    # capacity above 0 that the queue uses up: congested, non-firm (not "none")
+    f = tmp_path / "t.geojson"
+    gpd.GeoDataFrame(
+        {"area_id": ["A"], "offtake_capacity_mw": [5.0], "queue_mw": [9.0]},
+        geometry=[AREA_A],
+        crs=CRS,
+    ).to_file(f)
+    subs, areas = load_capacity_tables([f], _substations([(X0, Y0)]), _no_areas())
+    g = attach_grid(_points([(X0, Y0)], ["s"]), subs, areas, GridConfig())
+    assert g.loc["s", "connection"] == "non_firm" and g.loc["s", "headroom_mw"] > 0
+
+
+def test_scenario_capacity_table_relative_to_the_scenario_file(tmp_path: Path) -> None:
+    (tmp_path / "ops").mkdir()
+    sc_file = tmp_path / "my.toml"
+    sc_file.write_text(
+        'name = "my"\n[grid]\ncapacity_table = "ops/a.csv"\ncapacity_areas = "ops/areas.geojson"\n'
+    )
+    sc = load_scenario(sc_file)
+    assert sc.grid.capacity_table == (tmp_path / "ops" / "a.csv",)
+    assert sc.grid.capacity_areas == tmp_path / "ops" / "areas.geojson"
+    sc_file.write_text(f'name = "my"\n[grid]\ncapacity_table = ["a.csv", "{tmp_path}/b.csv"]\n')
+    sc = load_scenario(sc_file)
+    assert sc.grid.capacity_table == (tmp_path / "a.csv", tmp_path / "b.csv")
+    assert GridConfig(capacity_table="x.csv").capacity_table == (Path("x.csv"),)
+
+
+def test_grid_command_takes_capacity_tables(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.csv"
+    sites.write_text(
+        "site_id,lon,lat,power_mw,energy_mwh_per_day\n"
+        "venlo,6.1497,51.3695,4,40\n"
+        "oberhausen,6.8420,51.5170,6,50\n"
+    )
+    table = tmp_path / "ops.csv"
+    table.write_text(
+        "substation_id,lon,lat,offtake_capacity_mw,queue_mw\nop-venlo,6.1497,51.3700,20,2\n"
+    )
+    out = tmp_path / "grid"
+    res = runner.invoke(
+        app, ["grid", str(sites), "--out", str(out), "--capacity-table", str(table)]
+    )
+    assert res.exit_code == 0, res.output
+    load = pd.read_csv(out / "grid_load.csv")
+    assert "op-venlo" in set(load["group_id"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("substation_id,lon,lat,offtake_capacity_mw\nx,6.1,51.3,-1\n")
+    res = runner.invoke(
+        app, ["grid", str(sites), "--out", str(tmp_path / "g2"), "--capacity-table", str(bad)]
+    )
+    assert res.exit_code == 2 and "bad.csv, line 2" in res.output
+    assert not (tmp_path / "g2").exists()
+
+
+def test_capacity_areas_join_csv_ids(tmp_path: Path) -> None:
+    polys = tmp_path / "areas.geojson"
+    gpd.GeoDataFrame({"area_id": ["A", "B"]}, geometry=[AREA_A, AREA_B], crs=CRS).to_file(polys)
+    table = tmp_path / "t.csv"
+    table.write_text("area_id,offtake_capacity_mw\nB,12\n")
+    subs, areas = load_capacity_tables([table], _substations([(X0, Y0)]), _no_areas(), polys)
+    assert list(areas.index) == ["B"] and areas.loc["B", "available_mw"] == 12
+    assert areas.loc["B"].geometry.equals(AREA_B)
+    with pytest.raises(InputDataError, match=r"t.csv, line 2.*unknown area_id 'B'"):
+        read_capacity_table(table)
+    assert math.isnan(float(subs["offtake_capacity_mw"].iloc[0]))
