@@ -16,7 +16,12 @@ from typer.testing import CliRunner
 from corridor.cli import app
 from corridor.config import GridConfig, OptimiseConfig, load_scenario
 from corridor.errors import InputDataError
-from corridor.grid import attach_grid, load_capacity_tables, read_capacity_table
+from corridor.grid import (
+    attach_grid,
+    load_capacity_tables,
+    read_area_polygons,
+    read_capacity_table,
+)
 from corridor.optimise import Instance, solve
 from corridor.optimise.solve import usable_sites
 
@@ -188,3 +193,151 @@ def test_capacity_areas_join_csv_ids(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match=r"t.csv, line 2.*unknown area_id 'B'"):
         read_capacity_table(table)
     assert math.isnan(float(subs["offtake_capacity_mw"].iloc[0]))
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "corridor" / "data" / "examples"
+DUTCH_CSV = EXAMPLES / "nl_voedingsgebieden_FICTITIOUS.csv"
+DUTCH_AREAS = EXAMPLES / "nl_voedingsgebieden_FICTITIOUS.geojson"
+
+
+def _lonlat_points(lonlat: dict[str, tuple[float, float]]) -> gpd.GeoDataFrame:
+    gdf = gpd.GeoDataFrame(
+        {"name": list(lonlat)},
+        geometry=gpd.points_from_xy(
+            [p[0] for p in lonlat.values()], [p[1] for p in lonlat.values()]
+        ),
+        crs="EPSG:4326",
+        index=list(lonlat),
+    ).to_crs(CRS)
+    gdf.index.name = "site_id"
+    return gdf
+
+
+def test_dutch_supply_area_example_pair() -> None:
+    assert "FICTITIOUS" in DUTCH_CSV.read_text(encoding="utf-8").splitlines()[0]
+    assert "FICTITIOUS" in DUTCH_AREAS.read_text(encoding="utf-8")
+    table = read_capacity_table(DUTCH_CSV, areas=read_area_polygons(DUTCH_AREAS))
+    t = table.set_index("area_id")
+    assert list(t.index) == ["FIC-001", "FIC-002", "FIC-003"] and (t["level"] == "area").all()
+    assert t.loc["FIC-002", "offtake_capacity_mw"] == pytest.approx(12.5)
+    assert t.loc["FIC-002", "queue_mw"] == pytest.approx(3.0)
+    assert t.loc["FIC-003", "restricted_hours"] == "6-9;16-21"
+    assert t.loc["FIC-001", "status"] == "congested"
+    assert t.loc["FIC-002", "source"] == "Voorbeeldnet (fictief)"
+    assert t.loc["FIC-002", "source_date"] == "2025"
+    subs = _substations([(4_100_000.0, 3_200_000.0)])
+    subs2, areas2 = load_capacity_tables([DUTCH_CSV], subs, _no_areas(), DUTCH_AREAS)
+    sites = _lonlat_points({"twente": (6.9, 52.3), "liemers": (6.1, 51.9), "venlo": (6.15, 51.4)})
+    g = attach_grid(sites, subs2, areas2, GridConfig())
+    assert g.loc["twente", "connection"] == "none" and g.loc["twente", "headroom_mw"] == 0
+    assert g.loc["liemers", "connection"] == "firm"
+    assert g.loc["liemers", "area_spare_mw"] == pytest.approx(9.5)
+    assert g.loc["venlo", "connection"] == "non_firm"
+    assert g.loc["venlo", "restricted_hours"] == "6-9;16-21"
+
+
+def test_german_table_cp1252_kw_and_unit_column(tmp_path: Path) -> None:
+    f = tmp_path / "westnetz.csv"
+    f.write_bytes(
+        (
+            "Umspannwerk;Längengrad;Breitengrad;Netzanschlusskapazität;Einheit;Netzbetreiber\n"
+            "Osnabrück;8,0472;52,2799;12500;kW;Beispielnetz\n"
+            "Lingen;7,3170;52,5230;3,5;MW;Beispielnetz\n"
+        ).encode("cp1252")
+    )
+    t = read_capacity_table(f).set_index("substation_id")
+    assert list(t.index) == ["Osnabrück", "Lingen"]
+    assert t.loc["Osnabrück", "offtake_capacity_mw"] == pytest.approx(12.5)
+    assert t.loc["Lingen", "offtake_capacity_mw"] == pytest.approx(3.5)
+    assert t.loc["Osnabrück", "name"] == "Osnabrück" and (t["level"] == "substation").all()
+    # a German header with the unit in brackets, UTF-8 with BOM, ',' separated
+    g = tmp_path / "bayern.csv"
+    g.write_text(
+        "Umspannwerk,Längengrad,Breitengrad,Netzanschlusskapazität [MW]\nPassau,13.43,48.57,7.25\n",
+        encoding="utf-8-sig",
+    )
+    assert read_capacity_table(g)["offtake_capacity_mw"].iloc[0] == pytest.approx(7.25)
+
+
+def test_kw_columns_are_converted_not_ignored(tmp_path: Path) -> None:
+    f = tmp_path / "ops.csv"
+    f.write_text(
+        "substation_id;lon;lat;offtake_capacity_kw;queue_kw\nop-1;6,1497;51,3700;4000;9500,5\n"
+    )
+    t = read_capacity_table(f)
+    assert t["offtake_capacity_mw"].iloc[0] == pytest.approx(4.0)
+    assert t["queue_mw"].iloc[0] == pytest.approx(9.5005)
+    subs, areas = load_capacity_tables([f], _substations([(4_100_000.0, 3_200_000.0)]), _no_areas())
+    g = attach_grid(_lonlat_points({"s": (6.1497, 51.3700)}), subs, areas, GridConfig())
+    assert g.loc["s", "substation_id"] == "op-1"
+    assert g.loc["s", "congestion"] == "congested" and g.loc["s", "connection"] == "non_firm"
+    assert g.loc["s", "headroom_mw"] == pytest.approx(GridConfig().congested_headroom_mw)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "area_id,offtake_capacity_mw,colour\nA,5,red\n",
+            r"t.csv: unknown column 'colour'; known columns .*offtake_capacity",
+        ),
+        (
+            "area_id,offtake_capacity_mw\nA,inf\n",
+            r"t.csv, line 2, column offtake_capacity_mw: .*finite",
+        ),
+        ("area_id;queue_mw\nA;NaN\n", r"t.csv, line 2, column queue_mw: .*finite"),
+        ("area_id,offtake_capacity\nA,5\n", r"line 2, column offtake_capacity: no unit"),
+        ("area_id,queue,unit\nA,5,GW\n", r"line 2, column unit: unit must be MW or kW"),
+        ("area_id,available_mw,offtake_capacity_mw\nA,5,5\n", r"both give offtake_capacity"),
+        ("# a comment\narea_id,offtake_capacity_mw\nA,1\nA,-2\n", r"t.csv, line 4, column"),
+    ],
+)
+def test_format_errors_name_file_row_and_column(tmp_path: Path, text: str, match: str) -> None:
+    f = tmp_path / "t.csv"
+    f.write_text(text)
+    areas = gpd.GeoDataFrame({"area_id": ["A"]}, geometry=[AREA_A], crs=CRS)
+    with pytest.raises(InputDataError, match=match):
+        read_capacity_table(f, areas=areas)
+
+
+@pytest.mark.parametrize("case", ["unknown_id", "overlap", "negative", "unknown_column"])
+def test_bad_tables_exit_2_on_one_line(tmp_path: Path, case: str) -> None:
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lon,lat,power_mw,energy_mwh_per_day\nv,6.1497,51.3695,4,40\n")
+    table, polys = tmp_path / "ops.csv", tmp_path / "areas.geojson"
+    gpd.GeoDataFrame({"area_id": ["A", "B"]}, geometry=[AREA_A, AREA_B], crs=CRS).to_file(polys)
+    table.write_text("Voedingsgebied ID;Beschikbare transportcapaciteit afname (MW)\nA;1,5\n")
+    expect = {
+        "unknown_id": "ops.csv, line 2, column Voedingsgebied ID: unknown area_id 'C'",
+        "overlap": "areas.geojson, feature 1 (area 'A') overlaps",
+        "negative": "ops.csv, line 2, column Beschikbare transportcapaciteit afname (MW)",
+        "unknown_column": "unknown column 'Kleur'",
+    }[case]
+    if case == "unknown_id":
+        table.write_text("Voedingsgebied ID;Beschikbare transportcapaciteit afname (MW)\nC;1,5\n")
+    elif case == "overlap":
+        bigger = shapely.box(*AREA_B.buffer(60_000).bounds)
+        gpd.GeoDataFrame({"area_id": ["A", "B"]}, geometry=[AREA_A, bigger], crs=CRS).to_file(polys)
+    elif case == "negative":
+        table.write_text("Voedingsgebied ID;Beschikbare transportcapaciteit afname (MW)\nA;-1,5\n")
+    else:
+        table.write_text("Voedingsgebied ID;Kleur\nA;rood\n")
+    res = runner.invoke(
+        app,
+        [
+            "grid",
+            str(sites),
+            "--out",
+            str(tmp_path / "g"),
+            "--capacity-table",
+            str(table),
+            "--capacity-areas",
+            str(polys),
+        ],
+    )
+    assert res.exit_code == 2, res.output
+    line = [ln for ln in res.output.splitlines() if "error:" in ln]
+    assert len(line) == 1 and expect in line[0], res.output
+    assert not (tmp_path / "g").exists()

@@ -31,9 +31,18 @@ substation. Columns (names are case-sensitive; all MW values >= 0):
 ``name``, ``source``, ``source_date``
     Optional text. Rows without ``source`` get the file name.
 
-Errors name the file and the line (CSV, header = line 1) or feature (GeoJSON, from 1): unknown
-area or substation ids, negative or non-numeric MW, bad hours, overlapping area polygons and
-layers without CRS.
+Other layouts and units (:mod:`corridor.grid.formats`): the Dutch capacity map's supply-area
+table (``voedingsgebied``; Dutch column names, ``;``-separated, decimal comma, MW) joined by id to
+area polygons (:func:`read_area_polygons`, the scenario's ``grid.capacity_areas``), German
+operators' ``Netzanschlusskapazität`` per ``Umspannwerk`` (MW or kW), and quantities in kW
+(``_kw`` / ``(kW)`` suffixes or a ``unit`` column), converted to MW. A CSV may start with ``#``
+comment lines; ``;``-separated files use decimal commas.
+
+Errors name the file, the line (CSV, header = line 1) or feature (GeoJSON, from 1) and the
+column as written in the file: unknown columns (with the known ones), unknown area or substation
+ids, negative, non-finite or non-numeric MW, a quantity without a unit, bad hours, overlapping
+area polygons and layers without CRS. :func:`load_capacity_tables` applies several tables (one
+per operator) in order.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ from corridor._files import DATA_DIR
 from corridor._validate import GRAPH_CRS as CRS
 from corridor.catalogue import Catalogue
 from corridor.errors import InputDataError
+from corridor.grid.formats import canonical_columns, read_table_file
 
 __all__ = [
     "AREA_COLUMNS",
@@ -81,7 +91,6 @@ AREA_COLUMNS = [
     "priority",
     "geometry",
 ]
-MW_COLUMNS = ("offtake_capacity_mw", "queue_mw", "available_mw", "requested_mw")
 
 
 def parse_hours(text: str | float | None) -> np.ndarray:
@@ -240,8 +249,10 @@ def read_capacity_table(
         msg = f"capacity table {path} does not exist"
         raise InputDataError(msg)
     is_csv = path.suffix.lower() == ".csv"
+    decimal, first = ".", 2
     if is_csv:
-        df = pd.read_csv(path, dtype={"area_id": str, "substation_id": str, "source_date": str})
+        df, decimal = read_table_file(path)
+        first = df.attrs.get("first_line", 2)
         geom = gpd.GeoSeries([None] * len(df), crs=CRS)
     elif path.suffix.lower() in (".geojson", ".json", ".gpkg"):
         raw = _read_layer(path)
@@ -254,32 +265,23 @@ def read_capacity_table(
     if df.empty:
         msg = f"{path}: the capacity table has no rows"
         raise InputDataError(msg)
-    where = lambda i: _where(path, is_csv, i)  # noqa: E731
-    for col in MW_COLUMNS:
-        if col not in df:
-            continue
-        vals = pd.to_numeric(df[col], errors="coerce")
-        bad = (df[col].notna() & vals.isna()) | (vals < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            msg = f"{where(i)}: {col} must be a number >= 0 (MW), got {df[col].iloc[i]!r}"
-            raise InputDataError(msg)
-        df[col] = vals.astype(float)
-    if "available_mw" in df and "offtake_capacity_mw" not in df:
-        df["offtake_capacity_mw"] = df["available_mw"]
-    if "requested_mw" in df and "queue_mw" not in df:
-        df["queue_mw"] = df["requested_mw"]
+
+    def where(i: int) -> str:
+        return f"{path}, line {i + first}" if is_csv else f"{path}, feature {i + 1}"
+
+    df = canonical_columns(df, path, where, decimal)
+    cols = df.attrs["columns"]
     for col in ("offtake_capacity_mw", "queue_mw"):
         if col not in df:
             df[col] = np.nan
     for col in ("area_id", "substation_id", "name", "source", "source_date", "restricted_hours"):
-        df[col] = df[col].fillna("").astype(str).str.strip() if col in df else ""
+        df[col] = df[col].astype(object).fillna("").astype(str).str.strip() if col in df else ""
     df["source"] = df["source"].where(df["source"] != "", path.name)
     for i, text in enumerate(df["restricted_hours"]):
         try:
             parse_hours(text)
         except ValueError as exc:
-            raise InputDataError(f"{where(i)}: {exc}") from None
+            raise InputDataError(f"{where(i)}, column {cols['restricted_hours']}: {exc}") from None
     if "status" in df:
         status = df["status"].fillna("").astype(str).str.strip().str.lower()
     else:
@@ -287,7 +289,10 @@ def read_capacity_table(
     bad = ~status.isin([*STATUSES, ""])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        msg = f"{where(i)}: status must be one of {STATUSES}, got {df['status'].iloc[i]!r}"
+        msg = (
+            f"{where(i)}, column {cols['status']}: status must be one of {STATUSES}, got "
+            f"{status.iloc[i]!r}"
+        )
         raise InputDataError(msg)
     spare = df["offtake_capacity_mw"] - df["queue_mw"].fillna(0)
     derived = np.where(spare.isna(), "unknown", np.where(spare <= 0, "congested", "available"))
@@ -307,8 +312,9 @@ def read_capacity_table(
                 if aid not in known_areas:
                     hint = ", ".join(sorted(known_areas)[:8]) or "none given"
                     msg = (
-                        f"{where(i)}: unknown area_id '{aid}'; known ids e.g. {hint}. Give the "
-                        "area's polygon in a GeoJSON or use an id of the known areas"
+                        f"{where(i)}, column {cols.get('area_id', 'area_id')}: unknown area_id "
+                        f"'{aid}'; known ids e.g. {hint}. Give the area's polygon in a GeoJSON, "
+                        "the area polygons (capacity_areas) or use an id of the known areas"
                     )
                     raise InputDataError(msg)
                 geoms[i] = known_areas[aid]
@@ -327,15 +333,22 @@ def read_capacity_table(
                 ).to_crs(CRS)
                 geoms[i] = pt.iloc[0]
                 if sid == "":
-                    sid = f"user-{path.stem}-{i + 1}"
+                    name = df["name"].iloc[i]
+                    sid = name if name else f"user-{path.stem}-{i + 1}"
                     df.loc[i, "substation_id"] = sid
             elif sid in known_subs:
                 geoms[i] = known_subs[sid]
             elif sid:
-                msg = f"{where(i)}: unknown substation_id '{sid}'; give lon/lat for a new one"
+                msg = (
+                    f"{where(i)}, column {cols.get('substation_id', 'substation_id')}: unknown "
+                    f"substation_id '{sid}'; give lon/lat for a new one"
+                )
                 raise InputDataError(msg)
             else:
-                msg = f"{where(i)}: a row needs area_id, substation_id or lon/lat"
+                msg = (
+                    f"{where(i)}: a row needs area_id, substation_id or lon/lat; found columns "
+                    f"{list(cols.values())}"
+                )
                 raise InputDataError(msg)
     out = gpd.GeoDataFrame(
         df.assign(level=level)[

@@ -134,13 +134,10 @@ def attach_grid(
     avail = hit["available_mw"].astype(float).to_numpy() if "available_mw" in hit else np.nan
     req = hit["requested_mw"].astype(float).to_numpy() if "requested_mw" in hit else np.nan
     spare = np.asarray(avail - np.nan_to_num(req), float) * np.ones(n)
+    a_src = hit["source"].astype(object).fillna("").astype(str)
+    a_date = hit["source_date"].astype(object).fillna("").astype(str)
     src_area = (
-        (
-            hit["source"].fillna("")
-            + np.where(
-                hit["source_date"].fillna("") != "", " (" + hit["source_date"].fillna("") + ")", ""
-            )
-        )
+        (a_src + np.where(a_date != "", " (" + a_date + ")", ""))
         .where(in_area, "no congestion area")
         .to_numpy()
     )
