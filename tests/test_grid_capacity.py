@@ -341,3 +341,39 @@ def test_bad_tables_exit_2_on_one_line(tmp_path: Path, case: str) -> None:
     line = [ln for ln in res.output.splitlines() if "error:" in ln]
     assert len(line) == 1 and expect in line[0], res.output
     assert not (tmp_path / "g").exists()
+
+
+# --- hours -----------------------------------------------------------------------------------
+
+
+def test_one_hours_parser_takes_commas_and_semicolons() -> None:
+    from corridor.grid import hours
+    from corridor.grid.load import connection_load
+    from corridor.optimise.solve import effective_headroom
+    from corridor.optimise.solve import parse_hours as solve_hours
+
+    comma, semi = hours.parse_hours("6-9,16-21"), hours.parse_hours(" 6-9 ; 16-21 ")
+    assert (comma == semi).all() and comma.sum() == 8
+    assert hours.format_hours(semi) == "6-9,16-21"
+    assert hours.hour_set("22-2;5-6") == frozenset({22, 23, 0, 1, 5})
+    assert solve_hours("6-9;16-21") == hours.hour_set("6-9,16-21")
+    assert not hours.parse_hours(None).any() and not hours.parse_hours("").any()
+    for bad in ("6-6", "25-3", "6-9/16-21", "morning"):
+        with pytest.raises(InputDataError, match=r"expected ranges"):
+            hours.parse_hours(bad, "restricted hours")
+    sites = pd.DataFrame(
+        {
+            "headroom_mw": [4.0, 4.0],
+            "connection": ["non_firm", "non_firm"],
+            "restricted_hours": ["6-9,16-21", "6-9;16-21"],
+            "power_mw": [4.0, 4.0],
+            "energy_mwh_per_day": [20.0, 20.0],
+            "substation_id": ["S", "S"],
+            "congestion_area_id": ["X", "X"],
+        },
+        index=pd.Index(["a", "b"], name="site_id"),
+    )
+    got = effective_headroom(sites, OptimiseConfig(charging_peak_hours="6-22"))
+    assert got.to_dict() == {"a": 2.0, "b": 2.0}
+    per_sub, _ = connection_load(sites)
+    assert per_sub["restricted_hours"].iloc[0] == "6-9,16-21"

@@ -60,6 +60,7 @@ from corridor._validate import GRAPH_CRS as CRS
 from corridor.catalogue import Catalogue
 from corridor.errors import InputDataError
 from corridor.grid.formats import canonical_columns, read_table_file
+from corridor.grid.hours import format_hours, parse_hours
 
 __all__ = [
     "AREA_COLUMNS",
@@ -91,46 +92,6 @@ AREA_COLUMNS = [
     "priority",
     "geometry",
 ]
-
-
-def parse_hours(text: str | float | None) -> np.ndarray:
-    """24 booleans, True in the hours of ``"6-9,16-21"`` (start-end, end exclusive).
-
-    Raises
-    ------
-    ValueError
-        If a part is not ``start-end`` with whole hours 0–24.
-    """
-    mask = np.zeros(24, bool)
-    if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text).strip():
-        return mask
-    for part in str(text).replace(";", ",").split(","):
-        bits = part.strip().split("-")
-        if len(bits) != 2 or not all(b.strip().isdigit() for b in bits):
-            msg = f"restricted hours '{text}': expected ranges like '6-9,16-21'"
-            raise ValueError(msg)
-        a, b = int(bits[0]), int(bits[1])
-        if not (0 <= a <= 24 and 0 <= b <= 24) or a == b:
-            msg = f"restricted hours '{text}': hours must be 0-24 and start != end"
-            raise ValueError(msg)
-        hours = np.arange(a, b) if a < b else np.r_[np.arange(a, 24), np.arange(0, b)]
-        mask[hours % 24] = True
-    return mask
-
-
-def format_hours(mask: np.ndarray) -> str:
-    """Inverse of :func:`parse_hours`: ``"6-9,16-21"`` ("" when no hour is set)."""
-    mask = np.asarray(mask, bool)
-    parts, h = [], 0
-    while h < 24:
-        if mask[h]:
-            start = h
-            while h < 24 and mask[h]:
-                h += 1
-            parts.append(f"{start}-{h}")
-        else:
-            h += 1
-    return ",".join(parts)
 
 
 def _nuts2(catalogue: Catalogue) -> gpd.GeoDataFrame:
@@ -279,7 +240,7 @@ def read_capacity_table(
     df["source"] = df["source"].where(df["source"] != "", path.name)
     for i, text in enumerate(df["restricted_hours"]):
         try:
-            parse_hours(text)
+            parse_hours(text, "restricted hours")
         except ValueError as exc:
             raise InputDataError(f"{where(i)}, column {cols['restricted_hours']}: {exc}") from None
     if "status" in df:

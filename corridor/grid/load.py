@@ -28,7 +28,7 @@ from corridor._files import DATA_DIR, write_atomic
 from corridor._validate import GRAPH_CRS as CRS
 from corridor._validate import require_columns
 from corridor.errors import InputDataError
-from corridor.grid.areas import format_hours, parse_hours
+from corridor.grid.hours import format_hours, parse_hours
 
 __all__ = [
     "DEFAULT_PROFILE_CSV",
