@@ -351,8 +351,10 @@ def grid(
             "installed MW",
             "peak MW",
             "MWh/day",
+            "spare MW",
             "headroom MW",
             "hours over headroom",
+            "battery needed MWh",
             "restricted hours loaded",
         )
         for level, frame, key in (
@@ -367,12 +369,16 @@ def grid(
                     f"{row['installed_mw']:.1f}",
                     f"{row['peak_mw']:.2f}",
                     f"{row['daily_mwh']:.1f}",
+                    "–" if math.isnan(row["spare_mw"]) else f"{row['spare_mw']:.1f}",
                     f"{row['headroom_mw']:.1f}",
                     str(row["hours_over_headroom"]),
+                    f"{row['battery_needed_mwh']:.2f}",
                     str(row["hours_loaded_in_restricted_window"]),
                 )
         out.print(table)
-        out.print(f"wrote {', '.join(str(f) for f in files)}")
+        charts = [f for f in files if f.suffix == ".png"]
+        named = ", ".join(str(f) for f in files if f.suffix != ".png")
+        out.print(f"wrote {named} and {len(charts)} charts (grid_chart_*.png) in {out_dir}")
 
 
 def _print_plan(result: Any) -> None:

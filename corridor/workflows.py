@@ -435,7 +435,7 @@ def grid_report(
     progress: Progress | None = None,
     capacity_tables: list[Path] | None = None,
     capacity_areas: Path | None = None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, tuple[Path, Path]]:
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[Path]]:
     """Compute and write the connection load of a plan per substation and congestion area.
 
     Parameters
@@ -445,7 +445,8 @@ def grid_report(
     catalogue
         Input data.
     out_dir
-        Folder for ``grid_load.csv`` and ``grid_load.geojson``.
+        Folder (written all-or-nothing) for ``grid_load.csv``, ``grid_load.geojson``, one chart
+        per substation and area (``grid_chart_<level>_<id>.png``) and ``grid_report.html``.
     battery_mwh
         Battery per site (MWh) whose peak shaving is reported.
     scenario
@@ -459,14 +460,16 @@ def grid_report(
 
     Returns
     -------
-    (GeoDataFrame, GeoDataFrame, (Path, Path))
+    (GeoDataFrame, GeoDataFrame, list of Path)
         Per-substation table, per-area table, written files.
     """
     import geopandas as gpd
     import pandas as pd
 
+    from corridor._files import write_outputs
     from corridor.assess.plans import read_site_list
-    from corridor.grid import attach_grid, connection_load, write_grid_load
+    from corridor.grid import attach_grid, connection_load, grid_load_writers, site_loads
+    from corridor.outputs.grid_report import grid_chart_writers, grid_report_html
 
     tell = progress or (lambda _s: None)
     is_file = Path(source).suffix.lower() in (".json", ".csv")
@@ -500,7 +503,22 @@ def grid_report(
     per_sub, per_area = connection_load(
         with_grid, battery_mwh=battery_mwh, substations=substations, areas=areas
     )
-    files = write_grid_load(per_sub, per_area, out_dir)
+    loads = site_loads(with_grid)
+    notes = [
+        f"Plan: {source}; scenario {sc.name}; battery {battery_mwh:g} MWh per site.",
+        "Capacity tables: "
+        + (", ".join(str(p) for p in sc.grid.capacity_table) or "none (shipped congestion layer)"),
+        "Load: each site's daily energy spread over the day with the truck charging profile, "
+        "capped at its installed power. Headroom: what the group may draw (the sites' own "
+        "headroom, the firm ones' capped by the substation's or area's spare MW).",
+    ]
+    writers = {
+        **grid_load_writers(per_sub, per_area),
+        **grid_chart_writers(per_sub, per_area, loads),
+    }
+    page = grid_report_html(per_sub, per_area, f"Connection load: {source}", notes=notes)
+    writers["grid_report.html"] = lambda p: p.write_text(page, encoding="utf-8")
+    files = write_outputs(out_dir, writers)
     return per_sub, per_area, files
 
 

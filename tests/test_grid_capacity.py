@@ -377,3 +377,115 @@ def test_one_hours_parser_takes_commas_and_semicolons() -> None:
     assert got.to_dict() == {"a": 2.0, "b": 2.0}
     per_sub, _ = connection_load(sites)
     assert per_sub["restricted_hours"].iloc[0] == "6-9,16-21"
+
+
+# --- report and pictures ---------------------------------------------------------------------
+
+
+def _report_sites() -> gpd.GeoDataFrame:
+    """Three sites: two firm on substation S1 (pool 6 MW) in area X, one non-firm on S2."""
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["A", "B", "C"],
+            "power_mw": [8.0, 6.0, 4.0],
+            "energy_mwh_per_day": [60.0, 40.0, 20.0],
+            "substation_id": ["S1", "S1", "S2"],
+            "congestion_area_id": ["X", "X", "X"],
+            "headroom_mw": [8.0, 6.0, 4.0],
+            "restricted_hours": ["", "", "6-9;16-21"],
+            "connection": ["firm", "firm", "non_firm"],
+            "substation_spare_mw": [6.0, 6.0, math.nan],
+            "area_spare_mw": [30.0, 30.0, 30.0],
+        },
+        geometry=[
+            shapely.Point(X0, Y0),
+            shapely.Point(X0 + 2_000, Y0),
+            shapely.Point(X0, Y0 + 5e3),
+        ],
+        crs=CRS,
+    )
+
+
+def test_report_counts_the_shared_pool_and_the_battery_energy() -> None:
+    from corridor.grid import connection_load
+
+    profile = np.zeros(24)
+    profile[10:14] = 0.25  # the day's energy in four hours
+    per_sub, per_area = connection_load(_report_sites(), profile)
+    s1 = per_sub.set_index("substation_id").loc["S1"]
+    assert s1["spare_mw"] == 6 and s1["site_headroom_mw"] == 14
+    assert s1["installed_over_spare_mw"] == pytest.approx(8.0)
+    assert s1["headroom_mw"] == 6  # the pool binds
+    # A: 15 MW wanted, 8 installed; B: 10 wanted, 6 installed -> 14 MW in hours 10-13
+    assert s1["hours_over_headroom"] == "10-14" and s1["n_hours_over_headroom"] == 4
+    assert s1["energy_over_headroom_mwh"] == pytest.approx(4 * 8.0)
+    # 32 MWh above 6 MW in four hours; 20 h x 6 MW of room to recharge: a 32 MWh battery
+    assert s1["battery_needed_mwh"] == pytest.approx(32.0)
+    s2 = per_sub.set_index("substation_id").loc["S2"]
+    assert math.isnan(s2["spare_mw"]) and s2["headroom_mw"] == 4
+    # C: 4 MW in 10-14, outside its restricted hours 6-9;16-21: fits its own 4 MW
+    assert s2["battery_needed_mwh"] == 0 and s2["headroom_in_restricted_window_mw"] == 0
+    x = per_area.set_index("congestion_area_id").loc["X"]
+    assert x["spare_mw"] == 30 and x["headroom_mw"] == pytest.approx(4 + 14)
+    # load in the restricted window must come from a battery: C charging 6-9 needs 3 x 1 MWh
+    shifted = profile.copy()
+    shifted[6:9], shifted[10:13] = 0.05, 0.2
+    _, per_area2 = connection_load(_report_sites().iloc[[2]], shifted)
+    c = per_area2.iloc[0]
+    assert c["hours_over_headroom"] == "6-9" and c["battery_needed_mwh"] == pytest.approx(3.0)
+    flat = np.full(24, 10.0)
+    from corridor.grid.load import _battery_needed
+
+    assert _battery_needed(flat, 9.0) == math.inf and _battery_needed(flat, 10.0) == 0
+
+
+def _write_report(out: Path) -> list[Path]:
+    from corridor._files import write_outputs
+    from corridor.grid import connection_load, grid_load_writers, site_loads
+    from corridor.outputs.grid_report import grid_chart_writers, grid_report_html
+
+    sites = _report_sites()
+    per_sub, per_area = connection_load(sites)
+    writers = {
+        **grid_load_writers(per_sub, per_area),
+        **grid_chart_writers(per_sub, per_area, site_loads(sites), {"X": "uniform 5 MW"}),
+    }
+    page = grid_report_html(per_sub, per_area, "test <report>", assumptions={"X": "uniform 5 MW"})
+    writers["grid_report.html"] = lambda p: p.write_text(page, encoding="utf-8")
+    return write_outputs(out, writers)
+
+
+def test_report_writes_one_chart_per_group_and_the_page(tmp_path: Path) -> None:
+    files = _write_report(tmp_path / "out")
+    names = {f.name for f in files}
+    assert {
+        "grid_chart_substation_S1.png",
+        "grid_chart_substation_S2.png",
+        "grid_chart_area_X.png",
+        "grid_report.html",
+        "grid_load.csv",
+    } <= names
+    png = (tmp_path / "out" / "grid_chart_substation_S1.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (tmp_path / "out" / "grid_report.html").read_text(encoding="utf-8")
+    assert "test &lt;report&gt;" in page and "© OpenStreetMap contributors" in page
+    assert page.count("<img ") == 3 and "ASSUMPTION" in page
+
+
+@pytest.mark.browser
+def test_report_page_opens_in_chromium(tmp_path: Path, chromium) -> None:
+    _write_report(tmp_path / "out")
+    page = chromium.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((tmp_path / "out" / "grid_report.html").as_uri())
+    page.wait_for_load_state("load")
+    sizes = page.eval_on_selector_all(
+        "img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+    )
+    assert len(sizes) == 3
+    assert all(done and w > 100 and h > 100 for done, w, h in sizes), sizes
+    assert "OpenStreetMap" in page.inner_text("footer")
+    assert not errors, errors
+    page.close()

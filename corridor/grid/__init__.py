@@ -13,9 +13,11 @@ from corridor.grid.areas import (
 from corridor.grid.attach import GRID_COLUMNS, attach_grid
 from corridor.grid.load import (
     connection_load,
+    grid_load_writers,
     load_charging_profile,
     peak_shave,
     site_hourly_load,
+    site_loads,
     write_grid_load,
 )
 from corridor.grid.substations import load_substations, parse_voltage_kv
@@ -28,6 +30,7 @@ __all__ = [
     "connection_load",
     "default_congestion_areas",
     "format_hours",
+    "grid_load_writers",
     "load_capacity_tables",
     "load_charging_profile",
     "load_substations",
@@ -37,5 +40,6 @@ __all__ = [
     "read_area_polygons",
     "read_capacity_table",
     "site_hourly_load",
+    "site_loads",
     "write_grid_load",
 ]

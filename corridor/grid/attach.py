@@ -170,7 +170,7 @@ def attach_grid(
     headroom = np.where(congested, np.minimum(level_cap, config.congested_headroom_mw), firm_cap)
     headroom = np.where(capacity == 0, 0.0, np.maximum(headroom, 0.0))
     connection = np.where(headroom <= 0, "none", np.where(congested, "non_firm", "firm"))
-    out["congestion_area_id"] = hit["_aid"].fillna("").astype(str).to_numpy()
+    out["congestion_area_id"] = hit["_aid"].astype(object).fillna("").astype(str).to_numpy()
     out["congestion"] = status
     out["restricted_hours"] = np.where(np.isin(status, ["congested", "limited"]), hours, "")
     out["headroom_mw"] = headroom.astype(float)
