@@ -505,6 +505,15 @@ class OutputsConfig(_Frozen):
     map_max_flow_edges: int = Field(
         4000, ge=0, description="Most loaded flow edges drawn on the map (edges)."
     )
+    grid_value_groups: int = Field(
+        3,
+        ge=0,
+        description=(
+            "BEV: most binding substations / congestion areas (groups) whose what-if (+1, +5, "
+            "+10 MW of headroom: more trucks/day) is re-solved into grid_value.csv and the "
+            "summary; each costs up to three solves. 0: off."
+        ),
+    )
 
 
 class Scenario(_Frozen):

@@ -336,6 +336,18 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
     return dataclasses.replace(flows, od=od)
 
 
+def _grid_value(result: PlanRun) -> pd.DataFrame | None:
+    """The what-if of more headroom at the binding substations / areas (BEV), or None."""
+    sc = result.scenario
+    if sc.optimise.vehicle.technology != "bev" or sc.outputs.grid_value_groups <= 0:
+        return None
+    from corridor.assess.grid_value import grid_value
+
+    return grid_value(
+        result.instance, result.plan, sc.optimise, max_groups=sc.outputs.grid_value_groups
+    )
+
+
 def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md, afir.csv and map.html.
 
@@ -389,9 +401,13 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
     afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
-    summary_md = summary_markdown(
-        sc, doc, shortlist, {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
-    )
+    sections = {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
+    value = _grid_value(result)
+    if value is not None:
+        from corridor.assess.grid_value import grid_value_markdown
+
+        sections["Grid: where more headroom pays"] = grid_value_markdown(value)
+    summary_md = summary_markdown(sc, doc, shortlist, sections)
     writers: dict[str, Callable[[Path], None]] = {
         "plan.json": lambda p: write_json(doc, p),
         "shortlist.csv": lambda p: write_shortlist_csv(shortlist, p),
@@ -403,6 +419,8 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         "summary.md": lambda p: p.write_text(summary_md, encoding="utf-8"),
         "afir.csv": lambda p: write_afir_csv(afir, p),
     }
+    if value is not None:
+        writers["grid_value.csv"] = lambda p: value.to_csv(p, index=False)
     if sc.outputs.map_html:
         edges = edges_gdf(result.graph)
         vol = result.flows.edge_volumes
@@ -516,7 +534,21 @@ def grid_report(
         **grid_load_writers(per_sub, per_area),
         **grid_chart_writers(per_sub, per_area, loads),
     }
-    page = grid_report_html(per_sub, per_area, f"Connection load: {source}", notes=notes)
+    extra: dict[str, str] = {}
+    value = None if is_file else _grid_value(result)
+    if value is not None:
+        writers["grid_value.csv"] = lambda p: value.to_csv(p, index=False)
+        extra["Where more headroom pays (what-if, re-solved)"] = value.to_html(
+            index=False, float_format=lambda v: f"{v:,.2f}", na_rep="–", escape=True
+        )
+    elif is_file:
+        notes.append(
+            "What-if of more headroom: needs the optimiser's instance; run `corridor grid "
+            "SCENARIO` (or `corridor plan`) to get grid_value.csv."
+        )
+    page = grid_report_html(
+        per_sub, per_area, f"Connection load: {source}", notes=notes, extra_sections=extra
+    )
     writers["grid_report.html"] = lambda p: p.write_text(page, encoding="utf-8")
     files = write_outputs(out_dir, writers)
     return per_sub, per_area, files

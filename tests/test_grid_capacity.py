@@ -82,7 +82,7 @@ def _area_table(path: Path, mw_a: float, mw_b: float) -> Path:
     return path
 
 
-def _line_with_grid(table: Path) -> Instance:
+def _line_with_grid(table: Path, volume: float = 200.0) -> Instance:
     """The two-way 200 trucks/day line with the grid columns attach_grid gives its nodes."""
     nodes = [(X0 + i * STEP, Y0) for i in range(11)]
     sites = _points(nodes, [str(i) for i in range(11)])
@@ -93,7 +93,7 @@ def _line_with_grid(table: Path) -> Instance:
         line_matrix(11),
         [0, 10],
         [10, 0],
-        [200.0, 200.0],
+        [volume, volume],
         list(range(11)),
         200,
         None,
@@ -489,3 +489,48 @@ def test_report_page_opens_in_chromium(tmp_path: Path, chromium) -> None:
     assert "OpenStreetMap" in page.inner_text("footer")
     assert not errors, errors
     page.close()
+
+
+# --- what-if ---------------------------------------------------------------------------------
+
+
+def test_grid_value_is_monotone_in_the_added_mw(tmp_path: Path) -> None:
+    from corridor.assess.grid_value import binding_groups, grid_value, grid_value_markdown
+
+    # area A with a shared 3 MW pool (binds), area B roomy
+    inst = _line_with_grid(_area_table(tmp_path / "t.geojson", 3.0, 50.0), volume=1000.0)
+    config = OptimiseConfig(max_sites=4, min_sites=1)
+    plan = solve(inst, config)
+    found = binding_groups(inst, plan, config)
+    pairs = set(zip(found["level"], found["group_id"], strict=True))
+    assert ("area", "A") in pairs
+    assert "pool used up" in found.set_index("group_id").at["A", "why"]
+    table = grid_value(inst, plan, config, groups=[("area", "A"), ("area", "B")])
+    assert len(table) == 6 and (table["status"] == "optimal").all()
+    for _, g in table.groupby("group_id"):
+        more = g.sort_values("added_mw")["more_trucks_per_day"].to_numpy()
+        assert (more >= -1e-6).all() and (np.diff(more) >= -1e-6).all()
+    a = table[table["group_id"] == "A"].set_index("added_mw")["more_trucks_per_day"]
+    assert a[10.0] > a[1.0] > 0  # more chargers where the pool binds serve more trucks
+    # an area at 0 MW binds with its sites left out; raising it lets them open
+    zero = _line_with_grid(_area_table(tmp_path / "z.geojson", 0.0, 50.0))
+    plan0 = solve(zero, config)
+    assert (
+        "sites left out" in binding_groups(zero, plan0, config).set_index("group_id").at["A", "why"]
+    )
+    more0 = grid_value(zero, plan0, config, groups=[("area", "A")])["more_trucks_per_day"]
+    assert (np.diff(more0.to_numpy()) >= -1e-6).all() and more0.iloc[-1] > 0
+    lines = grid_value_markdown(table)
+    assert any(line.startswith("| area | A |") for line in lines)
+
+
+def test_grid_value_skips_resolves_that_cannot_change_an_uncapacitated_plan(
+    tmp_path: Path,
+) -> None:
+    from corridor.assess.grid_value import grid_value
+
+    inst = _line_with_grid(_area_table(tmp_path / "t.geojson", 50.0, 50.0))
+    config = OptimiseConfig(max_sites=4, min_sites=1, capacity_in_model=False)
+    plan = solve(inst, config)
+    table = grid_value(inst, plan, config, groups=[("area", "B")])
+    assert (table["status"] == "not re-solved").all() and (table["more_trucks_per_day"] == 0).all()
