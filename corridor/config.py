@@ -24,8 +24,10 @@ from corridor._validate import GRAPH_CRS, require_projected_crs
 from corridor.errors import ScenarioError
 
 __all__ = [
+    "GERMAN_LAENDER",
     "SCENARIO_DIR",
     "FlowsConfig",
+    "GermanyAssumption",
     "GridConfig",
     "NetworkConfig",
     "OptimiseConfig",
@@ -271,6 +273,66 @@ class SitesConfig(_Frozen):
     )
 
 
+#: German Länder by NUTS-1 code (keys of ``GermanyAssumption.spare_mw_by_land``).
+GERMAN_LAENDER = {
+    "DE1": "Baden-Württemberg",
+    "DE2": "Bayern",
+    "DE3": "Berlin",
+    "DE4": "Brandenburg",
+    "DE5": "Bremen",
+    "DE6": "Hamburg",
+    "DE7": "Hessen",
+    "DE8": "Mecklenburg-Vorpommern",
+    "DE9": "Niedersachsen",
+    "DEA": "Nordrhein-Westfalen",
+    "DEB": "Rheinland-Pfalz",
+    "DEC": "Saarland",
+    "DED": "Sachsen",
+    "DEE": "Sachsen-Anhalt",
+    "DEF": "Schleswig-Holstein",
+    "DEG": "Thüringen",
+}
+
+
+class GermanyAssumption(_Frozen):
+    """Assumed spare grid capacity in Germany, where no congestion data is public.
+
+    Applied to the German NUTS-2 areas of the shipped layer (status ``unknown``) before any
+    operator table (which wins); every area and site it touches is labelled ASSUMPTION.
+    """
+
+    spare_mw: float | None = Field(
+        None,
+        ge=0,
+        description="Spare offtake capacity (MW) assumed for every German NUTS-2 area.",
+    )
+    spare_mw_by_land: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Spare offtake capacity (MW) assumed per Land, by NUTS-1 code (e.g. {DEA = 20.0} "
+            "for Nordrhein-Westfalen, DE9 Niedersachsen); overrides spare_mw there."
+        ),
+    )
+    restricted_hours: str = Field(
+        "",
+        description="Restricted hours assumed with it, e.g. '6-9,16-21' (non-firm); '' none.",
+    )
+
+    @field_validator("spare_mw_by_land")
+    @classmethod
+    def _known_laender(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(set(value) - set(GERMAN_LAENDER))
+        if bad:
+            known = ", ".join(f"{k} {v}" for k, v in GERMAN_LAENDER.items())
+            msg = f"unknown Land codes {bad}; use NUTS-1 codes: {known}"
+            raise ValueError(msg)
+        neg = {k: v for k, v in value.items() if not v >= 0}
+        if neg:
+            msg = f"spare MW must be >= 0, got {neg}"
+            raise ValueError(msg)
+        return value
+
+
 class GridConfig(_Frozen):
     """Electricity grid: substations, congestion areas and connection rules."""
 
@@ -305,6 +367,14 @@ class GridConfig(_Frozen):
             "Supply-area polygons (GeoJSON/GPKG with an area id per feature) that the area "
             "ids of capacity_table rows are joined to (e.g. the Dutch capacity map's "
             "voedingsgebieden); relative to the scenario file."
+        ),
+    )
+
+    germany_assumption: GermanyAssumption | None = Field(
+        None,
+        description=(
+            "Assumed spare capacity for Germany (uniform or per Land), labelled ASSUMPTION in "
+            "reports and maps; None: German areas stay 'unknown' (default_headroom_mw per site)."
         ),
     )
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -244,15 +245,22 @@ def grid_layers(
     """Substations and congestion areas of a scenario, with its operators' tables applied.
 
     The shipped layers (:func:`~corridor.grid.load_substations`,
-    :func:`~corridor.grid.default_congestion_areas`) overlaid with ``grid.capacity_table`` in
+    :func:`~corridor.grid.default_congestion_areas`), German areas given the scenario's
+    ``grid.germany_assumption`` (labelled ASSUMPTION), then overlaid with ``grid.capacity_table`` in
     order (joined to ``grid.capacity_areas`` when given), see
     :func:`~corridor.grid.load_capacity_tables`.
     """
-    from corridor.grid import default_congestion_areas, load_capacity_tables, load_substations
+    from corridor.grid import (
+        apply_germany_assumption,
+        default_congestion_areas,
+        load_capacity_tables,
+        load_substations,
+    )
 
     substations = load_substations(catalogue, scenario.grid)
     areas = default_congestion_areas(catalogue, countries=tuple(scenario.network.countries))
     g = scenario.grid
+    areas = apply_germany_assumption(areas, g.germany_assumption)
     if g.capacity_table or g.capacity_areas is not None:
         substations, areas = load_capacity_tables(
             g.capacity_table, substations, areas, g.capacity_areas
@@ -402,6 +410,15 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     doc = plan_document(sc, result.plan, shortlist, result.summary())
     afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
     sections = {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
+    if "assumption" in result.areas.columns:
+        texts = sorted({str(t) for t in result.areas["assumption"] if str(t)})
+        if texts:
+            sections["Grid capacity ASSUMPTION (Germany)"] = [
+                "No public congestion data for these German areas: the plan uses an ASSUMPTION "
+                "from the scenario (grid.germany_assumption), not operators' data:",
+                "",
+                *[f"- ASSUMPTION: {t}" for t in texts],
+            ]
     value = _grid_value(result)
     if value is not None:
         from corridor.assess.grid_value import grid_value_markdown
@@ -530,9 +547,15 @@ def grid_report(
         "capped at its installed power. Headroom: what the group may draw (the sites' own "
         "headroom, the firm ones' capped by the substation's or area's spare MW).",
     ]
+    assumptions = _assumptions(with_grid, substations, areas)
+    if assumptions:
+        notes.append(
+            "ASSUMPTION: groups marked ASSUMPTION use an assumed spare capacity "
+            "(grid.germany_assumption), not operators' data."
+        )
     writers = {
         **grid_load_writers(per_sub, per_area),
-        **grid_chart_writers(per_sub, per_area, loads),
+        **grid_chart_writers(per_sub, per_area, loads, assumptions),
     }
     extra: dict[str, str] = {}
     value = None if is_file else _grid_value(result)
@@ -547,11 +570,43 @@ def grid_report(
             "SCENARIO` (or `corridor plan`) to get grid_value.csv."
         )
     page = grid_report_html(
-        per_sub, per_area, f"Connection load: {source}", notes=notes, extra_sections=extra
+        per_sub,
+        per_area,
+        f"Connection load: {source}",
+        notes=notes,
+        assumptions=assumptions,
+        extra_sections=extra,
     )
     writers["grid_report.html"] = lambda p: p.write_text(page, encoding="utf-8")
     files = write_outputs(out_dir, writers)
     return per_sub, per_area, files
+
+
+def _assumptions(
+    sites: gpd.GeoDataFrame, substations: gpd.GeoDataFrame, areas: gpd.GeoDataFrame
+) -> dict[str, str]:
+    """Area and substation ids whose capacity is assumed (grid.germany_assumption) → the text.
+
+    A substation is labelled when a site on it takes an assumed area capacity (no operator row
+    for the substation itself).
+    """
+    if "assumption" not in areas.columns:
+        return {}
+    out = {
+        str(a): str(t) for a, t in zip(areas["area_id"], areas["assumption"], strict=True) if str(t)
+    }
+    own = (
+        substations["offtake_capacity_mw"].astype(float)
+        if "offtake_capacity_mw" in substations.columns
+        else None
+    )
+    for sub_id, area_id in zip(
+        sites["substation_id"].astype(str), sites["congestion_area_id"].astype(str), strict=True
+    ):
+        has_row = own is not None and math.isfinite(float(own.get(sub_id, math.nan)))
+        if area_id in out and not has_row:
+            out.setdefault(sub_id, f"area {area_id}: {out[area_id]}")
+    return out
 
 
 @dataclass(frozen=True)

@@ -534,3 +534,46 @@ def test_grid_value_skips_resolves_that_cannot_change_an_uncapacitated_plan(
     plan = solve(inst, config)
     table = grid_value(inst, plan, config, groups=[("area", "B")])
     assert (table["status"] == "not re-solved").all() and (table["more_trucks_per_day"] == 0).all()
+
+
+# --- Germany ---------------------------------------------------------------------------------
+
+
+def test_germany_assumption_uniform_and_per_land_labelled(tmp_path: Path) -> None:
+    from corridor.catalogue import Catalogue
+    from corridor.config import GermanyAssumption
+    from corridor.grid import (
+        apply_germany_assumption,
+        default_congestion_areas,
+        load_substations,
+    )
+    from corridor.workflows import _assumptions
+
+    cat = Catalogue.from_env()
+    areas = default_congestion_areas(cat, countries=("NL", "DE"))
+    same = apply_germany_assumption(areas, None)
+    assert (same["assumption"] == "").all()
+    assumed = apply_germany_assumption(
+        areas, GermanyAssumption(spare_mw=20.0, spare_mw_by_land={"DEA": 5.0})
+    )
+    nrw, bavaria = assumed.loc["de-nuts2-DEA1"], assumed.loc["de-nuts2-DE21"]
+    assert nrw["available_mw"] == 5 and bavaria["available_mw"] == 20
+    assert nrw["source"].startswith("ASSUMPTION:") and nrw["name"].endswith("(ASSUMPTION)")
+    assert "per-Land value for DEA" in nrw["assumption"]
+    assert "uniform" in bavaria["assumption"]
+    nl = assumed[assumed["country"] == "NL"]
+    assert (nl["assumption"] == "").all() and (nl["status"] != "available").any()
+    subs = load_substations(cat, GridConfig())
+    g = attach_grid(_lonlat_points({"ruhr": (7.0, 51.45)}), subs, assumed, GridConfig())
+    assert g.loc["ruhr", "area_spare_mw"] == 5 and g.loc["ruhr", "headroom_mw"] == 5
+    assert "ASSUMPTION" in g.loc["ruhr", "grid_source"]
+    labels = _assumptions(g, subs, assumed)
+    assert "de-nuts2-DEA1" in labels and g.loc["ruhr", "substation_id"] in labels
+    with pytest.raises(ValueError, match="unknown Land codes"):
+        GermanyAssumption(spare_mw_by_land={"NRW": 5.0})
+    sc_file = tmp_path / "de.toml"
+    sc_file.write_text(
+        'name = "de"\n[grid.germany_assumption]\nspare_mw = 12.5\nspare_mw_by_land = {DE9 = 3.0}\n'
+    )
+    sc = load_scenario(sc_file)
+    assert sc.grid.germany_assumption.spare_mw_by_land == {"DE9": 3.0}

@@ -3,6 +3,7 @@
 from corridor.grid.areas import (
     STATUSES,
     apply_capacity_table,
+    apply_germany_assumption,
     default_congestion_areas,
     format_hours,
     load_capacity_tables,
@@ -26,6 +27,7 @@ __all__ = [
     "GRID_COLUMNS",
     "STATUSES",
     "apply_capacity_table",
+    "apply_germany_assumption",
     "attach_grid",
     "connection_load",
     "default_congestion_areas",

@@ -67,6 +67,7 @@ __all__ = [
     "DEFAULT_AREAS_CSV",
     "STATUSES",
     "apply_capacity_table",
+    "apply_germany_assumption",
     "default_congestion_areas",
     "format_hours",
     "load_capacity_tables",
@@ -522,3 +523,58 @@ def load_capacity_tables(
         table = read_capacity_table(path, areas=known, substations=substations)
         substations, areas = apply_capacity_table(table, substations, areas)
     return substations, areas
+
+
+#: Marks an assumed (not published) capacity in names, sources and reports.
+ASSUMPTION = "ASSUMPTION"
+
+
+def apply_germany_assumption(areas: gpd.GeoDataFrame, assumption: object) -> gpd.GeoDataFrame:
+    """Give the German areas without data an assumed spare MW (returns a copy).
+
+    Parameters
+    ----------
+    areas
+        From :func:`default_congestion_areas` (German NUTS-2 areas ``de-nuts2-DEXX``).
+    assumption
+        :class:`~corridor.config.GermanyAssumption` (``spare_mw``, ``spare_mw_by_land``,
+        ``restricted_hours``) or None.
+
+    Returns
+    -------
+    GeoDataFrame
+        The areas; the changed ones get ``available_mw``, ``requested_mw`` 0, status
+        ``available`` (``limited`` with restricted hours, ``congested`` at 0 MW), a name ending
+        in "(ASSUMPTION)", a source starting with "ASSUMPTION:" and ``assumption`` (the text;
+        "" elsewhere).
+    """
+    areas = areas.copy()
+    if "assumption" not in areas.columns:
+        areas["assumption"] = ""
+    if assumption is None:
+        return areas
+    uniform = getattr(assumption, "spare_mw", None)
+    by_land = dict(getattr(assumption, "spare_mw_by_land", {}) or {})
+    hours = str(getattr(assumption, "restricted_hours", "") or "")
+    parse_hours(hours, "grid.germany_assumption.restricted_hours")
+    ids = areas["area_id"].astype(str)
+    german = ids.str.startswith("de-nuts2-") & (areas["status"] == "unknown")
+    for idx in areas.index[german]:
+        nuts = ids[idx].removeprefix("de-nuts2-")
+        land = nuts[:3]
+        if land in by_land:
+            mw, how = float(by_land[land]), f"per-Land value for {land}"
+        elif uniform is not None:
+            mw, how = float(uniform), "uniform value for Germany"
+        else:
+            continue
+        text = f"{mw:g} MW spare assumed ({how}, scenario grid.germany_assumption)"
+        areas.loc[idx, "available_mw"] = mw
+        areas.loc[idx, "requested_mw"] = 0.0
+        areas.loc[idx, "status"] = "congested" if mw <= 0 else ("limited" if hours else "available")
+        areas.loc[idx, "restricted_hours"] = hours
+        areas.loc[idx, "name"] = f"{areas.loc[idx, 'name']} ({ASSUMPTION})"
+        areas.loc[idx, "source"] = f"{ASSUMPTION}: {text}"
+        areas.loc[idx, "source_date"] = ""
+        areas.loc[idx, "assumption"] = text
+    return areas
