@@ -7,18 +7,27 @@ install. The big external inputs (OSM, ETISplus, grid) are not here: see
 :mod:`corridor.catalogue`.
 
 Writing is atomic: :func:`atomic_file` (one file: a temporary file next to it, then
-``os.replace``) and :func:`write_outputs` (a whole output folder all-or-nothing: a staging folder,
-then ``os.replace`` per file). A failed run never leaves half-written files or clobbers good
-results.
+``os.replace``) and :func:`write_outputs` (a whole output folder all-or-nothing: the new folder
+is built beside the old one and swapped in by one rename). :func:`output_folder` checks an output
+folder before any work and locks it for the run. A failed run never leaves half-written files or
+clobbers good results.
 
 :func:`read_toml` and :func:`read_json` raise :class:`~corridor.errors.InputDataError` (or the
-error class given) naming the file and what is wrong with it.
+error class given) naming the file and what is wrong with it. :func:`read_table` is the one
+reader of user tables (routes files, site lists, capacity tables): it accepts the encodings and
+separators spreadsheets really write (UTF-8 with or without BOM, UTF-16, Windows-1252; ``,``,
+``;`` or tab separated, decimal point or decimal comma) and says what it found when the file
+does not fit.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import tomllib
@@ -33,7 +42,10 @@ from corridor.errors import CorridorError, InputDataError
 __all__ = [
     "DATA_DIR",
     "atomic_file",
+    "check_output_dir",
+    "output_folder",
     "read_json",
+    "read_table",
     "read_toml",
     "write_atomic",
     "write_outputs",
@@ -89,14 +101,37 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
     return Path(path)
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot exchange
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def write_outputs(
     out_dir: str | Path, writers: Mapping[str, Callable[[Path], object]]
 ) -> list[Path]:
-    """Write a set of output files all-or-nothing.
+    """Write a set of output files all-or-nothing: the output folder is the unit.
 
-    Every writer first writes into a staging folder next to ``out_dir``; only when all of them
-    succeeded are the files moved into ``out_dir`` (each by an atomic rename). If any writer
-    fails, ``out_dir`` is left exactly as it was.
+    The new folder is built beside ``out_dir`` (a hidden staging folder in the same parent):
+    files of the old folder that are not rewritten are linked (or copied) into it, then every
+    writer writes its file. Only when all of them succeeded is the staging folder swapped in for
+    ``out_dir`` by one atomic exchange of the two folders (two renames where the file system
+    cannot exchange). If any writer fails, ``out_dir`` is left exactly as it was, and the
+    staging folder is removed on every exit path (also on Ctrl-C and, via the CLI's handler,
+    SIGTERM).
 
     Parameters
     ----------
@@ -111,19 +146,130 @@ def write_outputs(
         The written files in ``out_dir``.
     """
     out_dir = Path(out_dir)
+    check_output_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
+        if out_dir.is_dir():
+            os.chmod(staging, out_dir.stat().st_mode & 0o7777)
+            for old in out_dir.iterdir():
+                if old.name in writers:
+                    continue
+                if old.is_dir() and not old.is_symlink():
+                    shutil.copytree(old, staging / old.name, symlinks=True, copy_function=_link)
+                else:
+                    _link(old, staging / old.name)
+        else:
+            os.chmod(staging, 0o777 & ~_umask())
         for name, write in writers.items():
             write(staging / name)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in writers:
-            os.replace(staging / name, out_dir / name)
-            written.append(out_dir / name)
-        return written
+        if out_dir.is_dir():
+            if _exchange(staging, out_dir):
+                shutil.rmtree(staging, ignore_errors=True)  # now the old folder
+            else:
+                old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+                old.rmdir()
+                os.replace(out_dir, old)
+                try:
+                    os.replace(staging, out_dir)
+                except BaseException:
+                    os.replace(old, out_dir)
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+        return [out_dir / name for name in writers]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _link(src: str | Path, dst: str | Path) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def check_output_dir(out_dir: str | Path, flag: str = "--out") -> None:
+    """Raise unless ``out_dir`` can become an output folder: call it before any work.
+
+    Parameters
+    ----------
+    out_dir
+        The folder a command will write.
+    flag
+        How the user gave it, for the message.
+
+    Raises
+    ------
+    InputDataError
+        If ``out_dir`` is a file, lies below a file, or it (or the folder it would be created
+        in) is not writable.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        msg = f"{flag} {out_dir} is a file, not a folder; give a folder to write the outputs into"
+        raise InputDataError(msg)
+    parent = out_dir.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        msg = f"{flag} {out_dir} lies below {parent}, which is a file, not a folder"
+        raise InputDataError(msg)
+    for folder in (parent, out_dir) if out_dir.is_dir() else (parent,):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            msg = f"{flag} {out_dir}: folder {folder} is not writable; choose another {flag}"
+            raise InputDataError(msg)
+
+
+@contextmanager
+def output_folder(out_dir: str | Path, flag: str = "--out") -> Iterator[Path]:
+    """Check ``out_dir`` (:func:`check_output_dir`) and hold a lock on it for a whole run.
+
+    A second run into the same folder while the first holds the lock gets a clear error
+    instead of both reporting success. The lock is a hidden ``.<name>.lock`` file beside the
+    folder (``flock``), removed on exit.
+
+    Raises
+    ------
+    InputDataError
+        See :func:`check_output_dir`; or the folder is locked by another run.
+    """
+    import fcntl
+
+    out_dir = Path(out_dir)
+    check_output_dir(out_dir, flag)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock = out_dir.parent / f".{out_dir.name}.lock"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            msg = (
+                f"{flag} {out_dir} is being written by another corridor run (lock {lock}); "
+                f"wait for it to finish or choose another {flag}"
+            )
+            raise InputDataError(msg) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the lock file meanwhile: lock the new one
+    try:
+        yield out_dir
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _read_text(path: Path, what: str, hint: str, error: type[CorridorError]) -> str:
@@ -193,3 +339,150 @@ def read_json(
     except json.JSONDecodeError as exc:
         msg = f"{what} {path} is not valid JSON (line {exc.lineno}): {exc.msg}"
         raise error(msg) from None
+
+
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tab"}
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+
+
+def _decode_table(raw: bytes, what: str, path: Path) -> tuple[str, str]:
+    """Text and encoding name of a table file's bytes."""
+    if raw.startswith(codecs.BOM_UTF8):
+        try:
+            return raw[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8 with BOM"
+        except UnicodeDecodeError as exc:
+            msg = f"{what} {path} starts with a UTF-8 BOM but is not UTF-8 at byte {exc.start}"
+            raise InputDataError(msg) from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            msg = f"{what} {path} starts with a UTF-16 BOM but is not UTF-16 at byte {exc.start}"
+            raise InputDataError(msg) from None
+    if raw.startswith(b"PK\x03\x04") or b"\x00" in raw[:4096]:
+        msg = (
+            f"{what} {path} is a binary file (a spreadsheet workbook?), not a text table; "
+            "save it as CSV (UTF-8)"
+        )
+        raise InputDataError(msg)
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as exc:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+        guess = f" (it looks like {best.encoding})" if best is not None else ""
+        msg = (
+            f"{what} {path} is neither UTF-8 nor Windows-1252 text{guess}: byte "
+            f"0x{raw[exc.start]:02X} at offset {exc.start}; save it as CSV UTF-8"
+        )
+        raise InputDataError(msg) from None
+
+
+def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
+    """Read a user's CSV table as text cells, whatever spreadsheet wrote it.
+
+    Detected, in this order: the encoding (UTF-8 with or without BOM, UTF-16 with BOM, else
+    Windows-1252), the separator (the most frequent of ``,``, ``;`` and tab in the header line)
+    and, for ``;`` or tab separated files, the decimal mark: when any cell is a decimal-comma
+    number such as ``51,95``, every such cell is rewritten with a decimal point (``51.95``), so
+    callers convert numbers with ``float``. Blank lines are skipped; cells and column names are
+    stripped of surrounding spaces.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for messages (e.g. ``"routes file"``).
+    hint
+        Appended to the "empty" message: what the file should hold (e.g. the header).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One ``str`` column per header field, one row per data line (empty cells are ``""``).
+        ``attrs["lines"]`` holds the file line number of each row, ``attrs["format"]`` a
+        description such as ``"Windows-1252, ';'-separated, decimal comma"``.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file: not found, a folder, unreadable, binary, in an unknown encoding, empty,
+        header only is allowed (an empty frame is returned) but a row with more or fewer fields
+        than the header, an empty or duplicated column name are errors; the message says which
+        encoding, separator and decimal mark were found.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if path.is_dir():
+        msg = f"{what} {path} is a folder, not a file"
+        raise InputDataError(msg)
+    if not path.exists():
+        msg = f"{what} {path} not found"
+        raise InputDataError(msg)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        msg = f"cannot read {what} {path}: {exc.strerror or exc}"
+        raise InputDataError(msg) from None
+    text, encoding = _decode_table(raw, what, path)
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        msg = f"{what} {path} is empty" + (f"; expected {hint}" if hint else "")
+        raise InputDataError(msg)
+    header_line = lines[first]
+    sep = max((",", ";", "\t"), key=lambda c: (header_line.count(c), c == ","))
+    rows: list[list[str]] = []
+    line_no: list[int] = []
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        for rec in reader:
+            if not any(c.strip() for c in rec):
+                continue
+            rows.append([c.strip() for c in rec])
+            line_no.append(reader.line_num)
+    except csv.Error as exc:
+        msg = f"{what} {path}, line {reader.line_num}: not a readable CSV line ({exc})"
+        raise InputDataError(msg) from None
+    header, body, body_lines = rows[0], rows[1:], line_no[1:]
+    decimal = "point"
+    if sep != "," and any(_DECIMAL_COMMA.match(c) for r in body for c in r):
+        decimal = "comma"
+        body = [[c.replace(",", ".") if _DECIMAL_COMMA.match(c) else c for c in r] for r in body]
+    fmt = f"{encoding}, {_SEPARATORS[sep]}-separated, decimal {decimal}"
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    if "" in header:
+        msg = (
+            f"{what} {path}: column {header.index('') + 1} of the header has no name "
+            f"(read as {fmt}; header {header})"
+        )
+        raise InputDataError(msg)
+    dup = sorted({h for h in header if header.count(h) > 1})
+    if dup:
+        msg = f"{what} {path}: column(s) {dup} appear more than once in the header (read as {fmt})"
+        raise InputDataError(msg)
+    for r, ln in zip(body, body_lines, strict=True):
+        if len(r) != len(header):
+            msg = (
+                f"{what} {path}, line {ln}: {len(r)} fields but the header has {len(header)} "
+                f"(read as {fmt}"
+            )
+            if sep == ",":
+                msg += (
+                    "; numbers need a decimal point (51.95), or separate the columns with ';' "
+                    "when using decimal commas)"
+                )
+            else:
+                msg += f"; every line needs the header's {len(header)} fields)"
+            raise InputDataError(msg)
+    frame = pd.DataFrame(body, columns=header, dtype=str)
+    frame.attrs["lines"] = body_lines
+    frame.attrs["format"] = fmt
+    return frame

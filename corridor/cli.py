@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +19,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from corridor._files import output_folder
 from corridor.catalogue import Catalogue
 from corridor.config import builtin_scenarios, load_scenario
 from corridor.errors import CorridorError, InfeasibleError
@@ -76,11 +79,30 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except InfeasibleError as exc:
-        console.print(f"[bold red]infeasible:[/] {exc}", highlight=False, soft_wrap=True)
+        _fail("infeasible", exc)
         raise typer.Exit(EXIT_INFEASIBLE) from None
     except CorridorError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _fail("error", exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as exc:  # a file or folder named by the user cannot be read or written
+        where = f" {exc.filename}" if exc.filename else ""
+        _fail("error", f"cannot access{where}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _check_solver(sc: Any) -> None:
+    """The scenario's MILP solver must be available before minutes of pipeline run."""
+    from corridor.optimise.solve import make_solver
+
+    make_solver(sc.optimise)  # SolverError (exit 2) naming how to install it
+
+
+def _fail(label: str, message: object) -> None:
+    """Print ``label: message`` as ONE line on stderr (never wrapped, newlines folded)."""
+    text = " ".join(str(message).split())
+    console.print(
+        f"[bold red]{label}:[/] {escape(text)}", highlight=False, soft_wrap=True, overflow="ignore"
+    )
 
 
 @contextmanager
@@ -98,25 +120,32 @@ def _progress() -> Iterator[Callable[[str], None]]:
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
 ) -> None:
+    # SIGTERM unwinds like Ctrl-C, so staging folders and locks are cleaned up
+    signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 @app.command()
 def scenarios() -> None:
     """List the built-in scenarios."""
     table = Table("scenario", "year", "technology", "sites", "description")
-    for name in builtin_scenarios():
-        sc = load_scenario(name)
-        opt = sc.optimise
-        table.add_row(
-            name,
-            str(sc.year),
-            opt.vehicle.technology,
-            f"{opt.min_sites}–{opt.max_sites}",
-            sc.description,
-        )
+    with _errors():
+        for name in builtin_scenarios():
+            sc = load_scenario(name)
+            opt = sc.optimise
+            table.add_row(
+                name,
+                str(sc.year),
+                opt.vehicle.technology,
+                f"{opt.min_sites}–{opt.max_sites}",
+                sc.description,
+            )
     out.print(table)
 
 
@@ -156,9 +185,10 @@ def plan(
     """Plan a corridor: pick, size and check sites; write plan.json, shortlist and map."""
     from corridor.workflows import run, with_capacity_tables, write_run
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
         sc = with_capacity_tables(load_scenario(scenario), capacity_table, capacity_areas)
         cat = Catalogue.from_env(data_dir)
+        _check_solver(sc)
         with _progress() as tell:
             result = run(sc, cat, progress=tell)
             tell("writing outputs")
@@ -189,7 +219,7 @@ def network(
     from corridor._files import write_outputs
     from corridor.network import edges_gdf, load_graph, nodes_gdf
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
         sc = load_scenario(scenario)
         cat = Catalogue.from_env(data_dir)
         with _progress() as tell:
@@ -247,6 +277,7 @@ def route(
     data_dir: DataDir = None,
 ) -> None:
     """Truck route between two points: length, travel time and motorway refs."""
+    from corridor._validate import Region, check_points_near
     from corridor.network import load_graph, shortest_route
 
     with _errors():
@@ -259,6 +290,11 @@ def route(
         a, b = _lonlat(from_, "--from"), _lonlat(to, "--to")
         sc = load_scenario(scenario)
         G = load_graph(Catalogue.from_env(data_dir), sc.network)
+        region = Region.from_graph(
+            G, f"road graph of {sc.name} ({', '.join(sc.network.countries)})"
+        )
+        check_points_near(*a, region, what=f"--from {from_}")
+        check_points_near(*b, region, what=f"--to {to}")
         r = shortest_route(G, a, b)
         doc = r.to_dict()
         doc.pop("nodes", None)
@@ -285,7 +321,7 @@ def flows(
     from corridor.flows import build_flows, write_edge_flows_gpkg, write_od_parquet
     from corridor.network import load_graph
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
         sc = load_scenario(scenario)
         cat = Catalogue.from_env(data_dir)
         with _progress() as tell:
@@ -331,8 +367,10 @@ def grid(
     """Connection load per substation and congestion area; write grid_load.csv / .geojson."""
     from corridor.workflows import grid_report
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
         cat = Catalogue.from_env(data_dir)
+        if Path(source).suffix.lower() not in (".json", ".csv"):
+            _check_solver(load_scenario(source))
         with _progress() as tell:
             per_sub, per_area, files = grid_report(
                 source,
@@ -440,7 +478,9 @@ def coverage(
     """Can my trucks drive my routes with the plan's sites? Per route and direction."""
     from corridor.workflows import coverage_report
 
-    with _errors():
+    with _errors(), output_folder(out_dir):
+        if plan is None:
+            _check_solver(load_scenario(DEFAULT_SCENARIO))
         res = coverage_report(
             routes,
             Catalogue.from_env(data_dir),
@@ -497,17 +537,31 @@ def compare(
     ] = None,
 ) -> None:
     """Tabulate the headline figures of several runs."""
+    from corridor._files import write_atomic
     from corridor.outputs.summary import compare_runs
 
     with _errors():
+        if csv_out is not None:
+            _check_file_target(csv_out, "--csv")
         df = compare_runs(runs)
+        if csv_out is not None:
+            write_atomic(csv_out, df.to_csv)
     table = Table("figure", *[str(c) for c in df.index])
     for col in df.columns:
         table.add_row(col, *[_cell(v) for v in df[col]])
     out.print(table)
     if csv_out is not None:
-        df.to_csv(csv_out)
         out.print(f"wrote {csv_out}")
+
+
+def _check_file_target(path: Path, flag: str) -> None:
+    """A file to write must not be a folder and its folder must exist."""
+    if path.is_dir():
+        msg = f"{flag} {path} is a folder; give a file name such as {path / 'compare.csv'}"
+        raise CorridorError(msg)
+    if not path.parent.is_dir():
+        msg = f"{flag} {path}: folder {path.parent} does not exist; create it first"
+        raise CorridorError(msg)
 
 
 def _cell(v: Any) -> str:

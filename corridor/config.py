@@ -48,7 +48,8 @@ Technology = Literal["bev", "h2"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # nan / inf are never valid settings (an infinite battery or a nan target)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class NetworkConfig(_Frozen):

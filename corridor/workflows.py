@@ -502,6 +502,7 @@ def grid_report(
     import pandas as pd
 
     from corridor._files import write_outputs
+    from corridor._validate import Region, check_points_near
     from corridor.assess.plans import read_site_list
     from corridor.grid import attach_grid, connection_load, grid_load_writers, site_loads
     from corridor.outputs.grid_report import grid_chart_writers, grid_report_html
@@ -526,14 +527,26 @@ def grid_report(
             }
         )
     tell("grid")
+    substations, areas = (
+        grid_layers(sc, catalogue) if is_file else (result.substations, result.areas)
+    )
+    region = Region.from_xy(
+        substations.geometry.x,
+        substations.geometry.y,
+        substations.crs,
+        f"grid of {sc.name} (substations {', '.join(sc.grid.substation_sources)})",
+    )
+    check_points_near(
+        sites["lon"].to_numpy(float),
+        sites["lat"].to_numpy(float),
+        region,
+        what=[f"site list {source}, site '{sid}'" for sid in sites["site_id"]],
+    )
     points = gpd.GeoDataFrame(
         sites.set_index("site_id"),
         geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
         crs="EPSG:4326",
     ).to_crs(sc.network.crs)
-    substations, areas = (
-        grid_layers(sc, catalogue) if is_file else (result.substations, result.areas)
-    )
     with_grid = attach_grid(points, substations, areas, sc.grid)
     per_sub, per_area = connection_load(
         with_grid, battery_mwh=battery_mwh, substations=substations, areas=areas

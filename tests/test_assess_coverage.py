@@ -266,7 +266,9 @@ def test_route_far_from_graph_is_an_error() -> None:
     g = line_graph()
     far = routes_frame(50, 650)
     far.loc[0, "dest_lat"] = far.loc[0, "dest_lat"] + 2.0  # ~220 km north
-    with pytest.raises(InputDataError, match=r"route .r1.: B is .* km from the road graph"):
+    with pytest.raises(
+        InputDataError, match=r"route .r1. destination .B.: point .* is 222 km from the road"
+    ):
         route_coverage(g, far, read_truck_profile(None), sites_at())
 
 

@@ -114,5 +114,5 @@ def test_grid_bad_site_row_exit_2(tmp_path: Path) -> None:
     sites.write_text("site_id,lon,lat,power_mw,energy_mwh_per_day\na,6.1,51.3,-4,40\n")
     res = runner.invoke(app, ["grid", str(sites), "--out", str(tmp_path / "g")])
     assert res.exit_code == 2
-    assert "row 1" in res.output and "power_mw" in res.output
+    assert "line 2" in res.output and "power_mw" in res.output
     assert not (tmp_path / "g").exists()

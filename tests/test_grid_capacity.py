@@ -216,7 +216,7 @@ def _lonlat_points(lonlat: dict[str, tuple[float, float]]) -> gpd.GeoDataFrame:
 
 
 def test_dutch_supply_area_example_pair() -> None:
-    assert "FICTITIOUS" in DUTCH_CSV.read_text(encoding="utf-8").splitlines()[0]
+    assert "FICTITIOUS" in DUTCH_CSV.read_text(encoding="utf-8").splitlines()[1]
     assert "FICTITIOUS" in DUTCH_AREAS.read_text(encoding="utf-8")
     table = read_capacity_table(DUTCH_CSV, areas=read_area_polygons(DUTCH_AREAS))
     t = table.set_index("area_id")
@@ -225,7 +225,7 @@ def test_dutch_supply_area_example_pair() -> None:
     assert t.loc["FIC-002", "queue_mw"] == pytest.approx(3.0)
     assert t.loc["FIC-003", "restricted_hours"] == "6-9;16-21"
     assert t.loc["FIC-001", "status"] == "congested"
-    assert t.loc["FIC-002", "source"] == "Voorbeeldnet (fictief)"
+    assert t.loc["FIC-002", "source"] == "FICTITIOUS example - not real grid data"
     assert t.loc["FIC-002", "source_date"] == "2025"
     subs = _substations([(4_100_000.0, 3_200_000.0)])
     subs2, areas2 = load_capacity_tables([DUTCH_CSV], subs, _no_areas(), DUTCH_AREAS)
@@ -269,7 +269,8 @@ def test_kw_columns_are_converted_not_ignored(tmp_path: Path) -> None:
     t = read_capacity_table(f)
     assert t["offtake_capacity_mw"].iloc[0] == pytest.approx(4.0)
     assert t["queue_mw"].iloc[0] == pytest.approx(9.5005)
-    subs, areas = load_capacity_tables([f], _substations([(4_100_000.0, 3_200_000.0)]), _no_areas())
+    near = _lonlat_points({"x": (6.16, 51.38)}).geometry.iloc[0]
+    subs, areas = load_capacity_tables([f], _substations([(near.x, near.y)]), _no_areas())
     g = attach_grid(_lonlat_points({"s": (6.1497, 51.3700)}), subs, areas, GridConfig())
     assert g.loc["s", "substation_id"] == "op-1"
     assert g.loc["s", "congestion"] == "congested" and g.loc["s", "connection"] == "non_firm"
@@ -291,7 +292,7 @@ def test_kw_columns_are_converted_not_ignored(tmp_path: Path) -> None:
         ("area_id,offtake_capacity\nA,5\n", r"line 2, column offtake_capacity: no unit"),
         ("area_id,queue,unit\nA,5,GW\n", r"line 2, column unit: unit must be MW or kW"),
         ("area_id,available_mw,offtake_capacity_mw\nA,5,5\n", r"both give offtake_capacity"),
-        ("# a comment\narea_id,offtake_capacity_mw\nA,1\nA,-2\n", r"t.csv, line 4, column"),
+        ("area_id,offtake_capacity_mw\n\nA,1\nA,-2\n", r"t.csv, line 4, column"),
     ],
 )
 def test_format_errors_name_file_row_and_column(tmp_path: Path, text: str, match: str) -> None:
@@ -577,3 +578,16 @@ def test_germany_assumption_uniform_and_per_land_labelled(tmp_path: Path) -> Non
     )
     sc = load_scenario(sc_file)
     assert sc.grid.germany_assumption.spare_mw_by_land == {"DE9": 3.0}
+
+
+def test_new_substation_far_offshore_is_an_error(tmp_path: Path) -> None:
+    f = tmp_path / "ops.csv"
+    # about 200 km off the coast of Noord-Holland, and one with lon/lat swapped
+    near = _lonlat_points({"x": (4.75, 52.6)}).geometry.iloc[0]
+    subs = _substations([(near.x, near.y)])
+    f.write_text("substation_id,lon,lat,offtake_capacity_mw\nsea,1.97,53.3,5\n")
+    with pytest.raises(InputDataError, match=r"ops.csv, substation 'sea'.* is 2\d\d km from"):
+        load_capacity_tables([f], subs, _no_areas())
+    f.write_text("substation_id,lon,lat,offtake_capacity_mw\nswapped,52.6,4.75,5\n")
+    with pytest.raises(InputDataError, match=r"swapped"):
+        load_capacity_tables([f], subs, _no_areas())

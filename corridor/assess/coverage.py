@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from corridor._validate import GRAPH_CRS
+from corridor._validate import GRAPH_CRS, Region, check_points_near
 from corridor.assess.plans import bearing_from_direction
 from corridor.assess.trucks import TruckProfile
 from corridor.errors import InputDataError
@@ -391,6 +391,15 @@ def route_coverage(
 
     crs = graph.graph.get("crs", GRAPH_CRS)
     sites, sites_xy = plan_sites_xy(sites, crs)
+    region = Region.from_graph(graph)
+    for r in routes.itertuples(index=False):
+        for end, lon, lat, place in (
+            ("origin", r.origin_lon, r.origin_lat, r.origin),
+            ("destination", r.dest_lon, r.dest_lat, r.destination),
+        ):
+            check_points_near(
+                lon, lat, region, max_snap_km, what=f"route '{r.route_id}' {end} '{place}'"
+            )
     rows, stop_rows, geoms = [], [], []
     for r in routes.itertuples(index=False):
         ends = {

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from corridor._files import read_json
+from corridor._files import read_json, read_table
 from corridor._validate import require_columns
 from corridor.errors import InputDataError
 
@@ -52,7 +53,7 @@ def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.Data
         p = Path(path_or_doc)
         doc = read_json(p, "plan file", hint="pass the plan.json written by `corridor plan`")
         src = str(p)
-    sites = doc.get("sites")
+    sites = doc.get("sites") if isinstance(doc, Mapping) else None
     if not isinstance(sites, list):
         msg = f"{src} has no 'sites' list; is it a plan.json written by `corridor plan`?"
         raise InputDataError(msg)
@@ -97,36 +98,69 @@ def read_site_list(path: Path) -> tuple[pd.DataFrame, str | None]:
     """
     path = Path(path)
     scenario_name = None
+    fmt, lines = "", None
     if path.suffix.lower() == ".json":
         doc = read_json(path, "plan file")
+        if not isinstance(doc, dict) or not isinstance(doc.get("sites"), list):
+            msg = (
+                f"plan file {path} holds a JSON {type(doc).__name__} without a 'sites' list; "
+                "expected a plan.json written by `corridor plan`"
+            )
+            raise InputDataError(msg)
         try:
             frame = pd.DataFrame(doc["sites"])
-            scenario_name = doc.get("scenario")
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            msg = f"{path}: not a corridor plan.json with a 'sites' list ({exc})"
+        except (ValueError, TypeError) as exc:
+            msg = f"plan file {path}: 'sites' is not a list of site objects ({exc})"
             raise InputDataError(msg) from None
+        scenario_name = doc.get("scenario")
+        what = f"plan file {path}, site"
     else:
-        try:
-            frame = pd.read_csv(path)
-        except (OSError, ValueError) as exc:
-            msg = f"{path}: cannot read the site list as CSV ({exc})"
-            raise InputDataError(msg) from None
-    require_columns(frame, SITE_LIST_COLUMNS, f"site list {path}")
+        frame = read_table(
+            path, "site list", hint="a header 'site_id,lon,lat,power_mw,energy_mwh_per_day'"
+        )
+        fmt = f" (file read as {frame.attrs['format']})"
+        lines = frame.attrs["lines"]
+        what = f"site list {path}, line"
+    require_columns(frame, SITE_LIST_COLUMNS, f"site list {path}", hint=fmt.strip(" ()"))
     if frame.empty:
-        msg = f"{path}: no sites"
+        msg = f"site list {path}: no sites (header only); expected one row per site"
+        raise InputDataError(msg)
+
+    def where(row: int) -> str:
+        return f"{what} {lines[row] if lines is not None else row + 1}"
+
+    ids = frame["site_id"].astype(str).str.strip()
+    empty = (ids == "") | frame["site_id"].isna()
+    if empty.any():
+        msg = f"{where(int(empty.to_numpy().nonzero()[0][0]))}: site_id is empty"
+        raise InputDataError(msg)
+    dup = ids.duplicated(keep="first")
+    if dup.any():
+        k = int(dup.to_numpy().nonzero()[0][0])
+        first = int((ids == ids.iloc[k]).to_numpy().nonzero()[0][0])
+        msg = f"{where(k)}: duplicate site_id '{ids.iloc[k]}', already at {where(first)}"
         raise InputDataError(msg)
     for col in ("lon", "lat", "power_mw", "energy_mwh_per_day"):
         values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() | ((values < 0) if col in ("power_mw", "energy_mwh_per_day") else False)
+        bad = ~np.isfinite(values.to_numpy(float))
+        if col in ("power_mw", "energy_mwh_per_day"):
+            bad |= values.to_numpy(float) < 0
         if col == "lon":
-            bad |= values.abs() > 180
+            bad |= values.abs().to_numpy(float) > 180
         if col == "lat":
-            bad |= values.abs() > 90
+            bad |= values.abs().to_numpy(float) > 90
         if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            kind = "non-negative number" if col in ("power_mw", "energy_mwh_per_day") else "degree"
-            msg = f"{path}: row {row + 1}: {col}={frame[col].iloc[row]!r} is not a valid {kind}"
+            row = int(bad.nonzero()[0][0])
+            kind = (
+                "finite number >= 0"
+                if col in ("power_mw", "energy_mwh_per_day")
+                else "degree value (lon -180..180, lat -90..90)"
+            )
+            msg = (
+                f"{where(row)} (site '{ids.iloc[row]}'): {col}={frame[col].iloc[row]!r} is not "
+                f"a valid {kind}{fmt}"
+            )
             raise InputDataError(msg)
         frame[col] = values
-    frame["site_id"] = frame["site_id"].astype(str)
+    frame["site_id"] = ids
     return frame, scenario_name

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from corridor._files import read_table
 from corridor.errors import InputDataError
 from corridor.network.places import load_gazetteer, lookup_place
 
@@ -26,10 +27,6 @@ ROUTE_COLUMNS = [
     "dest_lat",
     "trips_per_day",
 ]
-
-
-def _line_of(row_pos: int) -> int:
-    return row_pos + 2  # header is line 1
 
 
 def read_routes(path: str | Path, gazetteer: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -62,23 +59,16 @@ def read_routes(path: str | Path, gazetteer: pd.DataFrame | None = None) -> pd.D
         the file, line and route.
     """
     path = Path(path)
-    if not path.is_file():
-        msg = f"routes file {path} not found"
-        raise InputDataError(msg)
-    text = path.read_text(encoding="utf-8-sig")
-    if not text.strip():
-        msg = (
-            f"routes file {path} is empty; expected a header "
-            "'route_id,origin_lon,origin_lat,dest_lon,dest_lat' or 'route_id,origin,destination' "
-            "and one row per route"
-        )
-        raise InputDataError(msg)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        msg = f"routes file {path} is not a readable CSV: {exc}"
-        raise InputDataError(msg) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw = read_table(
+        path,
+        "routes file",
+        hint=(
+            "a header 'route_id,origin_lon,origin_lat,dest_lon,dest_lat' or "
+            "'route_id,origin,destination' and one row per route"
+        ),
+    )
+    fmt = raw.attrs["format"]
+    lines = raw.attrs["lines"]
     if raw.empty:
         msg = f"routes file {path} is empty: it has a header but no route rows"
         raise InputDataError(msg)
@@ -88,14 +78,14 @@ def read_routes(path: str | Path, gazetteer: pd.DataFrame | None = None) -> pd.D
         msg = (
             f"routes file {path} has columns {list(raw.columns)}; expected route_id and either "
             "origin_lon, origin_lat, dest_lon, dest_lat or origin, destination "
-            "(plus optional trips_per_day)"
+            f"(plus optional trips_per_day); read as {fmt}"
         )
         raise InputDataError(msg)
     gaz = load_gazetteer() if gazetteer is None else gazetteer
     rows = []
     seen: dict[str, int] = {}
     for pos, rec in enumerate(raw.to_dict("records")):
-        line = _line_of(pos)
+        line = lines[pos]
         rid = str(rec.get("route_id", "")).strip()
         where = f"routes file {path}, line {line}" + (f" (route '{rid}')" if rid else "")
         if not rid:
@@ -114,7 +104,7 @@ def read_routes(path: str | Path, gazetteer: pd.DataFrame | None = None) -> pd.D
             lat_s = str(rec.get(lat_c, "")).strip()
             name = str(rec.get(name_c, "")).strip()
             if lon_s or lat_s:
-                lon, lat = _coord(lon_s, lat_s, lon_c, lat_c, where)
+                lon, lat = _coord(lon_s, lat_s, lon_c, lat_c, where, fmt)
                 label = name or f"{lon:.4f},{lat:.4f}"
             elif name:
                 try:
@@ -132,7 +122,7 @@ def read_routes(path: str | Path, gazetteer: pd.DataFrame | None = None) -> pd.D
         try:
             out["trips_per_day"] = float(trips) if trips else 1.0
         except ValueError:
-            msg = f"{where}: trips_per_day '{trips}' is not a number"
+            msg = f"{where}: trips_per_day '{trips}' is not a number (file read as {fmt})"
             raise InputDataError(msg) from None
         if not (math.isfinite(out["trips_per_day"]) and out["trips_per_day"] >= 0):
             msg = f"{where}: trips_per_day must be a number >= 0, got '{trips}'"
@@ -141,13 +131,15 @@ def read_routes(path: str | Path, gazetteer: pd.DataFrame | None = None) -> pd.D
     return pd.DataFrame(rows)[ROUTE_COLUMNS]
 
 
-def _coord(lon_s: str, lat_s: str, lon_c: str, lat_c: str, where: str) -> tuple[float, float]:
+def _coord(
+    lon_s: str, lat_s: str, lon_c: str, lat_c: str, where: str, fmt: str
+) -> tuple[float, float]:
     try:
         lon, lat = float(lon_s), float(lat_s)
     except ValueError:
         msg = (
             f"{where}: malformed coordinate {lon_c}='{lon_s}', {lat_c}='{lat_s}'; expected "
-            "decimal degrees such as 4.03 and 51.95"
+            f"decimal degrees such as 4.03 and 51.95 (file read as {fmt})"
         )
         raise InputDataError(msg) from None
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):

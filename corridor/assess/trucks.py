@@ -7,12 +7,14 @@ A profile file has a ``[meta]`` table (``name``, ``description``, ``sources``, a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from corridor._files import DATA_DIR, read_toml
+from corridor._validate import require_finite
 from corridor.config import VehicleConfig
 from corridor.errors import InputDataError
 
@@ -114,14 +116,22 @@ def read_truck_profile(name_or_path: str | Path | None = None) -> TruckProfile:
         )
         msg = f"truck profile {path}: {errs}"
         raise InputDataError(msg) from None
-    try:
-        max_kw = float(meta.get("max_charge_power_kw", float("inf")))
-        fill = float(meta.get("h2_fill_kg_per_min", float("nan")))
-    except (TypeError, ValueError):
-        msg = f"truck profile {path}: meta.max_charge_power_kw / h2_fill_kg_per_min must be numbers"
-        raise InputDataError(msg) from None
-    if vehicle.technology == "h2" and not fill > 0:
-        fill = 5.0  # kg/min: a conservative 700 bar heavy-duty fill when none is stated
+    max_kw = math.inf
+    if "max_charge_power_kw" in meta:
+        max_kw = require_finite(
+            meta["max_charge_power_kw"],
+            f"truck profile {path}: meta.max_charge_power_kw (kW)",
+            low=0,
+            low_open=True,
+        )
+    fill = 5.0  # kg/min: a conservative 700 bar heavy-duty fill when none is stated
+    if "h2_fill_kg_per_min" in meta:
+        fill = require_finite(
+            meta["h2_fill_kg_per_min"],
+            f"truck profile {path}: meta.h2_fill_kg_per_min (kg/min)",
+            low=0,
+            low_open=True,
+        )
     return TruckProfile(
         name=str(meta.get("name", path.stem)),
         description=str(meta.get("description", "")),

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridor._files import DATA_DIR
-from corridor._validate import require_columns
+from corridor._files import DATA_DIR, read_table
+from corridor._validate import Region, check_points_near, require_columns
 from corridor.config import FlowsConfig, PilotFleetConfig
 from corridor.errors import InputDataError
 from corridor.flows.etisplus import _TO_3035
@@ -29,6 +29,7 @@ from corridor.flows.routing import RoutingGraph, place_nodes, route_flows
 __all__ = [
     "PILOT_ROUTE_COLUMNS",
     "allocate_trucks",
+    "check_pilot_routes_near",
     "pilot_od",
     "read_pilot_routes",
     "route_pilot",
@@ -78,9 +79,15 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
     if not p.is_file():
         msg = f"pilot routes file {p} not found (set flows.pilot_fleet.routes_file)"
         raise InputDataError(msg)
-    df = pd.read_csv(p, dtype={"firm": str, "route_id": str})
-    require_columns(df, PILOT_ROUTE_COLUMNS, f"pilot routes file {p}")
-    line = df.index.to_numpy() + 2
+    df = read_table(p, "pilot routes file", hint="a header " + ",".join(PILOT_ROUTE_COLUMNS))
+    require_columns(
+        df, PILOT_ROUTE_COLUMNS, f"pilot routes file {p}", hint=f"read as {df.attrs['format']}"
+    )
+    if df.empty:
+        msg = f"pilot routes file {p} has a header but no routes; expected one row per route"
+        raise InputDataError(msg)
+    line = np.asarray(df.attrs["lines"])
+    df = df.replace({"": np.nan})
 
     def fail(mask: np.ndarray, what: str) -> None:
         if mask.any():
@@ -98,14 +105,19 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
         )
         df[f"{end}_lon"], df[f"{end}_lat"] = lon, lat
     trucks = pd.to_numeric(df["trucks"], errors="coerce")
-    fail(~(trucks >= 0).to_numpy(), "'trucks' must be a number >= 0")
+    fail(~(np.isfinite(trucks) & (trucks >= 0)).to_numpy(), "'trucks' must be a finite number >= 0")
     trips = pd.to_numeric(df["trips_per_day"], errors="coerce")
-    fail(~(trips > 0).to_numpy(), "'trips_per_day' must be a number > 0 (trips per truck per day)")
+    fail(
+        ~(np.isfinite(trips) & (trips > 0)).to_numpy(),
+        "'trips_per_day' must be a finite number > 0 (trips per truck per day)",
+    )
     both = df["both_directions"].astype(str).str.strip().str.lower().map(_BOOL)
     fail(both.isna().to_numpy(), "'both_directions' must be true or false")
-    return df.assign(
+    out = df.assign(
         trucks=trucks.astype(float), trips_per_day=trips, both_directions=both.astype(bool)
     )
+    out.attrs["lines"] = line.tolist()
+    return out
 
 
 def allocate_trucks(weights: np.ndarray, total: int) -> np.ndarray:
@@ -193,13 +205,40 @@ def pilot_od(routes: pd.DataFrame, fleet: PilotFleetConfig) -> pd.DataFrame:
     return od
 
 
+def check_pilot_routes_near(routes: pd.DataFrame, rg: RoutingGraph, path: Path) -> None:
+    """Every pilot route end must lie near the road graph (the one plausibility rule).
+
+    Raises
+    ------
+    InputDataError
+        Naming the file, line, route and end, its distance and the graph's extent (and whether
+        swapping longitude and latitude would fit).
+    """
+    region = Region.from_xy(rg.xy[:, 0], rg.xy[:, 1], "EPSG:3035", "road graph")
+    line = routes.attrs.get("lines") or []
+    if len(line) != len(routes):
+        line = (routes.index.to_numpy() + 2).tolist()
+    for end in ("origin", "destination"):
+        check_points_near(
+            routes[f"{end}_lon"].to_numpy(float),
+            routes[f"{end}_lat"].to_numpy(float),
+            region,
+            what=[
+                f"pilot routes file {path}, line {k} (route '{rid}'), {end}"
+                for k, rid in zip(line, routes["route_id"], strict=True)
+            ],
+        )
+
+
 def route_pilot(
     rg: RoutingGraph, config: FlowsConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Place and route the pilot fleet of ``config.pilot_fleet`` on the graph.
 
-    Ends farther than ``config.max_connector_km`` from the graph, or on the same graph node, are
-    excluded (reason ``pilot_off_graph`` / ``same_graph_node``) and counted.
+    A route end farther than :data:`corridor._validate.MAX_POINT_KM` from the graph is an error
+    (:func:`check_pilot_routes_near`); ends on the same graph node (or farther than
+    ``config.max_connector_km``) are excluded (reason ``same_graph_node`` / ``pilot_off_graph``)
+    and counted.
 
     Returns
     -------
@@ -212,6 +251,7 @@ def route_pilot(
         msg = "route_pilot needs flows.pilot_fleet to be set"
         raise InputDataError(msg)
     routes = read_pilot_routes(fleet.routes_file)
+    check_pilot_routes_near(routes, rg, _resolve(fleet.routes_file))
     od = pilot_od(routes, fleet)
     oi, ok_km = place_nodes(rg, od[["x0", "y0"]].to_numpy(), config.max_connector_km)
     di, dk_km = place_nodes(rg, od[["x1", "y1"]].to_numpy(), config.max_connector_km)

@@ -35,8 +35,8 @@ Other layouts and units (:mod:`corridor.grid.formats`): the Dutch capacity map's
 table (``voedingsgebied``; Dutch column names, ``;``-separated, decimal comma, MW) joined by id to
 area polygons (:func:`read_area_polygons`, the scenario's ``grid.capacity_areas``), German
 operators' ``Netzanschlusskapazität`` per ``Umspannwerk`` (MW or kW), and quantities in kW
-(``_kw`` / ``(kW)`` suffixes or a ``unit`` column), converted to MW. A CSV may start with ``#``
-comment lines; ``;``-separated files use decimal commas.
+(``_kw`` / ``(kW)`` suffixes or a ``unit`` column), converted to MW. CSVs are read with
+:func:`corridor._files.read_table` (encoding, separator and decimal mark detected).
 
 Errors name the file, the line (CSV, header = line 1) or feature (GeoJSON, from 1) and the
 column as written in the file: unknown columns (with the known ones), unknown area or substation
@@ -211,10 +211,10 @@ def read_capacity_table(
         msg = f"capacity table {path} does not exist"
         raise InputDataError(msg)
     is_csv = path.suffix.lower() == ".csv"
-    decimal, first = ".", 2
+    decimal, first, lines = ".", 2, []
     if is_csv:
         df, decimal = read_table_file(path)
-        first = df.attrs.get("first_line", 2)
+        lines = list(df.attrs.get("lines", []))
         geom = gpd.GeoSeries([None] * len(df), crs=CRS)
     elif path.suffix.lower() in (".geojson", ".json", ".gpkg"):
         raw = _read_layer(path)
@@ -229,7 +229,9 @@ def read_capacity_table(
         raise InputDataError(msg)
 
     def where(i: int) -> str:
-        return f"{path}, line {i + first}" if is_csv else f"{path}, feature {i + 1}"
+        if is_csv:
+            return f"{path}, line {lines[i] if i < len(lines) else i + first}"
+        return f"{path}, feature {i + 1}"
 
     df = canonical_columns(df, path, where, decimal)
     cols = df.attrs["columns"]
@@ -521,8 +523,27 @@ def load_capacity_tables(
         known = pd.concat([polys, areas[~areas.index.isin(polys.index)]])
     for path in tables:
         table = read_capacity_table(path, areas=known, substations=substations)
+        _check_new_points(table, substations, Path(path))
         substations, areas = apply_capacity_table(table, substations, areas)
     return substations, areas
+
+
+def _check_new_points(table: gpd.GeoDataFrame, substations: gpd.GeoDataFrame, path: Path) -> None:
+    """New substation points of a table must lie near the loaded grid (corridor's point rule)."""
+    from corridor._validate import Region, check_points_near
+
+    rows = table[(table["level"] == "substation") & ~table["substation_id"].isin(substations.index)]
+    if rows.empty or substations.empty:
+        return
+    region = Region.from_xy(
+        substations.geometry.x, substations.geometry.y, substations.crs, "loaded substations"
+    )
+    ll = rows.geometry.to_crs("EPSG:4326")
+    where = [
+        f"{path}, substation '{sid}' (row {i + 1})"
+        for i, sid in zip(rows.index, rows["substation_id"], strict=True)
+    ]
+    check_points_near(ll.x.to_numpy(), ll.y.to_numpy(), region, what=where)
 
 
 #: Marks an assumed (not published) capacity in names, sources and reports.

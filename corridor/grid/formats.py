@@ -151,40 +151,15 @@ def normalise_name(name: str) -> tuple[str, str | None]:
 
 
 def read_table_file(path: Path) -> tuple[pd.DataFrame, str]:
-    """Read a capacity table CSV as text cells; returns the frame and its decimal mark.
+    """Read a capacity table CSV as text cells (:func:`corridor._files.read_table`).
 
-    Leading lines starting with ``#`` are comments. A header with more ``;`` than ``,`` is read
-    as ``;``-separated with decimal commas (Dutch and German spreadsheet exports), otherwise as
-    ``,``-separated with decimal points. UTF-8 (with or without BOM), else Windows-1252.
+    The encoding (UTF-8 with or without BOM, Windows-1252), the separator (``,`` / ``;`` / tab)
+    and decimal commas are detected there; numbers come back with decimal points. Returns the
+    frame (``attrs["lines"]``: the file line of each row) and the decimal mark of its cells.
     """
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    lines = text.splitlines()
-    skip = 0
-    while skip < len(lines) and lines[skip].lstrip().startswith("#"):
-        skip += 1
-    header = lines[skip] if skip < len(lines) else ""
-    sep, decimal = (";", ",") if header.count(";") > header.count(",") else (",", ".")
-    from io import StringIO
+    from corridor._files import read_table
 
-    try:
-        df = pd.read_csv(
-            StringIO(text),
-            sep=sep,
-            skiprows=skip,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skipinitialspace=True,
-        )
-    except (ValueError, pd.errors.ParserError) as exc:
-        msg = f"{path}: cannot read the capacity table as '{sep}'-separated CSV ({exc})"
-        raise InputDataError(msg) from None
-    df.attrs["first_line"] = skip + 2  # line number of the first data row
-    return df, decimal
+    return read_table(path, "capacity table"), "."
 
 
 def _number(text: object, decimal: str) -> float:

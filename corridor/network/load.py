@@ -146,6 +146,15 @@ def select_files(catalogue: Catalogue, countries: Sequence[str]) -> list[Path]:
     """The ``osm_motorways`` files of the given countries (file-name prefix ``CC_``)."""
     files = catalogue.paths("osm_motorways")
     chosen = [p for p in files if country_from_filename(p) in set(countries)]
+    missing = sorted(set(countries) - {country_from_filename(p) for p in chosen})
+    if missing and chosen:
+        have = sorted({country_from_filename(p) for p in files})
+        msg = (
+            f"network.countries {missing}: no road layer (CC_*.geojson) for "
+            f"{', '.join(missing)} in {files[0].parent} (available: {have}); remove them from "
+            "network.countries or add their road layers"
+        )
+        raise InputDataError(msg)
     if not chosen:
         have = sorted({country_from_filename(p) for p in files})
         msg = (
@@ -199,6 +208,12 @@ def load_graph(
         See :func:`corridor.network.graph_from_lines`; ``G.graph['cache']`` says ``hit`` or
         ``miss`` and holds the cache file.
     """
+    if config.polygon_file is not None and not Path(config.polygon_file).is_file():
+        msg = (
+            f"network.polygon_file {config.polygon_file} not found (working folder {Path.cwd()}); "
+            "give the path of a GeoJSON/GeoPackage with the region's polygons"
+        )
+        raise InputDataError(msg)
     countries = region_countries(config)
     files = select_files(catalogue, countries)
     nuts = [p for p in catalogue.paths("nuts") if "LEVL_0" in p.name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -196,6 +197,8 @@ ACCESS_MIN_RADIUS_M = 3000.0
 ACCESS_MAX_RADIUS_M = 10000.0
 ACCESS_DETOUR = 1.3
 ACCESS_SPEED_KPH = 40.0
+#: Start and end closer than this (m) are the same place: :func:`shortest_route` gives 0 km.
+SAME_POINT_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -448,6 +451,9 @@ def shortest_route(
     xs, ys = _to_graph_crs(_crs(G)).transform(
         [from_lonlat[0], to_lonlat[0]], [from_lonlat[1], to_lonlat[1]]
     )
+    if math.hypot(xs[1] - xs[0], ys[1] - ys[0]) < SAME_POINT_M:
+        # start and end are the same place: a zero-length route (no access legs are driven)
+        return Route(0.0, 0.0, [], (0.0, 0.0), (), LineString(), (0.0, 0.0), (0.0, 0.0))
     oc = _access_candidates(G, xs[0], ys[0], access_min_radius_m, access_max_radius_m)
     dc = _access_candidates(G, xs[1], ys[1], access_min_radius_m, access_max_radius_m)
     # access cost per straight metre, in the unit of the weight
@@ -520,7 +526,9 @@ def _route(
     time_min = sum(e["travel_time_s"] * f for e, _, f in legs) / 60.0
     refs = unique_refs(e["ref"] for e, _, f in legs if f > 0)
     coords = [np.asarray(g.coords) for _, g, _ in legs if not g.is_empty]
-    geometry = LineString(np.concatenate(coords)) if coords else LineString()
+    pts = np.concatenate(coords) if coords else np.empty((0, 2))
+    # a leg cut to one point (start and end on the same spot of an edge) has no line
+    geometry = LineString(pts) if len(np.unique(pts, axis=0)) >= 2 else LineString()
     access_km = tuple(detour * s / 1000.0 for s in snap_m)
     return Route(
         float(length_km),

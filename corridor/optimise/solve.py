@@ -251,6 +251,23 @@ def _check_before_solving(
                 f"{config.budget_eur:,.0f}"
             )
             raise InfeasibleError(msg)
+        # the cheapest plan the site-count rules allow must fit the budget
+        need = max(config.min_sites, total_country, len(config.fixed_open))
+        free = [s for s in usable if s not in set(config.fixed_open)]
+        rest = need - len(config.fixed_open)
+        site_cost = float(instance.sites.loc[free, "cost_eur"].nsmallest(max(rest, 0)).sum())
+        chargers = need * min_chargers(config)
+        least = float(instance.sites.loc[list(config.fixed_open), "cost_eur"].sum()) + site_cost
+        least += chargers * config.charger_cost_eur
+        if need > 0 and least > config.budget_eur + 1e-9:
+            msg = (
+                f"at least {need} sites must open (min_sites / min_sites_per_country / "
+                f"fixed_open): {need} × {min_chargers(config)} charger(s) × "
+                f"{config.charger_cost_eur:,.0f} EUR (optimise.charger_cost_eur) + "
+                f"{site_cost:,.0f} EUR for the cheapest sites = {least:,.0f} EUR minimum, more "
+                f"than optimise.budget_eur = {config.budget_eur:,.0f} EUR"
+            )
+            raise InfeasibleError(msg)
 
 
 def _afir_covers(

@@ -254,7 +254,41 @@ def write_map(fmap: folium.Map, path: Path) -> None:
     # layers not yet defined in the page's script
     for name in [k for k, v in fmap._children.items() if isinstance(v, folium.LayerControl)]:
         fmap._children[name] = fmap._children.pop(name)
+    stable_element_ids(fmap)
     fmap.save(str(path))
+
+
+def stable_element_ids(fmap: folium.Map) -> None:
+    """Number the map's elements in tree order instead of folium's random ids (uuid4).
+
+    Children registered under their generated name (templates such as the popup's iterate those
+    keys) are re-keyed with the new name. The same map then renders to the same bytes.
+    """
+    elements: list = []
+    seen: set[int] = set()
+    stack = [fmap.get_root()]
+    while stack:
+        el = stack.pop()
+        if id(el) in seen:
+            continue
+        seen.add(id(el))
+        elements.append(el)
+        children = list(getattr(el, "_children", {}).values())
+        for part in ("header", "html", "script"):
+            sub = getattr(el, part, None)
+            if sub is not None and hasattr(sub, "_children"):
+                children.append(sub)
+        stack.extend(reversed(children))
+    old_names = {id(el): el.get_name() for el in elements if hasattr(el, "_id")}
+    for k, el in enumerate(e for e in elements if hasattr(e, "_id")):
+        el._id = f"{k:032x}"
+    for el in elements:
+        kids = getattr(el, "_children", None)
+        if kids:
+            el._children = type(kids)(
+                (child.get_name() if old_names.get(id(child)) == key else key, child)
+                for key, child in kids.items()
+            )
 
 
 CONGESTION_COLOURS = {

@@ -240,8 +240,41 @@ def _plain(shortlist: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def write_shortlist_gpkg(shortlist: gpd.GeoDataFrame, path: Path) -> None:
     """Write the shortlist as a GeoPackage layer ``shortlist`` (EPSG:4326 points)."""
+    import pyogrio
+
     gdf = gpd.GeoDataFrame(_plain(shortlist), geometry=shortlist.geometry, crs=shortlist.crs)
-    gdf.to_file(path, driver="GPKG", layer="shortlist")
+    # GDAL stamps gpkg_contents.last_change with the current time: fix it so reruns are identical
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
+    try:
+        gdf.to_file(path, driver="GPKG", layer="shortlist")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+#: Timestamp written where a format insists on one (GeoPackage, xlsx): reruns give identical bytes.
+FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
+
+
+def _normalise_zip(path: Path) -> None:
+    """Rewrite a zip container (xlsx) with fixed member timestamps, in member order."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                    data,
+                )
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            z.writestr(fixed, data)
 
 
 def write_shortlist_xlsx(
@@ -264,8 +297,14 @@ def write_shortlist_xlsx(
             pd.DataFrame({"item": list(notes), "value": list(notes.values())}).to_excel(
                 xw, sheet_name="notes", index=False
             )
+        import datetime as _dt
+
+        fixed = _dt.datetime(2000, 1, 1)
+        xw.book.properties.created = fixed
+        xw.book.properties.modified = fixed
         ws = xw.sheets["shortlist"]
         ws.freeze_panes = "C2"
         for col in ws.columns:
             width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
             ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 40)
+    _normalise_zip(path)

@@ -114,6 +114,12 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
         doc = read_json(
             plan, "plan file", hint="pass run output folders written by `corridor plan --out DIR`"
         )
+        if not isinstance(doc, dict) or not isinstance(doc.get("sites", []), list):
+            msg = (
+                f"plan file {plan} holds a JSON {type(doc).__name__}, not a plan object; pass "
+                "run output folders written by `corridor plan --out DIR`"
+            )
+            raise InputDataError(msg)
         row = headline(doc)
         row["run"] = plan.parent.name if plan.name == "plan.json" else plan.stem
         rows.append(row)
@@ -276,7 +282,8 @@ def summary_markdown(
             if doc.get("status") != "optimal"
             else ""
         ),
-        f"- solver {doc.get('solver')}, {_fmt(doc.get('solve_time_s'), '.1f', ' s')}",
+        f"- solver {doc.get('solver')}; solve time (timing, differs between runs): "
+        f"{_fmt(doc.get('solve_time_s'), '.1f', ' s')}",
         "",
         "## Headline figures",
         "",
