@@ -60,7 +60,7 @@ def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.Data
     df = pd.DataFrame(sites)
     if len(df):
         require_columns(df, ("site_id", "lon", "lat"), f"{src} sites")
-    for col in ("name", "direction", "chargers", "power_mw", "capacity_kg_per_day"):
+    for col in ("name", "lon", "lat", "direction", "chargers", "power_mw", "capacity_kg_per_day"):
         if col not in df.columns:
             df[col] = math.nan if col not in ("name", "direction") else ""
     if "site_id" not in df.columns:
