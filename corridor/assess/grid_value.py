@@ -176,7 +176,11 @@ def grid_value(
 
     base = float(plan.served_trucks_per_day)
     if groups is None:
-        found = binding_groups(instance, plan, config).head(max_groups)
+        found = binding_groups(instance, plan, config)
+        if not config.capacity_in_model:  # only sites left out can change such a plan
+            left = found["why"].str.contains("sites left out")
+            found = pd.concat([found[left], found[~left]])
+        found = found.head(max_groups)
         todo = [(r.level, r.group_id, r.why, r.spare_mw) for r in found.itertuples()]
     else:
         todo = [(lv, str(g), "asked", math.nan) for lv, g in groups]
@@ -230,11 +234,20 @@ def grid_value_markdown(table: pd.DataFrame) -> list[str]:
         "or area (re-solved; see grid_value.csv):",
         "",
     ]
+    if (table["status"] == "not re-solved").any():
+        lines[0] += (
+            " entries marked * were not re-solved: without capacity in the model more "
+            "headroom only matters where it lets more sites open, and it lets none there."
+        )
     added = sorted(table["added_mw"].unique())
     lines.append("| level | id | binds because | " + " | ".join(f"+{a:g} MW" for a in added) + " |")
     lines.append("|---|---|---|" + "---:|" * len(added))
     for (level, gid), g in table.groupby(["level", "group_id"], sort=False):
         by = g.set_index("added_mw")
-        cells = " | ".join(f"{by.at[a, 'more_trucks_per_day']:+.1f}" for a in added)
+        cells = " | ".join(
+            f"{by.at[a, 'more_trucks_per_day']:+.1f}"
+            + ("*" if by.at[a, "status"] == "not re-solved" else "")
+            for a in added
+        )
         lines.append(f"| {level} | {gid} | {g['why'].iloc[0]} | {cells} |")
     return lines
