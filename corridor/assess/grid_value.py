@@ -7,11 +7,12 @@ headroom), the optimiser's instance is re-solved with that group's headroom rais
 (:func:`corridor.optimise.solve`, same settings) and the served trucks/day compared with the
 base plan.
 
-Raising a group by ``+MW``: every site on it gets ``+MW`` of own headroom (an upgrade lifts the
-MV/HV connection caps too), and the group's total is kept to ``+MW`` more: its shared pool (the
-known spare MW, else the sum of its firm sites' headroom) is raised by ``+MW``, and a group of
-several non-firm or unconnected sites shares ``+MW`` equally. Re-solves that are optimal make the
-table monotone in the added MW; a time-limited solve is marked by its status.
+Raising a group by ``+MW``: every firm site on it gets ``+MW`` of own headroom (an upgrade lifts
+the MV/HV connection caps too), sites without a connection (0 MW) become firm, and the group's
+total is kept to ``+MW`` more: its shared pool (the known spare MW if above 0, else the sum of its
+firm sites' headroom) is raised by ``+MW``; several non-firm sites share ``+MW`` equally.
+Re-solves that are optimal make the table monotone in the added MW; a time-limited solve is
+marked by its status.
 
 With ``capacity_in_model = false`` the headroom only decides which sites may open (at least
 ``min_site_power_mw``); a raise that makes no new site usable gains nothing and is not re-solved.
@@ -124,6 +125,10 @@ def raised_instance(instance: Any, level: str, group_id: str, added_mw: float) -
         raise KeyError(msg)
     head = sites["headroom_mw"].astype(float)
     conn = sites["connection"] if "connection" in sites.columns else pd.Series("firm", sites.index)
+    unconnected = members & (conn == "none")
+    if unconnected.any():  # the upgrade gives them a firm connection from the raised pool
+        sites.loc[unconnected, "connection"] = "firm"
+        conn = sites["connection"]
     firm = members & (conn == "firm")
     other = members & ~firm
     if firm.any():
@@ -131,8 +136,8 @@ def raised_instance(instance: Any, level: str, group_id: str, added_mw: float) -
             sites[pool] = np.nan
         base = float(sites.loc[firm, pool].iloc[0])
         if not math.isfinite(base):
-            base = float(head[firm].sum())
-        sites.loc[members, pool] = base + added_mw
+            base = float(head[firm & ~unconnected].sum())
+        sites.loc[members, pool] = max(base, 0.0) + added_mw
     sites.loc[firm, "headroom_mw"] = head[firm] + added_mw
     n_other = int(other.sum())
     if n_other:
