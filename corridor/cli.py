@@ -52,6 +52,25 @@ ScenarioArg = Annotated[
     str, typer.Argument(help="Built-in scenario name or a scenario .toml file.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written all-or-nothing).")]
+CapacityTableOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--capacity-table",
+        metavar="FILE",
+        help="Grid operator's capacity table (CSV / GeoJSON / GPKG; format in "
+        "corridor/grid/areas.py), applied after the scenario's grid.capacity_table; repeatable.",
+        dir_okay=False,
+    ),
+]
+CapacityAreasOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--capacity-areas",
+        metavar="FILE",
+        help="Supply-area polygons (GeoJSON / GPKG) the capacity tables' area ids refer to.",
+        dir_okay=False,
+    ),
+]
 
 
 @contextmanager
@@ -160,12 +179,14 @@ def plan(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out_dir: OutOpt = Path("out"),
     data_dir: DataDir = None,
+    capacity_table: CapacityTableOpt = None,
+    capacity_areas: CapacityAreasOpt = None,
 ) -> None:
     """Plan a corridor: pick, size and check sites; write plan.json, shortlist and map."""
-    from corridor.workflows import run, write_run
+    from corridor.workflows import run, with_capacity_tables, write_run
 
     with _errors(), output_folder(out_dir):
-        sc = load_scenario(scenario)
+        sc = with_capacity_tables(load_scenario(scenario), capacity_table, capacity_areas)
         cat = Catalogue.from_env(data_dir)
         _check_solver(sc)
         with _progress() as tell:
@@ -340,6 +361,8 @@ def grid(
         str | None, typer.Option(help="Scenario for the grid settings of a plan.json / CSV.")
     ] = None,
     data_dir: DataDir = None,
+    capacity_table: CapacityTableOpt = None,
+    capacity_areas: CapacityAreasOpt = None,
 ) -> None:
     """Connection load per substation and congestion area; write grid_load.csv / .geojson."""
     from corridor.workflows import grid_report
@@ -350,7 +373,14 @@ def grid(
             _check_solver(load_scenario(source))
         with _progress() as tell:
             per_sub, per_area, files = grid_report(
-                source, cat, out_dir, battery_mwh=battery_mwh, scenario=scenario, progress=tell
+                source,
+                cat,
+                out_dir,
+                battery_mwh=battery_mwh,
+                scenario=scenario,
+                progress=tell,
+                capacity_tables=capacity_table,
+                capacity_areas=capacity_areas,
             )
         table = Table(
             "level",
@@ -359,8 +389,10 @@ def grid(
             "installed MW",
             "peak MW",
             "MWh/day",
+            "spare MW",
             "headroom MW",
             "hours over headroom",
+            "battery needed MWh",
             "restricted hours loaded",
         )
         for level, frame, key in (
@@ -375,12 +407,16 @@ def grid(
                     f"{row['installed_mw']:.1f}",
                     f"{row['peak_mw']:.2f}",
                     f"{row['daily_mwh']:.1f}",
+                    "–" if math.isnan(row["spare_mw"]) else f"{row['spare_mw']:.1f}",
                     f"{row['headroom_mw']:.1f}",
                     str(row["hours_over_headroom"]),
+                    f"{row['battery_needed_mwh']:.2f}",
                     str(row["hours_loaded_in_restricted_window"]),
                 )
         out.print(table)
-        out.print(f"wrote {', '.join(str(f) for f in files)}")
+        charts = [f for f in files if f.suffix == ".png"]
+        named = ", ".join(str(f) for f in files if f.suffix != ".png")
+        out.print(f"wrote {named} and {len(charts)} charts (grid_chart_*.png) in {out_dir}")
 
 
 def _print_plan(result: Any) -> None:

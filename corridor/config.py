@@ -24,8 +24,10 @@ from corridor._validate import GRAPH_CRS, require_projected_crs
 from corridor.errors import ScenarioError
 
 __all__ = [
+    "GERMAN_LAENDER",
     "SCENARIO_DIR",
     "FlowsConfig",
+    "GermanyAssumption",
     "GridConfig",
     "NetworkConfig",
     "OptimiseConfig",
@@ -272,6 +274,66 @@ class SitesConfig(_Frozen):
     )
 
 
+#: German Länder by NUTS-1 code (keys of ``GermanyAssumption.spare_mw_by_land``).
+GERMAN_LAENDER = {
+    "DE1": "Baden-Württemberg",
+    "DE2": "Bayern",
+    "DE3": "Berlin",
+    "DE4": "Brandenburg",
+    "DE5": "Bremen",
+    "DE6": "Hamburg",
+    "DE7": "Hessen",
+    "DE8": "Mecklenburg-Vorpommern",
+    "DE9": "Niedersachsen",
+    "DEA": "Nordrhein-Westfalen",
+    "DEB": "Rheinland-Pfalz",
+    "DEC": "Saarland",
+    "DED": "Sachsen",
+    "DEE": "Sachsen-Anhalt",
+    "DEF": "Schleswig-Holstein",
+    "DEG": "Thüringen",
+}
+
+
+class GermanyAssumption(_Frozen):
+    """Assumed spare grid capacity in Germany, where no congestion data is public.
+
+    Applied to the German NUTS-2 areas of the shipped layer (status ``unknown``) before any
+    operator table (which wins); every area and site it touches is labelled ASSUMPTION.
+    """
+
+    spare_mw: float | None = Field(
+        None,
+        ge=0,
+        description="Spare offtake capacity (MW) assumed for every German NUTS-2 area.",
+    )
+    spare_mw_by_land: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Spare offtake capacity (MW) assumed per Land, by NUTS-1 code (e.g. {DEA = 20.0} "
+            "for Nordrhein-Westfalen, DE9 Niedersachsen); overrides spare_mw there."
+        ),
+    )
+    restricted_hours: str = Field(
+        "",
+        description="Restricted hours assumed with it, e.g. '6-9,16-21' (non-firm); '' none.",
+    )
+
+    @field_validator("spare_mw_by_land")
+    @classmethod
+    def _known_laender(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(set(value) - set(GERMAN_LAENDER))
+        if bad:
+            known = ", ".join(f"{k} {v}" for k, v in GERMAN_LAENDER.items())
+            msg = f"unknown Land codes {bad}; use NUTS-1 codes: {known}"
+            raise ValueError(msg)
+        neg = {k: v for k, v in value.items() if not v >= 0}
+        if neg:
+            msg = f"spare MW must be >= 0, got {neg}"
+            raise ValueError(msg)
+        return value
+
+
 class GridConfig(_Frozen):
     """Electricity grid: substations, congestion areas and connection rules."""
 
@@ -292,6 +354,35 @@ class GridConfig(_Frozen):
         ge=0,
         description="Non-firm headroom (MW) at a site in a congested area (time-restricted).",
     )
+    capacity_table: tuple[Path, ...] = Field(
+        (),
+        description=(
+            "Grid operators' capacity tables (one path or a list; CSV, GeoJSON or GPKG per "
+            "supply area or substation, format in corridor/grid/areas.py), applied in order over "
+            "the shipped congestion layer; a relative path is relative to the scenario file."
+        ),
+    )
+    capacity_areas: Path | None = Field(
+        None,
+        description=(
+            "Supply-area polygons (GeoJSON/GPKG with an area id per feature) that the area "
+            "ids of capacity_table rows are joined to (e.g. the Dutch capacity map's "
+            "voedingsgebieden); relative to the scenario file."
+        ),
+    )
+
+    germany_assumption: GermanyAssumption | None = Field(
+        None,
+        description=(
+            "Assumed spare capacity for Germany (uniform or per Land), labelled ASSUMPTION in "
+            "reports and maps; None: German areas stay 'unknown' (default_headroom_mw per site)."
+        ),
+    )
+
+    @field_validator("capacity_table", mode="before")
+    @classmethod
+    def _one_or_more_tables(cls, value: object) -> object:
+        return (value,) if isinstance(value, str | Path) else value
 
 
 class VehicleConfig(_Frozen):
@@ -507,6 +598,15 @@ class OutputsConfig(_Frozen):
     map_max_flow_edges: int = Field(
         4000, ge=0, description="Most loaded flow edges drawn on the map (edges)."
     )
+    grid_value_groups: int = Field(
+        3,
+        ge=0,
+        description=(
+            "BEV: most binding substations / congestion areas (groups) whose what-if (+1, +5, "
+            "+10 MW of headroom: more trucks/day) is re-solved into grid_value.csv and the "
+            "summary; each costs up to three solves. 0: off."
+        ),
+    )
 
 
 class Scenario(_Frozen):
@@ -581,6 +681,26 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+#: File fields of the scenario (section, key) whose relative paths are relative to the file.
+_FILE_FIELDS = (("grid", "capacity_table"), ("grid", "capacity_areas"))
+
+
+def _relative_to(raw: dict, folder: Path) -> None:
+    """Make the relative paths of :data:`_FILE_FIELDS` in ``raw`` relative to ``folder``."""
+    for section, key in _FILE_FIELDS:
+        part = raw.get(section)
+        if not isinstance(part, dict) or key not in part:
+            continue
+        value = part[key]
+        many = isinstance(value, list | tuple)
+        items = list(value) if many else [value]
+        items = [
+            str(folder / v) if isinstance(v, str) and not Path(v).is_absolute() else v
+            for v in items
+        ]
+        part[key] = items if many else items[0]
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name, or a user's TOML file.
 
@@ -615,6 +735,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             raise ScenarioError(msg)
     raw = read_toml(path, "scenario file", error=ScenarioError)
     raw.setdefault("name", path.stem)
+    _relative_to(raw, path.parent)
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,9 +36,11 @@ __all__ = [
     "choose_corridor",
     "corridor_flows",
     "coverage_report",
+    "grid_layers",
     "grid_report",
     "run",
     "run_stages",
+    "with_capacity_tables",
     "write_run",
 ]
 
@@ -192,7 +195,7 @@ def run_stages(
         If an input is missing or malformed.
     """
     from corridor.flows import build_flows
-    from corridor.grid import attach_grid, default_congestion_areas, load_substations
+    from corridor.grid import attach_grid
     from corridor.network import afir_corridor_paths, load_graph
     from corridor.optimise import instance_from_pipeline, solve
     from corridor.sites import build_candidates
@@ -217,11 +220,8 @@ def run_stages(
     if last < STAGES.index("grid"):
         return out
     with _stage("grid", t, progress):
-        out.substations = substations = load_substations(catalogue, scenario.grid)
-        out.areas = areas = default_congestion_areas(
-            catalogue, countries=tuple(scenario.network.countries)
-        )
-        out.sites = attach_grid(candidates.sites, substations, areas, scenario.grid)
+        out.substations, out.areas = grid_layers(scenario, catalogue)
+        out.sites = attach_grid(candidates.sites, out.substations, out.areas, scenario.grid)
     if last < STAGES.index("instance"):
         return out
     with _stage("optimise", t, progress):
@@ -341,6 +341,56 @@ def choose_corridor(
     return choice
 
 
+def grid_layers(
+    scenario: Scenario, catalogue: Catalogue
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Substations and congestion areas of a scenario, with its operators' tables applied.
+
+    The shipped layers (:func:`~corridor.grid.load_substations`,
+    :func:`~corridor.grid.default_congestion_areas`), German areas given the scenario's
+    ``grid.germany_assumption`` (labelled ASSUMPTION), then overlaid with ``grid.capacity_table`` in
+    order (joined to ``grid.capacity_areas`` when given), see
+    :func:`~corridor.grid.load_capacity_tables`.
+    """
+    from corridor.grid import (
+        apply_germany_assumption,
+        default_congestion_areas,
+        load_capacity_tables,
+        load_substations,
+    )
+
+    substations = load_substations(catalogue, scenario.grid)
+    areas = default_congestion_areas(catalogue, countries=tuple(scenario.network.countries))
+    g = scenario.grid
+    areas = apply_germany_assumption(areas, g.germany_assumption)
+    if g.capacity_table or g.capacity_areas is not None:
+        substations, areas = load_capacity_tables(
+            g.capacity_table, substations, areas, g.capacity_areas
+        )
+    return substations, areas
+
+
+def with_capacity_tables(
+    scenario: Scenario, tables: list[Path] | None, capacity_areas: Path | None = None
+) -> Scenario:
+    """The scenario with more capacity tables (applied after its own) and/or area polygons.
+
+    Paths given here (the command line's ``--capacity-table``) are relative to the current
+    folder.
+    """
+    if not tables and capacity_areas is None:
+        return scenario
+    update: dict[str, Any] = {}
+    if tables:
+        update["capacity_table"] = (
+            *scenario.grid.capacity_table,
+            *(Path(t).absolute() for t in tables),
+        )
+    if capacity_areas is not None:
+        update["capacity_areas"] = Path(capacity_areas).absolute()
+    return scenario.model_copy(update={"grid": scenario.grid.model_copy(update=update)})
+
+
 def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = None) -> PlanRun:
     """Run the full pipeline for one scenario (:func:`run_stages` to the end).
 
@@ -395,6 +445,18 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
     import dataclasses
 
     return dataclasses.replace(flows, od=od)
+
+
+def _grid_value(result: PlanRun) -> pd.DataFrame | None:
+    """The what-if of more headroom at the binding substations / areas (BEV), or None."""
+    sc = result.scenario
+    if sc.optimise.vehicle.technology != "bev" or sc.outputs.grid_value_groups <= 0:
+        return None
+    from corridor.assess.grid_value import grid_value
+
+    return grid_value(
+        result.instance, result.plan, sc.optimise, max_groups=sc.outputs.grid_value_groups
+    )
 
 
 def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
@@ -465,6 +527,20 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
             "Pilot corridor": corridor_markdown(result.corridor, result.instance),
             **sections,
         }
+    if "assumption" in result.areas.columns:
+        texts = sorted({str(t) for t in result.areas["assumption"] if str(t)})
+        if texts:
+            sections["Grid capacity ASSUMPTION (Germany)"] = [
+                "No public congestion data for these German areas: the plan uses an ASSUMPTION "
+                "from the scenario (grid.germany_assumption), not operators' data:",
+                "",
+                *[f"- ASSUMPTION: {t}" for t in texts],
+            ]
+    value = _grid_value(result)
+    if value is not None:
+        from corridor.assess.grid_value import grid_value_markdown
+
+        sections["Grid: where more headroom pays"] = grid_value_markdown(value)
     summary_md = summary_markdown(sc, doc, shortlist, sections)
     writers: dict[str, Callable[[Path], None]] = {
         "plan.json": lambda p: write_json(doc, p),
@@ -479,6 +555,8 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     }
     if result.corridor is not None:
         writers["corridors.csv"] = lambda p: write_corridors_csv(result.corridor, p)
+    if value is not None:
+        writers["grid_value.csv"] = lambda p: value.to_csv(p, index=False)
     if sc.outputs.map_html:
         edges = edges_gdf(result.graph)
         vol = result.flows.edge_volumes
@@ -511,7 +589,9 @@ def grid_report(
     battery_mwh: float = 0.0,
     scenario: str | None = None,
     progress: Progress | None = None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, tuple[Path, Path]]:
+    capacity_tables: list[Path] | None = None,
+    capacity_areas: Path | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[Path]]:
     """Compute and write the connection load of a plan per substation and congestion area.
 
     Parameters
@@ -521,7 +601,8 @@ def grid_report(
     catalogue
         Input data.
     out_dir
-        Folder for ``grid_load.csv`` and ``grid_load.geojson``.
+        Folder (written all-or-nothing) for ``grid_load.csv``, ``grid_load.geojson``, one chart
+        per substation and area (``grid_chart_<level>_<id>.png``) and ``grid_report.html``.
     battery_mwh
         Battery per site (MWh) whose peak shaving is reported.
     scenario
@@ -529,32 +610,32 @@ def grid_report(
         the default scenario).
     progress
         Optional stage callback.
+    capacity_tables, capacity_areas
+        Operators' capacity tables applied after the scenario's own ``grid.capacity_table``, and
+        supply-area polygons their area ids refer to (:func:`with_capacity_tables`).
 
     Returns
     -------
-    (GeoDataFrame, GeoDataFrame, (Path, Path))
+    (GeoDataFrame, GeoDataFrame, list of Path)
         Per-substation table, per-area table, written files.
     """
     import geopandas as gpd
     import pandas as pd
 
+    from corridor._files import write_outputs
     from corridor._validate import Region, check_points_near
     from corridor.assess.plans import read_site_list
-    from corridor.grid import (
-        attach_grid,
-        connection_load,
-        default_congestion_areas,
-        load_substations,
-        write_grid_load,
-    )
+    from corridor.grid import attach_grid, connection_load, grid_load_writers, site_loads
+    from corridor.outputs.grid_report import grid_chart_writers, grid_report_html
 
     tell = progress or (lambda _s: None)
     is_file = Path(source).suffix.lower() in (".json", ".csv")
     if is_file:
         sites, plan_scenario = read_site_list(Path(source))
         sc: Scenario = load_scenario(scenario or plan_scenario or DEFAULT_SCENARIO)
+        sc = with_capacity_tables(sc, capacity_tables, capacity_areas)
     else:
-        sc = load_scenario(source)
+        sc = with_capacity_tables(load_scenario(source), capacity_tables, capacity_areas)
         result = run(sc, catalogue, progress=tell)
         chosen = result.sites.loc[list(result.plan.sites.index)]
         sites = pd.DataFrame(
@@ -567,7 +648,9 @@ def grid_report(
             }
         )
     tell("grid")
-    substations = load_substations(catalogue, sc.grid)
+    substations, areas = (
+        grid_layers(sc, catalogue) if is_file else (result.substations, result.areas)
+    )
     region = Region.from_xy(
         substations.geometry.x,
         substations.geometry.y,
@@ -585,13 +668,79 @@ def grid_report(
         geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
         crs="EPSG:4326",
     ).to_crs(sc.network.crs)
-    areas = default_congestion_areas(catalogue)
     with_grid = attach_grid(points, substations, areas, sc.grid)
     per_sub, per_area = connection_load(
         with_grid, battery_mwh=battery_mwh, substations=substations, areas=areas
     )
-    files = write_grid_load(per_sub, per_area, out_dir)
+    loads = site_loads(with_grid)
+    notes = [
+        f"Plan: {source}; scenario {sc.name}; battery {battery_mwh:g} MWh per site.",
+        "Capacity tables: "
+        + (", ".join(str(p) for p in sc.grid.capacity_table) or "none (shipped congestion layer)"),
+        "Load: each site's daily energy spread over the day with the truck charging profile, "
+        "capped at its installed power. Headroom: what the group may draw (the sites' own "
+        "headroom, the firm ones' capped by the substation's or area's spare MW).",
+    ]
+    assumptions = _assumptions(with_grid, substations, areas)
+    if assumptions:
+        notes.append(
+            "ASSUMPTION: groups marked ASSUMPTION use an assumed spare capacity "
+            "(grid.germany_assumption), not operators' data."
+        )
+    writers = {
+        **grid_load_writers(per_sub, per_area),
+        **grid_chart_writers(per_sub, per_area, loads, assumptions),
+    }
+    extra: dict[str, str] = {}
+    value = None if is_file else _grid_value(result)
+    if value is not None:
+        writers["grid_value.csv"] = lambda p: value.to_csv(p, index=False)
+        extra["Where more headroom pays (what-if, re-solved)"] = value.to_html(
+            index=False, float_format=lambda v: f"{v:,.2f}", na_rep="–", escape=True
+        )
+    elif is_file:
+        notes.append(
+            "What-if of more headroom: needs the optimiser's instance; run `corridor grid "
+            "SCENARIO` (or `corridor plan`) to get grid_value.csv."
+        )
+    page = grid_report_html(
+        per_sub,
+        per_area,
+        f"Connection load: {source}",
+        notes=notes,
+        assumptions=assumptions,
+        extra_sections=extra,
+    )
+    writers["grid_report.html"] = lambda p: p.write_text(page, encoding="utf-8")
+    files = write_outputs(out_dir, writers)
     return per_sub, per_area, files
+
+
+def _assumptions(
+    sites: gpd.GeoDataFrame, substations: gpd.GeoDataFrame, areas: gpd.GeoDataFrame
+) -> dict[str, str]:
+    """Area and substation ids whose capacity is assumed (grid.germany_assumption) → the text.
+
+    A substation is labelled when a site on it takes an assumed area capacity (no operator row
+    for the substation itself).
+    """
+    if "assumption" not in areas.columns:
+        return {}
+    out = {
+        str(a): str(t) for a, t in zip(areas["area_id"], areas["assumption"], strict=True) if str(t)
+    }
+    own = (
+        substations["offtake_capacity_mw"].astype(float)
+        if "offtake_capacity_mw" in substations.columns
+        else None
+    )
+    for sub_id, area_id in zip(
+        sites["substation_id"].astype(str), sites["congestion_area_id"].astype(str), strict=True
+    ):
+        has_row = own is not None and math.isfinite(float(own.get(sub_id, math.nan)))
+        if area_id in out and not has_row:
+            out.setdefault(sub_id, f"area {area_id}: {out[area_id]}")
+    return out
 
 
 @dataclass(frozen=True)

@@ -1060,12 +1060,16 @@ def test_grid_run_replaces_the_folder_as_a_unit(tmp_path: Path, good: Path) -> N
     (good / "grid_load.csv").chmod(0o444)  # an unwritable file of the old run
     res = runner.invoke(app, ["grid", str(sites), "--out", str(good)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in good.iterdir()) == [
+    names = sorted(p.name for p in good.iterdir())
+    charts = [n for n in names if n.startswith("grid_chart_")]
+    assert [n for n in names if n not in charts] == [
         "coverage.csv",
         "grid_load.csv",
         "grid_load.geojson",
+        "grid_report.html",
         "plan.json",
     ]
+    assert len(charts) == 2 and "grid_chart_area_nl-prov-NL42.png" in charts
     assert (good / "grid_load.csv").read_text().startswith("level,group_id,")
     assert sorted(p.name for p in good.parent.iterdir() if p.name.startswith(".")) == []
 

@@ -144,12 +144,24 @@ def test_capacity_table_csv_overrides(tmp_path, substations, areas) -> None:
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("area_id,offtake_capacity_mw\nnl-prov-NL99,5\n", r"ops.csv, line 2: unknown area_id"),
-        ("area_id,offtake_capacity_mw\nnl-prov-NL11,5\nnl-prov-NL12,-3\n", r"line 3: offtake"),
-        ("area_id,queue_mw\nnl-prov-NL11,lots\n", r"line 2: queue_mw must be a number"),
-        ("area_id,restricted_hours\nnl-prov-NL11,evening\n", r"line 2: restricted hours"),
-        ("substation_id,offtake_capacity_mw\nnope,5\n", r"line 2: unknown substation_id 'nope'"),
-        ("area_id,status\nnl-prov-NL11,red\n", r"line 2: status must be one of"),
+        (
+            "area_id,offtake_capacity_mw\nnl-prov-NL99,5\n",
+            r"ops.csv, line 2, column area_id: unknown area_id",
+        ),
+        (
+            "area_id,offtake_capacity_mw\nnl-prov-NL11,5\nnl-prov-NL12,-3\n",
+            r"line 3, column offtake_capacity_mw: must be a finite number >= 0, got '-3'",
+        ),
+        ("area_id,queue_mw\nnl-prov-NL11,lots\n", r"line 2, column queue_mw: must be a number"),
+        (
+            "area_id,restricted_hours\nnl-prov-NL11,evening\n",
+            r"line 2, column restricted_hours: restricted hours",
+        ),
+        (
+            "substation_id,offtake_capacity_mw\nnope,5\n",
+            r"line 2, column substation_id: unknown substation_id 'nope'",
+        ),
+        ("area_id,status\nnl-prov-NL11,red\n", r"line 2, column status: status must be one of"),
     ],
 )
 def test_capacity_table_csv_errors(tmp_path, areas, substations, text, match) -> None:

@@ -26,6 +26,8 @@ SHIPPED = (
     "corridor/data/flows/pilot_routes.csv",
     "corridor/data/grid/nl_congestion_provinces.csv",
     "corridor/data/grid/truck_charging_profile.csv",
+    "corridor/data/examples/nl_voedingsgebieden_FICTITIOUS.csv",
+    "corridor/data/examples/nl_voedingsgebieden_FICTITIOUS.geojson",
     "corridor/outputs/static/leaflet/leaflet.js",
 )
 

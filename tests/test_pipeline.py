@@ -92,7 +92,9 @@ def test_default_plan_is_a_corridor_pilot_within_grid_and_chargers(
     assert list(ranking["rank"]) == list(range(1, len(ranking) + 1))
     solved = ranking.dropna(subset=["served_trucks_per_day"])
     assert solved["served_trucks_per_day"].is_monotonic_decreasing
-    assert ranking.at[0, "served_trucks_per_day"] == pytest.approx(doc["served_trucks_per_day"])
+    assert ranking.at[0, "served_trucks_per_day"] == pytest.approx(
+        doc["served_trucks_per_day"], abs=1e-3
+    )
 
 
 def test_plan_serves_both_directions(bev_run: PlanRun) -> None:

@@ -31,9 +31,18 @@ substation. Columns (names are case-sensitive; all MW values >= 0):
 ``name``, ``source``, ``source_date``
     Optional text. Rows without ``source`` get the file name.
 
-Errors name the file and the line (CSV, header = line 1) or feature (GeoJSON, from 1): unknown
-area or substation ids, negative or non-numeric MW, bad hours, overlapping area polygons and
-layers without CRS.
+Other layouts and units (:mod:`corridor.grid.formats`): the Dutch capacity map's supply-area
+table (``voedingsgebied``; Dutch column names, ``;``-separated, decimal comma, MW) joined by id to
+area polygons (:func:`read_area_polygons`, the scenario's ``grid.capacity_areas``), German
+operators' ``Netzanschlusskapazität`` per ``Umspannwerk`` (MW or kW), and quantities in kW
+(``_kw`` / ``(kW)`` suffixes or a ``unit`` column), converted to MW. CSVs are read with
+:func:`corridor._files.read_table` (encoding, separator and decimal mark detected).
+
+Errors name the file, the line (CSV, header = line 1) or feature (GeoJSON, from 1) and the
+column as written in the file: unknown columns (with the known ones), unknown area or substation
+ids, negative, non-finite or non-numeric MW, a quantity without a unit, bad hours, overlapping
+area polygons and layers without CRS. :func:`load_capacity_tables` applies several tables (one
+per operator) in order.
 """
 
 from __future__ import annotations
@@ -50,19 +59,26 @@ from corridor._files import DATA_DIR
 from corridor._validate import GRAPH_CRS as CRS
 from corridor.catalogue import Catalogue
 from corridor.errors import InputDataError
+from corridor.grid.formats import canonical_columns, read_table_file
+from corridor.grid.hours import format_hours, parse_hours
 
 __all__ = [
     "AREA_COLUMNS",
     "DEFAULT_AREAS_CSV",
     "STATUSES",
     "apply_capacity_table",
+    "apply_germany_assumption",
     "default_congestion_areas",
     "format_hours",
+    "load_capacity_tables",
     "parse_hours",
+    "read_area_polygons",
     "read_capacity_table",
 ]
 
 STATUSES = ("available", "limited", "congested", "unknown")
+#: Other names of a supply area's id column in area-polygon layers.
+AREA_ID_ALIASES = ("voedingsgebied_id", "gebied_id", "id")
 DEFAULT_AREAS_CSV = DATA_DIR / "grid" / "nl_congestion_provinces.csv"
 AREA_COLUMNS = [
     "area_id",
@@ -77,47 +93,6 @@ AREA_COLUMNS = [
     "priority",
     "geometry",
 ]
-MW_COLUMNS = ("offtake_capacity_mw", "queue_mw", "available_mw", "requested_mw")
-
-
-def parse_hours(text: str | float | None) -> np.ndarray:
-    """24 booleans, True in the hours of ``"6-9,16-21"`` (start-end, end exclusive).
-
-    Raises
-    ------
-    ValueError
-        If a part is not ``start-end`` with whole hours 0–24.
-    """
-    mask = np.zeros(24, bool)
-    if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text).strip():
-        return mask
-    for part in str(text).replace(";", ",").split(","):
-        bits = part.strip().split("-")
-        if len(bits) != 2 or not all(b.strip().isdigit() for b in bits):
-            msg = f"restricted hours '{text}': expected ranges like '6-9,16-21'"
-            raise ValueError(msg)
-        a, b = int(bits[0]), int(bits[1])
-        if not (0 <= a <= 24 and 0 <= b <= 24) or a == b:
-            msg = f"restricted hours '{text}': hours must be 0-24 and start != end"
-            raise ValueError(msg)
-        hours = np.arange(a, b) if a < b else np.r_[np.arange(a, 24), np.arange(0, b)]
-        mask[hours % 24] = True
-    return mask
-
-
-def format_hours(mask: np.ndarray) -> str:
-    """Inverse of :func:`parse_hours`: ``"6-9,16-21"`` ("" when no hour is set)."""
-    mask = np.asarray(mask, bool)
-    parts, h = [], 0
-    while h < 24:
-        if mask[h]:
-            start = h
-            while h < 24 and mask[h]:
-                h += 1
-            parts.append(f"{start}-{h}")
-        else:
-            h += 1
-    return ",".join(parts)
 
 
 def _nuts2(catalogue: Catalogue) -> gpd.GeoDataFrame:
@@ -176,6 +151,27 @@ def default_congestion_areas(
     return gdf.set_index("area_id", drop=False).rename_axis(None)
 
 
+def _read_layer(path: Path) -> gpd.GeoDataFrame:
+    """A GeoJSON/GPKG layer with a CRS that fits its coordinates."""
+    try:
+        raw = pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError / DataLayerError
+        msg = f"{path}: cannot read the layer ({exc})"
+        raise InputDataError(msg) from None
+    if raw.crs is None:
+        msg = f"{path}: no CRS; declare the layer's CRS (e.g. EPSG:4326 or EPSG:3035)"
+        raise InputDataError(msg)
+    if raw.crs.is_geographic and len(raw):
+        x0, y0, x1, y1 = raw.total_bounds
+        if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+            msg = (
+                f"{path}: coordinates ({x0:.0f}, {y0:.0f}) are not degrees, so the layer has "
+                "no (or a wrong) CRS; add a 'crs' member (e.g. EPSG:3035) and retry"
+            )
+            raise InputDataError(msg)
+    return raw
+
+
 def _where(path: Path, is_csv: bool, i: int) -> str:
     return f"{path}, line {i + 2}" if is_csv else f"{path}, feature {i + 1}"
 
@@ -215,22 +211,13 @@ def read_capacity_table(
         msg = f"capacity table {path} does not exist"
         raise InputDataError(msg)
     is_csv = path.suffix.lower() == ".csv"
+    decimal, first, lines = ".", 2, []
     if is_csv:
-        df = pd.read_csv(path, dtype={"area_id": str, "substation_id": str, "source_date": str})
+        df, decimal = read_table_file(path)
+        lines = list(df.attrs.get("lines", []))
         geom = gpd.GeoSeries([None] * len(df), crs=CRS)
     elif path.suffix.lower() in (".geojson", ".json", ".gpkg"):
-        raw = pyogrio.read_dataframe(path)
-        if raw.crs is None:
-            msg = f"{path}: no CRS; declare the layer's CRS (e.g. EPSG:4326 or EPSG:3035)"
-            raise InputDataError(msg)
-        if raw.crs.is_geographic and len(raw):
-            x0, y0, x1, y1 = raw.total_bounds
-            if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
-                msg = (
-                    f"{path}: coordinates ({x0:.0f}, {y0:.0f}) are not degrees, so the layer has "
-                    "no (or a wrong) CRS; add a 'crs' member (e.g. EPSG:3035) and retry"
-                )
-                raise InputDataError(msg)
+        raw = _read_layer(path)
         df = pd.DataFrame(raw.drop(columns="geometry"))
         geom = raw.geometry.to_crs(CRS).reset_index(drop=True)
     else:
@@ -240,32 +227,25 @@ def read_capacity_table(
     if df.empty:
         msg = f"{path}: the capacity table has no rows"
         raise InputDataError(msg)
-    where = lambda i: _where(path, is_csv, i)  # noqa: E731
-    for col in MW_COLUMNS:
-        if col not in df:
-            continue
-        vals = pd.to_numeric(df[col], errors="coerce")
-        bad = (df[col].notna() & vals.isna()) | (vals < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            msg = f"{where(i)}: {col} must be a number >= 0 (MW), got {df[col].iloc[i]!r}"
-            raise InputDataError(msg)
-        df[col] = vals.astype(float)
-    if "available_mw" in df and "offtake_capacity_mw" not in df:
-        df["offtake_capacity_mw"] = df["available_mw"]
-    if "requested_mw" in df and "queue_mw" not in df:
-        df["queue_mw"] = df["requested_mw"]
+
+    def where(i: int) -> str:
+        if is_csv:
+            return f"{path}, line {lines[i] if i < len(lines) else i + first}"
+        return f"{path}, feature {i + 1}"
+
+    df = canonical_columns(df, path, where, decimal)
+    cols = df.attrs["columns"]
     for col in ("offtake_capacity_mw", "queue_mw"):
         if col not in df:
             df[col] = np.nan
     for col in ("area_id", "substation_id", "name", "source", "source_date", "restricted_hours"):
-        df[col] = df[col].fillna("").astype(str).str.strip() if col in df else ""
+        df[col] = df[col].astype(object).fillna("").astype(str).str.strip() if col in df else ""
     df["source"] = df["source"].where(df["source"] != "", path.name)
     for i, text in enumerate(df["restricted_hours"]):
         try:
-            parse_hours(text)
+            parse_hours(text, "restricted hours")
         except ValueError as exc:
-            raise InputDataError(f"{where(i)}: {exc}") from None
+            raise InputDataError(f"{where(i)}, column {cols['restricted_hours']}: {exc}") from None
     if "status" in df:
         status = df["status"].fillna("").astype(str).str.strip().str.lower()
     else:
@@ -273,7 +253,10 @@ def read_capacity_table(
     bad = ~status.isin([*STATUSES, ""])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        msg = f"{where(i)}: status must be one of {STATUSES}, got {df['status'].iloc[i]!r}"
+        msg = (
+            f"{where(i)}, column {cols['status']}: status must be one of {STATUSES}, got "
+            f"{status.iloc[i]!r}"
+        )
         raise InputDataError(msg)
     spare = df["offtake_capacity_mw"] - df["queue_mw"].fillna(0)
     derived = np.where(spare.isna(), "unknown", np.where(spare <= 0, "congested", "available"))
@@ -293,8 +276,9 @@ def read_capacity_table(
                 if aid not in known_areas:
                     hint = ", ".join(sorted(known_areas)[:8]) or "none given"
                     msg = (
-                        f"{where(i)}: unknown area_id '{aid}'; known ids e.g. {hint}. Give the "
-                        "area's polygon in a GeoJSON or use an id of the known areas"
+                        f"{where(i)}, column {cols.get('area_id', 'area_id')}: unknown area_id "
+                        f"'{aid}'; known ids e.g. {hint}. Give the area's polygon in a GeoJSON, "
+                        "the area polygons (capacity_areas) or use an id of the known areas"
                     )
                     raise InputDataError(msg)
                 geoms[i] = known_areas[aid]
@@ -313,15 +297,22 @@ def read_capacity_table(
                 ).to_crs(CRS)
                 geoms[i] = pt.iloc[0]
                 if sid == "":
-                    sid = f"user-{path.stem}-{i + 1}"
+                    name = df["name"].iloc[i]
+                    sid = name if name else f"user-{path.stem}-{i + 1}"
                     df.loc[i, "substation_id"] = sid
             elif sid in known_subs:
                 geoms[i] = known_subs[sid]
             elif sid:
-                msg = f"{where(i)}: unknown substation_id '{sid}'; give lon/lat for a new one"
+                msg = (
+                    f"{where(i)}, column {cols.get('substation_id', 'substation_id')}: unknown "
+                    f"substation_id '{sid}'; give lon/lat for a new one"
+                )
                 raise InputDataError(msg)
             else:
-                msg = f"{where(i)}: a row needs area_id, substation_id or lon/lat"
+                msg = (
+                    f"{where(i)}: a row needs area_id, substation_id or lon/lat; found columns "
+                    f"{list(cols.values())}"
+                )
                 raise InputDataError(msg)
     out = gpd.GeoDataFrame(
         df.assign(level=level)[
@@ -407,7 +398,7 @@ def apply_capacity_table(
         ).set_index("area_id", drop=False)
         new.index.name = None
         old = areas.loc[areas.index.isin(new.index)]
-        new["country"] = old["country"].reindex(new.index).fillna("").to_numpy()
+        new["country"] = old["country"].reindex(new.index).astype(object).fillna("").to_numpy()
         areas = gpd.GeoDataFrame(pd.concat([areas[~areas.index.isin(new.index)], new]), crs=CRS)
     srows = table[table["level"] == "substation"].set_index("substation_id")
     for col in ("offtake_capacity_mw", "queue_mw"):
@@ -442,3 +433,169 @@ def apply_capacity_table(
             + np.where(srows["source_date"] != "", " (" + srows["source_date"] + ")", "")
         ).to_numpy()
     return subs, areas
+
+
+def read_area_polygons(path: str | Path) -> gpd.GeoDataFrame:
+    """Supply-area polygons (GeoJSON/GPKG) that capacity-table rows are joined to by area id.
+
+    The id is the ``area_id`` property (or another id column the table importer knows, see
+    :data:`AREA_ID_ALIASES`); areas must not overlap.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``area_id`` and ``name`` (when given), polygons in EPSG:3035.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file (and feature): unreadable, no CRS, no id column, empty or duplicate ids,
+        overlapping polygons.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"capacity areas {path} does not exist"
+        raise InputDataError(msg)
+    if path.suffix.lower() not in (".geojson", ".json", ".gpkg"):
+        msg = f"{path}: area polygons must be a GeoJSON or GPKG layer"
+        raise InputDataError(msg)
+    raw = _read_layer(path)
+    id_col = next((c for c in ("area_id", *AREA_ID_ALIASES) if c in raw.columns), None)
+    if id_col is None:
+        known = ", ".join(("area_id", *AREA_ID_ALIASES))
+        msg = f"{path}: no area id column; expected one of {known}; found {list(raw.columns)}"
+        raise InputDataError(msg)
+    ids = raw[id_col].astype("string").fillna("").str.strip()
+    for i, aid in enumerate(ids):
+        if aid == "":
+            msg = f"{path}, feature {i + 1}, column {id_col}: empty area id"
+            raise InputDataError(msg)
+        geom = raw.geometry.iloc[i]
+        if geom is None or geom.is_empty or shapely.get_type_id(geom) < 3:
+            msg = f"{path}, feature {i + 1} (area '{aid}'): not a polygon"
+            raise InputDataError(msg)
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        i = int(dup.index[0])
+        msg = f"{path}, feature {i + 1}, column {id_col}: area id '{dup.iloc[0]}' given twice"
+        raise InputDataError(msg)
+    name_col = next((c for c in ("name", "naam", "voedingsgebied") if c in raw.columns), None)
+    out = gpd.GeoDataFrame(
+        {
+            "area_id": ids.to_numpy(dtype=object),
+            "name": raw[name_col].fillna("").astype(str).to_numpy() if name_col else "",
+        },
+        geometry=raw.geometry.to_crs(CRS).to_numpy(),
+        crs=CRS,
+    )
+    _check_overlaps(out, path, is_csv=False)
+    return out
+
+
+def load_capacity_tables(
+    tables: tuple[str | Path, ...] | list[str | Path],
+    substations: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    capacity_areas: str | Path | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read grid operators' tables and overlay them, in order, on the substations and areas.
+
+    Parameters
+    ----------
+    tables
+        Capacity tables (:func:`read_capacity_table`); later tables win where they overlap.
+    substations, areas
+        The layers to overlay (from :func:`~corridor.grid.load_substations` and
+        :func:`default_congestion_areas`).
+    capacity_areas
+        Optional supply-area polygons (:func:`read_area_polygons`) that CSV rows' ``area_id``
+        refer to (besides the ids of ``areas``).
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame)
+        Substations and areas with the tables applied (copies; the inputs when no table).
+    """
+    known = areas
+    if capacity_areas is not None:
+        polys = read_area_polygons(capacity_areas)
+        polys = polys.set_index("area_id", drop=False).rename_axis(None)
+        known = pd.concat([polys, areas[~areas.index.isin(polys.index)]])
+    for path in tables:
+        table = read_capacity_table(path, areas=known, substations=substations)
+        _check_new_points(table, substations, Path(path))
+        substations, areas = apply_capacity_table(table, substations, areas)
+    return substations, areas
+
+
+def _check_new_points(table: gpd.GeoDataFrame, substations: gpd.GeoDataFrame, path: Path) -> None:
+    """New substation points of a table must lie near the loaded grid (corridor's point rule)."""
+    from corridor._validate import Region, check_points_near
+
+    rows = table[(table["level"] == "substation") & ~table["substation_id"].isin(substations.index)]
+    if rows.empty or substations.empty:
+        return
+    region = Region.from_xy(
+        substations.geometry.x, substations.geometry.y, substations.crs, "loaded substations"
+    )
+    ll = rows.geometry.to_crs("EPSG:4326")
+    where = [
+        f"{path}, substation '{sid}' (row {i + 1})"
+        for i, sid in zip(rows.index, rows["substation_id"], strict=True)
+    ]
+    check_points_near(ll.x.to_numpy(), ll.y.to_numpy(), region, what=where)
+
+
+#: Marks an assumed (not published) capacity in names, sources and reports.
+ASSUMPTION = "ASSUMPTION"
+
+
+def apply_germany_assumption(areas: gpd.GeoDataFrame, assumption: object) -> gpd.GeoDataFrame:
+    """Give the German areas without data an assumed spare MW (returns a copy).
+
+    Parameters
+    ----------
+    areas
+        From :func:`default_congestion_areas` (German NUTS-2 areas ``de-nuts2-DEXX``).
+    assumption
+        :class:`~corridor.config.GermanyAssumption` (``spare_mw``, ``spare_mw_by_land``,
+        ``restricted_hours``) or None.
+
+    Returns
+    -------
+    GeoDataFrame
+        The areas; the changed ones get ``available_mw``, ``requested_mw`` 0, status
+        ``available`` (``limited`` with restricted hours, ``congested`` at 0 MW), a name ending
+        in "(ASSUMPTION)", a source starting with "ASSUMPTION:" and ``assumption`` (the text;
+        "" elsewhere).
+    """
+    areas = areas.copy()
+    if "assumption" not in areas.columns:
+        areas["assumption"] = ""
+    if assumption is None:
+        return areas
+    uniform = getattr(assumption, "spare_mw", None)
+    by_land = dict(getattr(assumption, "spare_mw_by_land", {}) or {})
+    hours = str(getattr(assumption, "restricted_hours", "") or "")
+    parse_hours(hours, "grid.germany_assumption.restricted_hours")
+    ids = areas["area_id"].astype(str)
+    german = ids.str.startswith("de-nuts2-") & (areas["status"] == "unknown")
+    for idx in areas.index[german]:
+        nuts = ids[idx].removeprefix("de-nuts2-")
+        land = nuts[:3]
+        if land in by_land:
+            mw, how = float(by_land[land]), f"per-Land value for {land}"
+        elif uniform is not None:
+            mw, how = float(uniform), "uniform value for Germany"
+        else:
+            continue
+        text = f"{mw:g} MW spare assumed ({how}, scenario grid.germany_assumption)"
+        areas.loc[idx, "available_mw"] = mw
+        areas.loc[idx, "requested_mw"] = 0.0
+        areas.loc[idx, "status"] = "congested" if mw <= 0 else ("limited" if hours else "available")
+        areas.loc[idx, "restricted_hours"] = hours
+        areas.loc[idx, "name"] = f"{areas.loc[idx, 'name']} ({ASSUMPTION})"
+        areas.loc[idx, "source"] = f"{ASSUMPTION}: {text}"
+        areas.loc[idx, "source_date"] = ""
+        areas.loc[idx, "assumption"] = text
+    return areas

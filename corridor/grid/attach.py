@@ -12,7 +12,11 @@ Headroom rule (every number from :class:`~corridor.config.GridConfig`):
    ``congested_headroom_mw`` (the area's or substation's ``restricted_hours``).
    ``available`` / ``limited`` / ``unknown``: firm, at most the level cap, the known spare capacity,
    and, where no MW figure is known, ``default_headroom_mw``.
-4. Headroom 0 → connection ``none``.
+4. An offtake capacity of exactly 0 MW (``offtake_capacity_mw`` of the substation's row, else the
+   area's ``available_mw``): the operator has nothing to offer there, not even a non-firm
+   contract, so the headroom is 0. (A capacity above 0 that the queue uses up is ``congested``:
+   non-firm, as in rule 3.)
+5. Headroom 0 → connection ``none``.
 
 A known spare MW is also reported as a pool shared by every firm connection drawing on it
 (``substation_spare_mw`` per substation from an operator table, ``area_spare_mw`` per congestion
@@ -130,19 +134,17 @@ def attach_grid(
     avail = hit["available_mw"].astype(float).to_numpy() if "available_mw" in hit else np.nan
     req = hit["requested_mw"].astype(float).to_numpy() if "requested_mw" in hit else np.nan
     spare = np.asarray(avail - np.nan_to_num(req), float) * np.ones(n)
+    a_src = hit["source"].astype(object).fillna("").astype(str)
+    a_date = hit["source_date"].astype(object).fillna("").astype(str)
     src_area = (
-        (
-            hit["source"].fillna("")
-            + np.where(
-                hit["source_date"].fillna("") != "", " (" + hit["source_date"].fillna("") + ")", ""
-            )
-        )
+        (a_src + np.where(a_date != "", " (" + a_date + ")", ""))
         .where(in_area, "no congestion area")
         .to_numpy()
     )
 
     area_spare = spare.copy()
     sub_spare = np.full(n, np.nan)
+    capacity = np.asarray(avail, float) * np.ones(n)
     # substation-level capacity (operator table) wins over the area
     if "offtake_capacity_mw" in near:
         cap = near["offtake_capacity_mw"].astype(float).to_numpy()
@@ -150,6 +152,7 @@ def attach_grid(
         if has.any():
             queue = np.nan_to_num(near["queue_mw"].astype(float).to_numpy())
             spare = np.where(has, cap - queue, spare)
+            capacity = np.where(has, cap, capacity)
             sub_spare = np.where(has, cap - queue, np.nan)
             sub_status = near["capacity_status"].fillna("").astype(str).to_numpy()
             status = np.where(has & (sub_status != ""), sub_status, status)
@@ -165,9 +168,9 @@ def attach_grid(
         level_cap, np.where(known, np.maximum(spare, 0), config.default_headroom_mw)
     )
     headroom = np.where(congested, np.minimum(level_cap, config.congested_headroom_mw), firm_cap)
-    headroom = np.maximum(headroom, 0.0)
+    headroom = np.where(capacity == 0, 0.0, np.maximum(headroom, 0.0))
     connection = np.where(headroom <= 0, "none", np.where(congested, "non_firm", "firm"))
-    out["congestion_area_id"] = hit["_aid"].fillna("").astype(str).to_numpy()
+    out["congestion_area_id"] = hit["_aid"].astype(object).fillna("").astype(str).to_numpy()
     out["congestion"] = status
     out["restricted_hours"] = np.where(np.isin(status, ["congested", "limited"]), hours, "")
     out["headroom_mw"] = headroom.astype(float)

@@ -17,6 +17,7 @@ the daily cycle is sustainable: the battery discharges above the threshold and r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,14 +29,16 @@ from corridor._files import DATA_DIR, write_outputs
 from corridor._validate import GRAPH_CRS as CRS
 from corridor._validate import require_columns
 from corridor.errors import InputDataError
-from corridor.grid.areas import format_hours, parse_hours
+from corridor.grid.hours import format_hours, parse_hours
 
 __all__ = [
     "DEFAULT_PROFILE_CSV",
     "connection_load",
+    "grid_load_writers",
     "load_charging_profile",
     "peak_shave",
     "site_hourly_load",
+    "site_loads",
     "write_grid_load",
 ]
 
@@ -146,14 +149,31 @@ def _group_table(
         else (np.zeros((0, 24), bool))
     )
     non_firm = (sites["connection"] == "non_firm").to_numpy()
+    pool_col = "substation_spare_mw" if key == "substation_id" else "area_spare_mw"
+    pools = (
+        sites[pool_col].astype(float).to_numpy()
+        if pool_col in sites.columns
+        else np.full(len(sites), np.nan)
+    )
+    firm = (sites["connection"] == "firm").to_numpy()
     for gid, idx in sites.groupby(key, sort=True).indices.items():
         lg = load[idx].sum(axis=0)
-        headroom = float(sites["headroom_mw"].iloc[idx].sum())
+        site_headroom = float(sites["headroom_mw"].iloc[idx].sum())
+        known = pools[idx][~np.isnan(pools[idx])]
+        spare = float(known[0]) if len(known) and str(gid) else np.nan
+        # the firm sites share the pool; the non-firm ones keep their own (restricted) headroom
+        nf_head = float(sites["headroom_mw"].iloc[idx][~firm[idx]].sum())
+        firm_head = site_headroom - nf_head
+        headroom = site_headroom if np.isnan(spare) else nf_head + min(firm_head, max(spare, 0.0))
         window = (
             restricted[idx][non_firm[idx]].any(axis=0)
             if non_firm[idx].any()
             else (np.zeros(24, bool))
         )
+        # in its restricted hours a non-firm connection may be curtailed: no headroom then
+        nf_heads = sites["headroom_mw"].iloc[idx].to_numpy(float) * non_firm[idx]
+        hourly = headroom - (restricted[idx] * nf_heads[:, None]).sum(axis=0)
+        over = np.maximum(lg - hourly, 0.0)
         nf_load = load[idx][non_firm[idx]].sum(axis=0)
         bat_e = battery_mwh * len(idx)
         bat_p = battery_power_mw * len(idx)
@@ -164,12 +184,25 @@ def _group_table(
             "n_sites": len(idx),
             "site_ids": ";".join(sites.index[idx].astype(str)),
             "installed_mw": float(sites["power_mw"].iloc[idx].sum()),
+            "spare_mw": spare,
+            "installed_over_spare_mw": (
+                float(sites["power_mw"].iloc[idx][firm[idx]].sum() - spare)
+                if not np.isnan(spare)
+                else np.nan
+            ),
+            "site_headroom_mw": site_headroom,
             "daily_mwh": float(lg.sum()),
             "unserved_mwh": float(unserved[idx].sum()),
             "peak_mw": float(lg.max()),
             "peak_hour": int(lg.argmax()),
             "headroom_mw": headroom,
-            "hours_over_headroom": format_hours(lg > headroom + 1e-9),
+            "headroom_in_restricted_window_mw": (
+                float(hourly[window].min()) if window.any() else headroom
+            ),
+            "hours_over_headroom": format_hours(lg > hourly + 1e-9),
+            "n_hours_over_headroom": int((lg > hourly + 1e-9).sum()),
+            "energy_over_headroom_mwh": float(over.sum()),
+            "battery_needed_mwh": _battery_needed(lg, hourly),
             "restricted_hours": format_hours(window),
             "hours_loaded_in_restricted_window": format_hours(window & (nf_load > 1e-9)),
             "load_in_restricted_window_mwh": float(nf_load[window].sum()),
@@ -177,11 +210,33 @@ def _group_table(
             "battery_power_mw": bat_p,
             "peak_with_battery_mw": float(shaved_peak),
             "battery_shaves_mw": float(lg.max() - shaved_peak),
-            "hours_over_headroom_with_battery": format_hours(with_bat > headroom + 1e-9),
+            "hours_over_headroom_with_battery": format_hours(with_bat > hourly + 1e-9),
         }
         row.update(dict(zip(HOURS, lg.round(6), strict=True)))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _battery_needed(load: np.ndarray, headroom: float | np.ndarray) -> float:
+    """Least battery energy (MWh) that keeps the grid draw of ``load`` within ``headroom``.
+
+    ``headroom`` is one number or one per hour.
+
+    Cyclic day: the battery covers each hour's load above the headroom and recharges, in the
+    hours below, at most the spare headroom; the answer is the largest energy deficit over any
+    stretch of consecutive hours (wrapping midnight). ``inf`` when a day's energy exceeds
+    the day's headroom (no battery can make it up).
+    """
+    net = np.asarray(load, float) - headroom
+    if net.sum() > 1e-9:
+        return float("inf")
+    if (net <= 1e-12).all():
+        return 0.0
+    worst, run = 0.0, 0.0
+    for x in np.r_[net, net]:  # two days: a deficit may run over midnight
+        run = max(0.0, run + x)
+        worst = max(worst, run)
+    return float(worst)
 
 
 def connection_load(
@@ -221,7 +276,16 @@ def connection_load(
     (GeoDataFrame, GeoDataFrame)
         Per substation (key ``substation_id``) and per area (key ``congestion_area_id``):
         ``n_sites``, ``site_ids``, ``installed_mw``, ``daily_mwh``, ``unserved_mwh``,
-        ``peak_mw``, ``peak_hour``, ``headroom_mw`` (sum over the sites), ``hours_over_headroom``,
+        ``spare_mw`` (the shared pool: the substation's or area's known spare MW, NaN if
+        unknown), ``installed_over_spare_mw`` (the firm sites' installed MW less the pool),
+        ``site_headroom_mw`` (sum of the sites' own headroom), ``peak_mw``, ``peak_hour``,
+        ``headroom_mw`` (what the group may draw: the sites' headroom, the firm ones' capped
+        by the pool), ``headroom_in_restricted_window_mw`` (the same without the non-firm
+        connections in their restricted hours: the operator may curtail them then),
+        ``hours_over_headroom``, ``n_hours_over_headroom`` (against the hourly headroom),
+        ``energy_over_headroom_mwh`` (MWh a day above the headroom), ``battery_needed_mwh``
+        (the least battery that moves that energy into hours below the headroom; inf if the
+        day's energy does not fit under it),
         ``restricted_hours`` (union of the non-firm sites' windows),
         ``hours_loaded_in_restricted_window``, ``load_in_restricted_window_mwh``,
         ``battery_mwh``, ``battery_power_mw``, ``peak_with_battery_mw``, ``battery_shaves_mw``,
@@ -272,6 +336,34 @@ def connection_load(
     return out[0], out[1]
 
 
+def site_loads(
+    plan_sites: pd.DataFrame,
+    hourly_profile: np.ndarray | None = None,
+    *,
+    energy_per_stop_mwh: float | None = None,
+) -> pd.DataFrame:
+    """Hourly load (MW) of each site, as :func:`connection_load` adds it up.
+
+    Returns
+    -------
+    DataFrame
+        Index ``site_id``, columns 0–23 (hour of day).
+    """
+    sites = plan_sites.set_index("site_id") if "site_id" in plan_sites.columns else plan_sites
+    if "energy_mwh_per_day" in sites.columns:
+        energy = sites["energy_mwh_per_day"].astype(float).to_numpy()
+    elif "stops_per_day" in sites.columns and energy_per_stop_mwh is not None:
+        energy = sites["stops_per_day"].astype(float).to_numpy() * energy_per_stop_mwh
+    else:
+        msg = "plan sites need energy_mwh_per_day, or stops_per_day with energy_per_stop_mwh"
+        raise InputDataError(msg)
+    profile = (
+        load_charging_profile() if hourly_profile is None else _normalise_profile(hourly_profile)
+    )
+    load, _ = site_hourly_load(energy, sites["power_mw"].astype(float).to_numpy(), profile)
+    return pd.DataFrame(load, index=sites.index.astype(str), columns=range(24))
+
+
 def _with_geometry(
     table: pd.DataFrame, key: str, sites: pd.DataFrame, layer: gpd.GeoDataFrame | None
 ) -> gpd.GeoDataFrame:
@@ -299,15 +391,14 @@ def _with_geometry(
     return gpd.GeoDataFrame(table, geometry=list(geom.to_numpy()), crs=CRS)
 
 
-def write_grid_load(
-    per_substation: gpd.GeoDataFrame, per_area: gpd.GeoDataFrame, out_dir: str | Path
-) -> tuple[Path, Path]:
-    """Write ``grid_load.csv`` and ``grid_load.geojson`` (WGS84) atomically into ``out_dir``.
+def grid_load_writers(
+    per_substation: gpd.GeoDataFrame, per_area: gpd.GeoDataFrame
+) -> dict[str, Callable[[Path], object]]:
+    """Writers of ``grid_load.csv`` and ``grid_load.geojson`` (for ``write_outputs``).
 
     Both hold the substation rows and the area rows, told apart by ``level`` (``substation`` /
     ``area``) and ``group_id``. Rows without a geometry are written with a null geometry.
     """
-    out_dir = Path(out_dir)
     frames = []
     for level, table, key in (
         ("substation", per_substation, "substation_id"),
@@ -318,13 +409,20 @@ def write_grid_load(
         t.insert(0, "level", level)
         frames.append(t.drop(columns=[key]))
     both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS)
-    csv_path, gj_path = write_outputs(
-        out_dir,
-        {
-            "grid_load.csv": lambda p: pd.DataFrame(both.drop(columns="geometry")).to_csv(
-                p, index=False
-            ),
-            "grid_load.geojson": lambda p: both.to_crs("EPSG:4326").to_file(p, driver="GeoJSON"),
-        },
-    )
+    return {
+        "grid_load.csv": lambda p: pd.DataFrame(both.drop(columns="geometry")).to_csv(
+            p, index=False
+        ),
+        "grid_load.geojson": lambda p: both.to_crs("EPSG:4326").to_file(p, driver="GeoJSON"),
+    }
+
+
+def write_grid_load(
+    per_substation: gpd.GeoDataFrame, per_area: gpd.GeoDataFrame, out_dir: str | Path
+) -> tuple[Path, Path]:
+    """Write ``grid_load.csv`` and ``grid_load.geojson`` (WGS84) into ``out_dir``, all-or-nothing.
+
+    See :func:`grid_load_writers`.
+    """
+    csv_path, gj_path = write_outputs(out_dir, grid_load_writers(per_substation, per_area))
     return csv_path, gj_path

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridor.errors import InfeasibleError, InputDataError, ScenarioError, SolverError
+from corridor.errors import InfeasibleError, ScenarioError, SolverError
+from corridor.grid.hours import hour_set as parse_hours
 from corridor.optimise.instance import DIRECTIONS, Instance
 from corridor.optimise.model import (
     Model,
@@ -114,29 +115,6 @@ class PlanResult:
     def open_site_ids(self) -> tuple[str, ...]:
         """Ids of the open sites."""
         return tuple(str(s) for s in self.sites.index)
-
-
-def parse_hours(text: str, what: str = "hours") -> frozenset[int]:
-    """Hours of the day in ``"a-b,c-d"`` ranges (``a`` to ``b``, ``b`` excluded; ``"22-6"`` wraps).
-
-    Raises
-    ------
-    InputDataError
-        If a range is not two integers 0–24.
-    """
-    hours: set[int] = set()
-    for part in str(text).replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            a, b = (int(v) for v in part.split("-"))
-        except ValueError:
-            a = b = -1
-        if not (0 <= a <= 24 and 0 <= b <= 24):
-            msg = f"{what}: {text!r} is not like '6-9,16-21' (hour ranges 0-24)"
-            raise InputDataError(msg)
-        hours.update(range(a, b) if a <= b else [*range(a, 24), *range(0, b)])
-    return frozenset(hours)
 
 
 def effective_headroom(sites: pd.DataFrame, config: Any) -> pd.Series:
