@@ -901,3 +901,18 @@ def test_capacity_check_rejects_a_hand_broken_plan():
         v.kind for v in check_capacity(tight_grid, dataclasses.replace(plan, sites=hot), cfg())
     }
     assert "grid_headroom" in kinds
+
+
+def test_relaxation_proves_optimality_only_when_capacity_does_not_bind():
+    roomy, tied = grid_line([12.0] * 11), grid_line([1.0] * 11)
+    config = cfg(max_sites=4)
+    fast = solve(roomy, config)
+    direct = solve(roomy, config, relaxation_first=False)
+    assert fast.model_stats["proof"] == "relaxation" and fast.status == "optimal"
+    assert fast.objective == pytest.approx(direct.objective) == pytest.approx(400.0)
+    assert fast.best_bound == pytest.approx(fast.model_stats["relaxation_objective"])
+    assert fast.valid
+    bound = solve(tied, config)
+    assert bound.model_stats["proof"] == "solver"
+    assert bound.objective < bound.model_stats["relaxation_objective"]
+    assert bound.objective == pytest.approx(solve(tied, config, relaxation_first=False).objective)

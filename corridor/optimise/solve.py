@@ -475,8 +475,17 @@ def solve(
     warm_start: bool = True,
     site_dominance: bool = True,
     shared_assignment: bool = True,
+    relaxation_first: bool = True,
 ) -> PlanResult:
     """Choose sites for the instance, size them and validate the plan by simulation.
+
+    With capacity in the model and ``relaxation_first``, the capacity-free model is solved
+    first (small after the site-dominance presolve; its optimum bounds the capacitated one).
+    If the capacitated model restricted to the relaxation's open sites reaches that bound, its
+    plan is optimal for the full capacitated model too (relaxation optimum ≥ capacitated optimum
+    ≥ this plan = relaxation optimum) and is returned with ``model_stats["proof"] =
+    "relaxation"``; otherwise the full capacitated model is solved (always for the ``min_sites``
+    objective, whose target share depends on what the instance can serve).
 
     Parameters
     ----------
@@ -502,6 +511,9 @@ def solve(
         Drop candidate sites another site dominates (:mod:`corridor.optimise.presolve`; keeps
         the optimum of the uncapacitated model; not used with capacity in the model, where a
         dominated site may still be needed for its chargers).
+    relaxation_first
+        Try the capacity-free relaxation first (see above); off: solve the capacitated model
+        directly (for benchmarking).
 
     Returns
     -------
@@ -516,6 +528,64 @@ def solve(
     SolverError
         If the solver is missing or stops without any solution.
     """
+    switches = {
+        "aggregate": aggregate,
+        "dominance": dominance,
+        "shared_covers": shared_covers,
+        "prune_sites": prune_sites,
+        "warm_start": warm_start,
+        "site_dominance": site_dominance,
+        "shared_assignment": shared_assignment,
+    }
+    shortcut = config.capacity_in_model and relaxation_first and extra_constraints is None
+    # min_sites serves a share of what the instance can serve: a restricted instance changes it
+    if not shortcut or config.objective == "min_sites":
+        return _solve_model(instance, config, extra_constraints, **switches)
+    free = config.model_copy(update={"capacity_in_model": False})
+    relaxed = _solve_model(instance, free, None, check=False, **switches)
+    extra = {
+        "relaxation_objective": relaxed.objective,
+        "relaxation_status": relaxed.status,
+        "relaxation_solve_time_s": round(relaxed.solve_time_s, 4),
+    }
+    if relaxed.status == "optimal" and len(relaxed.sites):
+        sub = instance.restricted_to(relaxed.open_site_ids, keep_flows=True)
+        fixed = _solve_model(sub, config.model_copy(update={"fixed_closed": ()}), None, **switches)
+        if fixed.status == "optimal" and _reaches(fixed.objective, relaxed.objective):
+            stats = {**fixed.model_stats, **extra, "proof": "relaxation"}
+            return _replace(
+                fixed,
+                best_bound=relaxed.objective,
+                gap=0.0,
+                solve_time_s=relaxed.solve_time_s + fixed.solve_time_s,
+                model_stats=stats,
+            )
+    full = _solve_model(instance, config, None, **switches)
+    return _replace(full, model_stats={**full.model_stats, **extra, "proof": "solver"})
+
+
+def _reaches(value: float | None, bound: float | None) -> bool:
+    """True when a capacitated objective (maximised) reaches the relaxation's."""
+    if value is None or bound is None:
+        return False
+    return value >= bound - 1e-6 * max(1.0, abs(bound))
+
+
+def _solve_model(
+    instance: Instance,
+    config: Any,
+    extra_constraints: Callable[[Model], None] | None = None,
+    *,
+    check: bool = True,
+    aggregate: bool = True,
+    dominance: bool = True,
+    shared_covers: bool = True,
+    prune_sites: bool = True,
+    warm_start: bool = True,
+    site_dominance: bool = True,
+    shared_assignment: bool = True,
+) -> PlanResult:
+    """One model solve (see :func:`solve`); ``check`` runs the independent checks."""
     if config.vehicle.technology != instance.technology:
         msg = (
             f"the instance is for {instance.technology} but optimise.vehicle.technology is "
@@ -674,6 +744,8 @@ def solve(
         model_stats=model_stats,
         served_share=partial,
     )
+    if not check:
+        return plan
     violations = tuple(validate(instance, plan)) + tuple(check_capacity(instance, plan, config))
     if violations:
         log.error("plan has %d violations, first: %s", len(violations), violations[0])
