@@ -91,7 +91,7 @@ def _errors() -> Iterator[None]:
 
 
 def _check_solver(sc: Any) -> None:
-    """The scenario's MILP solver must be available before minutes of pipeline run."""
+    """Check that the scenario's MILP solver is available before minutes of pipeline run."""
     from corridor.optimise.solve import make_solver
 
     make_solver(sc.optimise)  # SolverError (exit 2) naming how to install it
@@ -364,7 +364,7 @@ def grid(
     capacity_table: CapacityTableOpt = None,
     capacity_areas: CapacityAreasOpt = None,
 ) -> None:
-    """Connection load per substation and congestion area; write grid_load.csv / .geojson."""
+    """Report connection load per substation and congestion area; write grid_load.csv / .geojson."""
     from corridor.workflows import grid_report
 
     with _errors(), output_folder(out_dir):
@@ -555,7 +555,7 @@ def compare(
 
 
 def _check_file_target(path: Path, flag: str) -> None:
-    """A file to write must not be a folder and its folder must exist."""
+    """Check that a file to write is not a folder and that its folder exists."""
     if path.is_dir():
         msg = f"{flag} {path} is a folder; give a file name such as {path / 'compare.csv'}"
         raise CorridorError(msg)

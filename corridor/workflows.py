@@ -373,7 +373,7 @@ def grid_layers(
 def with_capacity_tables(
     scenario: Scenario, tables: list[Path] | None, capacity_areas: Path | None = None
 ) -> Scenario:
-    """The scenario with more capacity tables (applied after its own) and/or area polygons.
+    """Return the scenario with more capacity tables (applied after its own) and/or area polygons.
 
     Paths given here (the command line's ``--capacity-table``) are relative to the current
     folder.
@@ -448,7 +448,7 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
 
 
 def _grid_value(result: PlanRun) -> pd.DataFrame | None:
-    """The what-if of more headroom at the binding substations / areas (BEV), or None."""
+    """Run the what-if of more headroom at the binding substations / areas (BEV), or None."""
     sc = result.scenario
     if sc.optimise.vehicle.technology != "bev" or sc.outputs.grid_value_groups <= 0:
         return None

@@ -1,4 +1,4 @@
-"""AFIR report: does the plan meet the EU truck charging / H2 spacing rules on named corridors?
+"""AFIR report: whether the plan meets the EU truck charging / H2 spacing rules on corridors.
 
 Regulation (EU) 2023/1804 (AFIR) sets, per direction of travel on the TEN-T road network:
 
@@ -149,7 +149,7 @@ AFIR_COLUMNS = [
 
 
 def load_afir_corridors(path: str | Path = AFIR_CORRIDORS_PATH) -> list[Corridor]:
-    """The named corridors the AFIR report checks (:func:`corridor.network.load_corridors`).
+    """Load the named corridors the AFIR report checks (:func:`corridor.network.load_corridors`).
 
     Raises
     ------
@@ -231,10 +231,17 @@ def afir_report(
         ``capacity_kg_per_day`` (h2).
     technology
         ``bev`` or ``h2``: selects the requirements.
+    max_site_distance_m
+        A site counts as on a corridor direction when it is this close (m) to the corridor line.
+    max_bearing_diff_deg
+        A one-direction site counts only if the corridor runs within this angle (deg) of the
+        site's carriageway bearing.
 
     Returns
     -------
     AfirReport
+        Per corridor direction and stretch: the gaps (km) between sites and whether the AFIR
+        spacing and power/capacity requirements are met; skipped corridors with the reason.
     """
     crs = graph.graph.get("crs", GRAPH_CRS)
     sites, sites_xy = plan_sites_xy(sites, crs)

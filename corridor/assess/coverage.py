@@ -1,4 +1,4 @@
-"""Route coverage for logistics firms: can my trucks drive my routes with the plan's sites?
+"""Route coverage for logistics firms: whether their trucks can drive their routes on the plan.
 
 For each route of a routes file (:func:`corridor.assess.routes.read_routes`) and each direction,
 the truck's route is found on the road graph (:func:`corridor.network.query.shortest_route`), the

@@ -116,7 +116,7 @@ def _with_eff(instance: Any, eff: pd.Series) -> Any:
 
 
 def raised_instance(instance: Any, level: str, group_id: str, added_mw: float) -> Any:
-    """The instance with the headroom of one substation or area raised (module docstring)."""
+    """Return the instance with the headroom of one substation or area raised (module docstring)."""
     key, pool = _LEVELS[level]
     sites = instance.sites.copy()
     members = sites[key].astype(str) == str(group_id)

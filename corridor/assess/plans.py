@@ -34,7 +34,7 @@ def bearing_from_direction(direction: Any) -> float:
 
 
 def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.DataFrame:
-    """The open sites of a ``plan.json`` (path or loaded document).
+    """Read the open sites of a ``plan.json`` (path or loaded document).
 
     Returns
     -------

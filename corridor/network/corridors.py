@@ -155,7 +155,7 @@ WAYPOINT_ACCESS_M = 100.0
 
 
 def _joined_line(legs: Sequence[Route]) -> shapely.LineString:
-    """The legs' route lines joined into one (graph CRS)."""
+    """Join the legs' route lines into one (graph CRS)."""
     coords = [np.asarray(r.geometry.coords) for r in legs if not r.geometry.is_empty]
     return shapely.LineString(np.concatenate(coords)) if coords else shapely.LineString()
 
@@ -308,7 +308,7 @@ def corridor_line(
 
 
 def path_line(graph: nx.MultiDiGraph, nodes: Sequence[int]) -> shapely.LineString:
-    """The road line (graph CRS, metres) along a node path, shortest parallel edge per step.
+    """Build the road line (graph CRS, metres) along a node path, shortest parallel edge per step.
 
     Parameters
     ----------

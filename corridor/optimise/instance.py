@@ -126,6 +126,15 @@ class Instance:
     mode: str = "one_way"
 
     def __post_init__(self) -> None:
+        """Check the fields against each other.
+
+        Raises
+        ------
+        InputDataError
+            If ``mode``, ``technology``, ``range_km`` or ``start_range_km`` is out of range, the
+            sites lack a column or are not indexed by ``site_ids`` in order, or a flow stops at
+            an unknown site.
+        """
         if self.mode not in ("one_way", "round_trip"):
             msg = f"mode must be 'one_way' or 'round_trip', got {self.mode!r}"
             raise InputDataError(msg)
@@ -150,7 +159,7 @@ class Instance:
                 raise InputDataError(msg)
 
     def restricted_to(self, site_ids: Sequence[str], *, keep_flows: bool = False) -> Instance:
-        """The same instance with only the given candidate sites (e.g. a corridor's buffer).
+        """Return the same instance with only the given candidate sites (e.g. a corridor's buffer).
 
         Parameters
         ----------
@@ -338,7 +347,7 @@ class Instance:
         )
 
     def with_corridors(self, corridors: Mapping[str, str]) -> Instance:
-        """A copy with named AFIR corridor directions taken from flow paths.
+        """Return a copy with named AFIR corridor directions taken from flow paths.
 
         Parameters
         ----------
@@ -367,8 +376,21 @@ _SITE_COLUMNS = ("country", "directions", "headroom_mw", "cost_eur", "kind")
 
 
 def round_trip_flow(out: FlowPath, back: FlowPath) -> FlowPath:
-    """Join a trip out and the trip back into one flow (the truck does not charge at the
-    destination unless a candidate site is there; the back stops are shifted by the out length).
+    """Join a trip out and the trip back into one flow.
+
+    The truck does not charge at the destination unless a candidate site is there; the back
+    stops are shifted by the out length.
+
+    Parameters
+    ----------
+    out, back
+        The outbound trip and the inbound trip of the same OD pair.
+
+    Returns
+    -------
+    FlowPath
+        ``out.od_id`` with ``out``'s trucks per day, the summed length (km) and the stops of
+        both trips in driving order.
     """
     shifted = tuple(Stop(s.site_id, s.km + out.length_km, s.detour_km) for s in back.stops)
     return FlowPath(

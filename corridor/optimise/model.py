@@ -539,8 +539,10 @@ def shared_cover_sets(pre: Preprocessed) -> tuple[list[CoverSet], list[list[int]
 def _add_shared_cover(
     b: _Builder, prob: Any, pre: Preprocessed, x: dict, y: dict, lp_sum: Callable
 ) -> dict[int, Any]:
-    """Cover rows through one variable per distinct cover set (same LP relaxation, far fewer
-    nonzeros: a cover set shared by many flows is summed once)."""
+    """Add cover rows through one variable per distinct cover set.
+
+    Same LP relaxation, far fewer nonzeros: a cover set shared by many flows is summed once.
+    """
     import pulp
 
     covers, of_group = shared_cover_sets(pre)
@@ -554,7 +556,7 @@ def _add_shared_cover(
 
 
 def disjoint_covers(covers: Sequence[CoverSet]) -> list[CoverSet]:
-    """A largest family of a flow's cover sets that share no site (earliest-ending first).
+    """Pick a largest family of a flow's cover sets that share no site (earliest-ending first).
 
     Cover sets are windows along the path, so taking the one that ends first and then the next
     one that shares no site with those taken gives the most pairwise site-disjoint windows
@@ -628,7 +630,7 @@ def _add_capacity(
     spec: ModelSpec,
     lp_sum: Callable,
 ) -> Assignment:
-    """Assignment, capacity (Erlang-C table) and grid rows of the module docstring."""
+    """Add the assignment, capacity (Erlang-C table) and grid rows of the module docstring."""
     import pulp
 
     unions: dict[Any, int] = {}
@@ -766,7 +768,7 @@ def _add_afir(b: _Builder, x: dict, spec: ModelSpec, lp_sum: Callable) -> None:
 
 
 def model_sites(instance: Instance, pre: Preprocessed, spec: ModelSpec) -> list[str]:
-    """The usable sites that get a variable, without changing the optimum.
+    """Select the usable sites that get a variable, without changing the optimum.
 
     Sites in a cover set, fixed open or on an AFIR corridor always get one. Other usable sites
     serve no modelled flow; they only help to meet ``min_sites`` and the country / direction
@@ -886,7 +888,7 @@ def build_model(
 def greedy_sites(
     instance: Instance, pre: Preprocessed, spec: ModelSpec, sites: Sequence[str]
 ) -> list[str]:
-    """A quick heuristic plan used as the MILP's warm start.
+    """Build a quick heuristic plan used as the MILP's warm start.
 
     Sites are added one at a time by their share of still-uncovered cover sets, weighted by the
     flow weight divided by the number of cover sets of the flow; fixed sites come first, then the

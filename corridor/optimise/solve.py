@@ -313,7 +313,7 @@ def _served_by(pre: Preprocessed, chosen: list[str]) -> float:
 
 
 def make_solver(config: Any, *, warm_start: bool = False) -> Any:
-    """The PuLP solver object for the config (HiGHS, or CBC through ``COIN_CMD``).
+    """Build the PuLP solver object for the config (HiGHS, or CBC through ``COIN_CMD``).
 
     Raises
     ------
@@ -354,7 +354,7 @@ def make_solver(config: Any, *, warm_start: bool = False) -> Any:
 
 
 def _stale_solution(prob: Any, stats: Any, config: Any) -> bool:
-    """True when HiGHS's own objective differs from the objective of the values it returned."""
+    """Tell whether HiGHS's own objective differs from the objective of the values it returned."""
     if config.solver != "highs" or not stats.has_solution or stats.objective is None:
         return False
     reported = prob.solverModel.getInfo().objective_function_value
@@ -684,7 +684,7 @@ _SHARE_EPS = 1e-6
 
 
 def _served_shares(model: Model) -> dict[int, float]:
-    """Served share per group with capacity in the model (shares within 1e-6 of 1 are whole)."""
+    """Compute the served share per group with capacity in the model (within 1e-6 of 1: whole)."""
     out = {}
     for gi, v in model.y.items():
         val = float(v.varValue or 0.0)

@@ -61,6 +61,7 @@ class Violation:
     message: str
 
     def __str__(self) -> str:
+        """Return ``"<kind> [od=<od_id>] <message>"``, e.g. for a test failure."""
         return f"{self.kind} [od={self.od_id}] {self.message}"
 
 

@@ -217,7 +217,7 @@ def summary_markdown(
     shortlist: pd.DataFrame,
     extra_sections: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
-    """The run's ``summary.md``: scenario, inputs, solver, headline figures, targets.
+    """Write the run's ``summary.md``: scenario, inputs, solver, headline figures, targets.
 
     Parameters
     ----------

@@ -97,7 +97,7 @@ def compass_label(bearing_deg: np.ndarray | pd.Series) -> np.ndarray:
 
 
 def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
-    """The graph's edges as a GeoDataFrame (u, v, key, geometry, bearing_deg, highway, ref).
+    """Return the graph's edges as a GeoDataFrame (u, v, key, geometry, bearing_deg, highway, ref).
 
     Raises
     ------
@@ -129,7 +129,7 @@ def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
 
 
 def _local_bearing(lines: np.ndarray, at_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unit direction (dx, dy) of each line around the distance ``at_m`` along it."""
+    """Compute the unit direction (dx, dy) of each line around the distance ``at_m`` along it."""
     length = shapely.length(lines)
     a = shapely.line_interpolate_point(lines, np.clip(at_m - 5.0, 0, length))
     b = shapely.line_interpolate_point(lines, np.clip(at_m + 5.0, 0, length))
