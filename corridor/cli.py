@@ -25,6 +25,7 @@ from rich.table import Table
 from corridor._files import output_folder
 from corridor.catalogue import Catalogue
 from corridor.config import builtin_scenarios, load_scenario
+from corridor.directions import arrow
 from corridor.errors import CorridorError, InfeasibleError
 from corridor.workflows import DEFAULT_SCENARIO
 
@@ -514,7 +515,7 @@ def _print_coverage(cov: Any, profile: Any) -> None:
         soc = "–" if not math.isfinite(r.min_arrival_soc) else f"{100 * r.min_arrival_soc:.0f} %"
         table.add_row(
             str(r.route_id),
-            "→" if r.direction == "outbound" else "←",
+            arrow(r.direction),
             f"{r.distance_km:,.0f}",
             f"{r.drive_h:.1f}",
             "[green]yes[/]" if r.feasible else "[red]no[/]",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from corridor.catalogue import Catalogue
 from corridor.config import FlowsConfig, Scenario, load_scenario
+from corridor.directions import DIRECTIONS, Direction, path_key
 from corridor.errors import InfeasibleError
 
 if TYPE_CHECKING:  # the heavy libraries load with the stages, not with the CLI
@@ -305,7 +306,7 @@ def choose_corridor(
     for name in names:
         lines = [
             path_line(graph, paths[k])
-            for k in (f"{name} outbound", f"{name} inbound")
+            for k in (path_key(name, d) for d in DIRECTIONS)
             if k in paths
         ]
         dist = shapely.distance(points, shapely.union_all(lines))
@@ -314,10 +315,10 @@ def choose_corridor(
             for s, d in zip(sites.index, dist, strict=True)
             if d <= opt.corridor_buffer_km * 1000.0
         ]
-        if f"{name} outbound" in paths:
-            km[name] = path_km_by_country(graph, paths[f"{name} outbound"])
+        if path_key(name, "outbound") in paths:
+            km[name] = path_km_by_country(graph, paths[path_key(name, "outbound")])
     firms: dict[str, str] = {}
-    heading: dict[str, str] = {}
+    heading: dict[str, Direction] = {}
     if "source" in corridor_od.columns:
         pilot = corridor_od[corridor_od["source"] == "pilot"]
         firms = dict(zip(pilot["od_id"], pilot["firm"].astype(str), strict=True))

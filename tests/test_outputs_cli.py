@@ -65,7 +65,7 @@ def test_coverage_command_on_real_plan(bev_out: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "route directions served" in res.output
     cov = pd.read_csv(out / "coverage.csv")
-    assert len(cov) == 4 and set(cov["direction"]) == {"outbound", "return"}
+    assert len(cov) == 4 and set(cov["direction"]) == {"outbound", "inbound"}
     assert (cov["distance_km"] > 100).all()
     assert (out / "coverage_map.html").stat().st_size > 10_000
     # Maasvlakte–Duisburg (~240 km) is within the default truck's range from the origin

@@ -250,8 +250,8 @@ def afir_report(
     for cor in corridors:
         try:
             lines = {
-                "forward": corridor_line(graph, cor.lonlat),
-                "reverse": corridor_line(graph, cor.lonlat[::-1]),
+                "outbound": corridor_line(graph, cor.lonlat),
+                "inbound": corridor_line(graph, cor.lonlat[::-1]),
             }
         except InputDataError as exc:
             log.warning("AFIR corridor %s skipped: %s", cor.name, exc)
@@ -259,7 +259,7 @@ def afir_report(
             continue
         reqs = [r for r in AFIR_REQUIREMENTS if r.technology == technology]
         reqs = [r for r in reqs if r.network == cor.network]
-        for direction, names in (("forward", cor.waypoints), ("reverse", cor.waypoints[::-1])):
+        for direction, names in (("outbound", cor.waypoints), ("inbound", cor.waypoints[::-1])):
             label = f"{names[0]} → {names[-1]}"
             line, length_km = lines[direction]
             cor_rows.append(

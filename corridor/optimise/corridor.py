@@ -17,12 +17,15 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from corridor.errors import InfeasibleError, SolverError
 from corridor.optimise.instance import DIRECTIONS, Instance
+
+if TYPE_CHECKING:
+    from corridor.directions import Direction
 
 __all__ = ["CORRIDOR_RANKING_COLUMNS", "CorridorChoice", "rank_corridors"]
 
@@ -119,7 +122,7 @@ def rank_corridors(
     *,
     km_by_country: Mapping[str, Mapping[str, float]] | None = None,
     pilot_firms: Mapping[str, str] | None = None,
-    pilot_directions: Mapping[str, str] | None = None,
+    pilot_directions: Mapping[str, Direction] | None = None,
     only: str | None = None,
 ) -> CorridorChoice:
     """Solve the siting model along each named corridor and rank the corridors.

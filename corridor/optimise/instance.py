@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from corridor._validate import require_columns
+from corridor.directions import BOTH_DIRECTIONS, DIRECTIONS, Direction, direction_of_bearing
 from corridor.errors import InputDataError
 
 __all__ = [
@@ -35,10 +36,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: The two corridor travel directions a site can serve.
-DIRECTIONS = ("outbound", "inbound")
-_BOTH = frozenset(DIRECTIONS)
 
 
 class Stop(NamedTuple):
@@ -319,7 +316,7 @@ class Instance:
         sites = pd.DataFrame(
             {
                 "country": list(countries) if countries is not None else [""] * len(cand),
-                "directions": [_BOTH] * len(cand),
+                "directions": [BOTH_DIRECTIONS] * len(cand),
                 "headroom_mw": (
                     np.asarray(headroom_mw, dtype=float)
                     if headroom_mw is not None
@@ -512,28 +509,6 @@ def _grid_number(grid: pd.DataFrame | None, column: str, n: int) -> np.ndarray:
     return grid[column].to_numpy(dtype=float)
 
 
-def direction_of_bearing(bearing_deg: float, corridor_axis_deg: float) -> frozenset[str]:
-    """Travel direction(s) a site serves, from the bearing of the carriageway it is on.
-
-    Parameters
-    ----------
-    bearing_deg
-        Compass bearing (deg) of the carriageway; NaN means the site serves both.
-    corridor_axis_deg
-        Compass bearing (deg) of the corridor's outbound direction.
-
-    Returns
-    -------
-    frozenset
-        ``{"outbound"}`` if the bearing is within ±90° of the axis, ``{"inbound"}`` otherwise,
-        both for NaN.
-    """
-    if bearing_deg is None or not math.isfinite(bearing_deg):
-        return _BOTH
-    diff = abs((bearing_deg - corridor_axis_deg + 180.0) % 360.0 - 180.0)
-    return frozenset({"outbound"}) if diff <= 90.0 else frozenset({"inbound"})
-
-
 def _edge_lengths_from_graph(graph: Any) -> dict[tuple[int, int], float]:
     """Shortest parallel edge length (m) per directed node pair."""
     from corridor.network.matrix import edge_matrix
@@ -627,7 +602,7 @@ def instance_from_pipeline(
 
     # access rows by directed node pair
     by_edge: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
-    site_dirs: dict[str, set[str]] = {}
+    site_dirs: dict[str, set[Direction]] = {}
     for sid, u, v, off, det in access[list(need_acc)].itertuples(index=False):
         sid = str(sid)
         by_edge.setdefault((int(u), int(v)), []).append((sid, float(off), float(det)))
@@ -642,7 +617,7 @@ def instance_from_pipeline(
     if "bearing_deg" in sites.columns:
         for sid, b in sites["bearing_deg"].items():
             if b is None or not math.isfinite(float(b)):
-                site_dirs[str(sid)] = set(_BOTH)
+                site_dirs[str(sid)] = set(BOTH_DIRECTIONS)
 
     acc = pd.DataFrame(
         {
@@ -718,7 +693,7 @@ def instance_from_pipeline(
             "country": sites["country"].astype(str).to_numpy()
             if "country" in sites.columns
             else "",
-            "directions": [frozenset(site_dirs.get(s, _BOTH)) for s in ids],
+            "directions": [frozenset(site_dirs.get(s, BOTH_DIRECTIONS)) for s in ids],
             "headroom_mw": headroom,
             "cost_eur": np.nan_to_num(cost, nan=0.0),
             "kind": sites["kind"].astype(str).to_numpy() if "kind" in sites.columns else "",

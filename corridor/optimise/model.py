@@ -128,11 +128,14 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from corridor.optimise.instance import FlowPath, Instance
+
+if TYPE_CHECKING:
+    from corridor.directions import Direction
 
 __all__ = [
     "Assignment",
@@ -466,7 +469,7 @@ class ModelSpec:
     max_sites: int = 6
     min_sites: int = 0
     min_per_country: dict[str, int] = field(default_factory=dict)
-    min_per_direction: dict[str, int] = field(default_factory=dict)
+    min_per_direction: dict[Direction, int] = field(default_factory=dict)
     fixed_open: tuple[str, ...] = ()
     min_chargers: int = 1
     max_chargers: int = 12
