@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from corridor.cli import compare, coverage
 
-pytestmark = pytest.mark.xdist_group("e2e")
+#: End-to-end on the real data: plans the default scenario once per session.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 app = typer.Typer()
 app.command()(coverage)
