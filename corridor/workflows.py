@@ -28,6 +28,10 @@ if TYPE_CHECKING:  # the heavy libraries load with the stages, not with the CLI
     import networkx as nx
     import pandas as pd
 
+    from corridor.flows import FlowSet
+    from corridor.optimise import CorridorChoice, Instance, PlanResult
+    from corridor.sites import Candidates
+
 __all__ = [
     "DEFAULT_SCENARIO",
     "STAGES",
@@ -59,16 +63,16 @@ class PlanRun:
 
     scenario: Scenario
     graph: nx.MultiDiGraph
-    flows: Any  # corridor.flows.FlowSet
+    flows: FlowSet
     corridor_od: pd.DataFrame
-    candidates: Any  # corridor.sites.Candidates
+    candidates: Candidates
     sites: gpd.GeoDataFrame
     substations: gpd.GeoDataFrame
     areas: gpd.GeoDataFrame
-    instance: Any  # corridor.optimise.Instance
-    plan: Any  # corridor.optimise.PlanResult
+    instance: Instance
+    plan: PlanResult
     timings_s: dict[str, float] = field(default_factory=dict)
-    corridor: Any = None  # corridor.optimise.CorridorChoice in corridor mode
+    corridor: CorridorChoice | None = None  # in corridor mode
 
     def summary(self) -> dict[str, Any]:
         """Sizes of the inputs, headline figures and stage timings."""
@@ -147,16 +151,16 @@ class Stages:
 
     scenario: Scenario
     graph: nx.MultiDiGraph | None = None
-    flows: Any = None  # corridor.flows.FlowSet
+    flows: FlowSet | None = None
     corridor_od: pd.DataFrame | None = None
-    candidates: Any = None  # corridor.sites.Candidates
+    candidates: Candidates | None = None
     sites: gpd.GeoDataFrame | None = None
     substations: gpd.GeoDataFrame | None = None
     areas: gpd.GeoDataFrame | None = None
-    instance: Any = None  # corridor.optimise.Instance
-    plan: Any = None  # corridor.optimise.PlanResult
+    instance: Instance | None = None
+    plan: PlanResult | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
-    corridor: Any = None  # corridor.optimise.CorridorChoice in corridor mode
+    corridor: CorridorChoice | None = None  # in corridor mode
 
 
 def run_stages(

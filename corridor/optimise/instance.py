@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,13 @@ import pandas as pd
 from corridor._validate import require_columns
 from corridor.directions import BOTH_DIRECTIONS, DIRECTIONS, Direction, direction_of_bearing
 from corridor.errors import InputDataError
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from corridor.config import VehicleConfig
+    from corridor.flows import FlowSet
+    from corridor.sites import Candidates
 
 __all__ = [
     "DIRECTIONS",
@@ -509,14 +516,14 @@ def _grid_number(grid: pd.DataFrame | None, column: str, n: int) -> np.ndarray:
     return grid[column].to_numpy(dtype=float)
 
 
-def _edge_lengths_from_graph(graph: Any) -> dict[tuple[int, int], float]:
+def _edge_lengths_from_graph(graph: nx.MultiDiGraph) -> dict[tuple[int, int], float]:
     """Shortest parallel edge length (m) per directed node pair."""
     from corridor.network.matrix import edge_matrix
 
     return edge_matrix(graph, "length_m", nodes=list(graph.nodes)).pair_weights()
 
 
-def _edge_bearings_from_graph(graph: Any) -> dict[tuple[int, int], float]:
+def _edge_bearings_from_graph(graph: nx.MultiDiGraph) -> dict[tuple[int, int], float]:
     out: dict[tuple[int, int], float] = {}
     for u, v, b in graph.edges(data="bearing_deg"):
         if b is not None:
@@ -525,11 +532,11 @@ def _edge_bearings_from_graph(graph: Any) -> dict[tuple[int, int], float]:
 
 
 def instance_from_pipeline(
-    flows: Any,
-    candidates: Any,
+    flows: FlowSet,
+    candidates: Candidates,
     sites_with_grid: pd.DataFrame,
-    vehicle: Any,
-    graph: Any = None,
+    vehicle: VehicleConfig,
+    graph: nx.MultiDiGraph | None = None,
     *,
     edge_length_m: Mapping[tuple[int, int], float] | None = None,
     corridor_axis_deg: float = 90.0,
