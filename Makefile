@@ -4,7 +4,7 @@
 SCENARIO ?= nl-de-bev-pilot
 OUT ?= out/$(SCENARIO)
 
-.PHONY: setup plan test lint
+.PHONY: setup plan test test-fast lint
 
 setup:
 	@bash scripts/setup.sh
@@ -14,6 +14,10 @@ plan: setup
 
 test: setup
 	.venv/bin/python -m pytest -q
+
+# the unit tests only: no ../shared/data needed (small inputs in tests/data)
+test-fast: setup
+	.venv/bin/python -m pytest -q -m "not slow"
 
 lint: setup
 	.venv/bin/ruff check corridor tests scripts

@@ -136,6 +136,13 @@ def require_finite(
         ``"sites.csv, row 3, column power_mw"``).
     low, high
         Inclusive bounds (``low`` exclusive when ``low_open``); ``None``: unbounded.
+    low_open
+        Make ``low`` an exclusive bound (``value > low``), e.g. for sizes that must be positive.
+
+    Returns
+    -------
+    float
+        ``value`` as a finite float within the bounds.
 
     Raises
     ------
@@ -205,14 +212,14 @@ class Region:
 
     @classmethod
     def from_xy(cls, x: Any, y: Any, crs: Any, name: str) -> Region:
-        """A region from projected (or lon/lat) coordinates ``x``, ``y`` in ``crs``."""
+        """Build a region from projected (or lon/lat) coordinates ``x``, ``y`` in ``crs``."""
         to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         lon, lat = to_ll.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return cls(name, np.asarray(lon), np.asarray(lat))
 
     @classmethod
     def from_graph(cls, G: Any, name: str | None = None) -> Region:
-        """The nodes of a road graph (attributes ``x``, ``y`` in ``G.graph['crs']``); cached.
+        """Build the region of a road graph's nodes (``x``, ``y`` in ``G.graph['crs']``); cached.
 
         ``name`` defaults to ``"road graph of <region>"`` from the graph's ``source``.
         """
@@ -252,7 +259,7 @@ def check_points_near(
     max_km: float = MAX_POINT_KM,
     what: str | Sequence[str] = "point",
 ) -> np.ndarray:
-    """The plausibility rule for user points: each must lie within ``max_km`` of ``region``.
+    """Check user points: each must lie within ``max_km`` of ``region``.
 
     Parameters
     ----------

@@ -25,6 +25,7 @@ from rich.table import Table
 from corridor._files import output_folder
 from corridor.catalogue import Catalogue
 from corridor.config import builtin_scenarios, load_scenario
+from corridor.directions import arrow
 from corridor.errors import CorridorError, InfeasibleError
 from corridor.workflows import DEFAULT_SCENARIO
 
@@ -91,7 +92,7 @@ def _errors() -> Iterator[None]:
 
 
 def _check_solver(sc: Any) -> None:
-    """The scenario's MILP solver must be available before minutes of pipeline run."""
+    """Check that the scenario's MILP solver is available before minutes of pipeline run."""
     from corridor.optimise.solve import make_solver
 
     make_solver(sc.optimise)  # SolverError (exit 2) naming how to install it
@@ -364,7 +365,7 @@ def grid(
     capacity_table: CapacityTableOpt = None,
     capacity_areas: CapacityAreasOpt = None,
 ) -> None:
-    """Connection load per substation and congestion area; write grid_load.csv / .geojson."""
+    """Report connection load per substation and congestion area; write grid_load.csv / .geojson."""
     from corridor.workflows import grid_report
 
     with _errors(), output_folder(out_dir):
@@ -514,7 +515,7 @@ def _print_coverage(cov: Any, profile: Any) -> None:
         soc = "–" if not math.isfinite(r.min_arrival_soc) else f"{100 * r.min_arrival_soc:.0f} %"
         table.add_row(
             str(r.route_id),
-            "→" if r.direction == "outbound" else "←",
+            arrow(r.direction),
             f"{r.distance_km:,.0f}",
             f"{r.drive_h:.1f}",
             "[green]yes[/]" if r.feasible else "[red]no[/]",
@@ -555,7 +556,7 @@ def compare(
 
 
 def _check_file_target(path: Path, flag: str) -> None:
-    """A file to write must not be a folder and its folder must exist."""
+    """Check that a file to write is not a folder and that its folder exists."""
     if path.is_dir():
         msg = f"{flag} {path} is a folder; give a file name such as {path / 'compare.csv'}"
         raise CorridorError(msg)

@@ -20,12 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 from corridor.catalogue import Catalogue
 from corridor.config import FlowsConfig, Scenario, load_scenario
+from corridor.directions import DIRECTIONS, Direction, path_key
 from corridor.errors import InfeasibleError
 
 if TYPE_CHECKING:  # the heavy libraries load with the stages, not with the CLI
     import geopandas as gpd
     import networkx as nx
     import pandas as pd
+
+    from corridor.flows import FlowSet
+    from corridor.optimise import CorridorChoice, Instance, PlanResult
+    from corridor.sites import Candidates
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -58,16 +63,16 @@ class PlanRun:
 
     scenario: Scenario
     graph: nx.MultiDiGraph
-    flows: Any  # corridor.flows.FlowSet
+    flows: FlowSet
     corridor_od: pd.DataFrame
-    candidates: Any  # corridor.sites.Candidates
+    candidates: Candidates
     sites: gpd.GeoDataFrame
     substations: gpd.GeoDataFrame
     areas: gpd.GeoDataFrame
-    instance: Any  # corridor.optimise.Instance
-    plan: Any  # corridor.optimise.PlanResult
+    instance: Instance
+    plan: PlanResult
     timings_s: dict[str, float] = field(default_factory=dict)
-    corridor: Any = None  # corridor.optimise.CorridorChoice in corridor mode
+    corridor: CorridorChoice | None = None  # in corridor mode
 
     def summary(self) -> dict[str, Any]:
         """Sizes of the inputs, headline figures and stage timings."""
@@ -146,16 +151,16 @@ class Stages:
 
     scenario: Scenario
     graph: nx.MultiDiGraph | None = None
-    flows: Any = None  # corridor.flows.FlowSet
+    flows: FlowSet | None = None
     corridor_od: pd.DataFrame | None = None
-    candidates: Any = None  # corridor.sites.Candidates
+    candidates: Candidates | None = None
     sites: gpd.GeoDataFrame | None = None
     substations: gpd.GeoDataFrame | None = None
     areas: gpd.GeoDataFrame | None = None
-    instance: Any = None  # corridor.optimise.Instance
-    plan: Any = None  # corridor.optimise.PlanResult
+    instance: Instance | None = None
+    plan: PlanResult | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
-    corridor: Any = None  # corridor.optimise.CorridorChoice in corridor mode
+    corridor: CorridorChoice | None = None  # in corridor mode
 
 
 def run_stages(
@@ -305,7 +310,7 @@ def choose_corridor(
     for name in names:
         lines = [
             path_line(graph, paths[k])
-            for k in (f"{name} outbound", f"{name} inbound")
+            for k in (path_key(name, d) for d in DIRECTIONS)
             if k in paths
         ]
         dist = shapely.distance(points, shapely.union_all(lines))
@@ -314,10 +319,10 @@ def choose_corridor(
             for s, d in zip(sites.index, dist, strict=True)
             if d <= opt.corridor_buffer_km * 1000.0
         ]
-        if f"{name} outbound" in paths:
-            km[name] = path_km_by_country(graph, paths[f"{name} outbound"])
+        if path_key(name, "outbound") in paths:
+            km[name] = path_km_by_country(graph, paths[path_key(name, "outbound")])
     firms: dict[str, str] = {}
-    heading: dict[str, str] = {}
+    heading: dict[str, Direction] = {}
     if "source" in corridor_od.columns:
         pilot = corridor_od[corridor_od["source"] == "pilot"]
         firms = dict(zip(pilot["od_id"], pilot["firm"].astype(str), strict=True))
@@ -373,7 +378,7 @@ def grid_layers(
 def with_capacity_tables(
     scenario: Scenario, tables: list[Path] | None, capacity_areas: Path | None = None
 ) -> Scenario:
-    """The scenario with more capacity tables (applied after its own) and/or area polygons.
+    """Return the scenario with more capacity tables (applied after its own) and/or area polygons.
 
     Paths given here (the command line's ``--capacity-table``) are relative to the current
     folder.
@@ -448,7 +453,7 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
 
 
 def _grid_value(result: PlanRun) -> pd.DataFrame | None:
-    """The what-if of more headroom at the binding substations / areas (BEV), or None."""
+    """Run the what-if of more headroom at the binding substations / areas (BEV), or None."""
     sc = result.scenario
     if sc.optimise.vehicle.technology != "bev" or sc.outputs.grid_value_groups <= 0:
         return None

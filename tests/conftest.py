@@ -1,4 +1,10 @@
-"""Shared fixtures: the real data catalogue and one end-to-end run of the default scenario."""
+"""Shared fixtures: the real data catalogue and one end-to-end run of the default scenario.
+
+Tests on the real shared data (everything that uses the ``catalogue`` fixture, directly or
+through another fixture) are marked ``slow``; ``pytest -m "not slow"`` runs the rest, which
+needs no ``../shared/data`` (small inputs are shipped in ``tests/data``, synthetic instances
+are built by ``tests/builders.py``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,16 @@ import pytest
 from corridor.catalogue import Catalogue
 from corridor.config import load_scenario
 from corridor.workflows import PlanRun, run, write_run
+
+#: Fixtures that read the real shared data.
+REAL_DATA_FIXTURES = frozenset({"catalogue"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the real shared data ``slow``."""
+    for item in items:
+        if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

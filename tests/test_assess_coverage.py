@@ -198,8 +198,8 @@ def test_route_needs_a_stop_and_gets_it_in_each_direction(tmp_path: Path) -> Non
     sites = sites_at(("east", 300, -200, 90.0), ("west", 300, 230, 270.0))
     cov = route_coverage(g, routes_frame(50, 650), profile, sites)
     r = cov.routes.set_index("direction")
-    assert r.loc["outbound", "feasible"] and r.loc["return", "feasible"]
-    assert r.loc["outbound", "stops"] == "east" and r.loc["return", "stops"] == "west"
+    assert r.loc["outbound", "feasible"] and r.loc["inbound", "feasible"]
+    assert r.loc["outbound", "stops"] == "east" and r.loc["inbound", "stops"] == "west"
     assert r.loc["outbound", "distance_km"] == pytest.approx(601.0, abs=1.5)
     assert r.loc["outbound", "drive_h"] == pytest.approx(601 / 80, rel=0.02)
     st = cov.stops.set_index("direction").loc["outbound"]
@@ -224,7 +224,7 @@ def test_site_on_the_other_carriageway_does_not_help() -> None:
     sites = sites_at(("west", 300, 230, 270.0))  # only the westbound side
     cov = route_coverage(g, routes_frame(50, 650), profile, sites)
     r = cov.routes.set_index("direction")
-    assert not r.loc["outbound", "feasible"] and r.loc["return", "feasible"]
+    assert not r.loc["outbound", "feasible"] and r.loc["inbound", "feasible"]
     assert "reserve reached at km" in r.loc["outbound", "reason"]
     assert r.loc["outbound", "sites_on_route"] == 0
     assert r.loc["outbound", "longest_gap_km"] == pytest.approx(601.0, abs=1.5)
@@ -251,7 +251,7 @@ def test_h2_truck_reaches_far_and_map_renders(tmp_path: Path) -> None:
     cov = route_coverage(g, routes_frame(20, 1150), h2, sites)
     r = cov.routes.set_index("direction")
     assert r.loc["outbound", "feasible"] and r.loc["outbound", "stops"] == "h2"
-    assert not r.loc["return", "feasible"]  # the site serves eastbound only
+    assert not r.loc["inbound", "feasible"]  # the site serves eastbound only
     st = cov.stops.iloc[0]
     assert st["energy_unit"] == "kg" and st["charge_min"] == pytest.approx(
         st["energy"] / 7.0, abs=0.1
@@ -259,7 +259,7 @@ def test_h2_truck_reaches_far_and_map_renders(tmp_path: Path) -> None:
     fmap = coverage_map(cov, sites, "Test <routes>")
     html = fmap.get_root().render()
     assert "Test &lt;routes&gt;" in html and "OpenStreetMap contributors" in html
-    assert "Routes outbound" in html and "Routes return" in html
+    assert "Routes outbound" in html and "Routes inbound" in html
 
 
 def test_route_far_from_graph_is_an_error() -> None:

@@ -768,9 +768,28 @@ def _error_lines(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.startswith(("error:", "infeasible:"))]
 
 
+#: Cases that get past argument checks to the real shared data (network, gazetteer, grid).
+REAL_DATA_CASES = frozenset(
+    {
+        "route-swapped",
+        "route-aarhus-outside-nl-de",
+        "route-madrid",
+        "network-unknown-country",
+        "grid-swapped",
+        "grid-far-away",
+        "cov-swapped",
+        "cov-far",
+    }
+)
+
+
+def _marks(case: str) -> tuple[pytest.MarkDecorator, ...]:
+    return (pytest.mark.slow,) if case in REAL_DATA_CASES else ()
+
+
 @pytest.mark.parametrize(
     ("args", "make", "code", "words"),
-    [pytest.param(*c[1:], id=c[0]) for c in CASES],
+    [pytest.param(*c[1:], id=c[0], marks=_marks(c[0])) for c in CASES],
 )
 def test_bad_input(tmp_path: Path, good: Path, args, make, code, words) -> None:
     (tmp_path / "routes.csv").write_text(ROUTES_HEADER + GOOD_ROUTE)
@@ -856,6 +875,7 @@ def test_pilot_route_far_from_the_graph_is_an_error_not_dropped(tmp_path: Path) 
     check_pilot_routes_near(routes.iloc[:1], rg, tmp_path / "pilot.csv")
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_route_right_value_and_h2_graph_reaches_aarhus() -> None:
     res = runner.invoke(app, ["route", "--from", "4.05,51.95", "--to", "6.76,51.43", "--json"])
     assert res.exit_code == 0, res.output
@@ -865,6 +885,7 @@ def test_route_right_value_and_h2_graph_reaches_aarhus() -> None:
 # ---- 2: degenerate input -------------------------------------------------------------------
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_route_from_a_point_to_itself_is_zero_km() -> None:
     res = runner.invoke(app, ["route", "--from", "6.76,51.43", "--to", "6.76,51.43", "--json"])
     assert res.exit_code == 0, res.output
@@ -872,6 +893,7 @@ def test_route_from_a_point_to_itself_is_zero_km() -> None:
     assert doc["total_km"] == 0 and doc["length_km"] == 0 and doc["travel_time_min"] == 0
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_coverage_route_from_a_place_to_itself(tmp_path: Path, good: Path) -> None:
     import pandas as pd
 
@@ -1054,6 +1076,7 @@ def test_second_run_into_a_locked_folder_is_an_error(tmp_path: Path, good: Path)
     assert not any(p.name.endswith(".lock") for p in good.parent.iterdir())
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_grid_run_replaces_the_folder_as_a_unit(tmp_path: Path, good: Path) -> None:
     sites = tmp_path / "s.csv"
     sites.write_text(SITES_HEADER + "venlo,6.1497,51.3695,4,40\n")

@@ -25,6 +25,7 @@ def test_scenarios_lists_builtins() -> None:
     assert "nl-de-bev-pilot" in res.output and "h2" in res.output
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_data_lists_datasets() -> None:
     res = runner.invoke(app, ["data"])
     assert res.exit_code == 0, res.output
@@ -57,6 +58,7 @@ def test_misspelt_key_exit_2_writes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.toml"]
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_route_json_crosses_nl_de() -> None:
     import json
 
@@ -69,6 +71,7 @@ def test_route_json_crosses_nl_de() -> None:
     assert any(r.startswith("A") for r in doc["refs"]) and len(doc["snap_m"]) == 2
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_route_takes_the_scenario_as_argument_like_the_other_commands() -> None:
     args = ["--from", "4.05,51.95", "--to", "6.76,51.43", "--json"]
     res = runner.invoke(app, ["route", "nl-de-bev-pilot", *args])
@@ -89,6 +92,7 @@ def test_route_bad_coordinate_exit_2(bad: str) -> None:
     assert "--from" in res.output and "Traceback" not in res.output
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_grid_from_site_csv(tmp_path: Path) -> None:
     import pandas as pd
 

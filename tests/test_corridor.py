@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import sparse
+from builders import grid_matrix, line_matrix, lines_matrix, optimise_config
 
 from corridor.config import OptimiseConfig
 from corridor.errors import InfeasibleError
@@ -17,12 +17,7 @@ def three_lines() -> tuple[Instance, dict[str, list[str]]]:
     Corridor A carries 10 trucks/day each way, B 30, C 20; every trip is 300 km with a 100 km
     start range and 200 km after a stop, so each needs exactly one stop on its own line.
     """
-    n_line, rows, cols = 7, [], []
-    for base in (0, 7, 14):
-        for i in range(n_line - 1):
-            rows += [base + i, base + i + 1]
-            cols += [base + i + 1, base + i]
-    mat = sparse.csr_array(([50.0] * len(rows), (rows, cols)), shape=(21, 21))
+    mat = lines_matrix(3, 7)
     o = [0, 6, 7, 13, 14, 20]
     d = [6, 0, 13, 7, 20, 14]
     vol = [10.0, 10.0, 30.0, 30.0, 20.0, 20.0]
@@ -36,9 +31,7 @@ def three_lines() -> tuple[Instance, dict[str, list[str]]]:
 
 
 def config(**kw) -> OptimiseConfig:
-    base = {"min_sites": 1, "max_sites": 2, "time_limit_s": 30}
-    base.update(kw)
-    return OptimiseConfig(**base)
+    return optimise_config(**{"min_sites": 1, "max_sites": 2, **kw})
 
 
 def test_ranking_follows_the_trucks_each_corridor_serves():
@@ -73,11 +66,7 @@ def test_corridors_that_cannot_meet_the_minimums_are_listed_with_the_reason():
 def test_a_direction_whose_pilot_trips_cannot_be_driven_is_not_served():
     # line 0..10; the corridor has sites 0..6 only. Outbound pilot 0 -> 6 needs one stop there;
     # the inbound pilot starts at 10 and must stop before km 100 (nodes 10, 9, 8): off-corridor
-    rows, cols = [], []
-    for i in range(10):
-        rows += [i, i + 1]
-        cols += [i + 1, i]
-    mat = sparse.csr_array(([50.0] * len(rows), (rows, cols)), shape=(11, 11))
+    mat = line_matrix(11)
     inst = Instance.from_arrays(
         mat, [0, 10], [6, 0], [5.0, 5.0], list(range(11)), 200.0, start_range_km=100.0
     )
@@ -101,17 +90,8 @@ def test_served_and_objective_at_optimal_and_time_limited_status():
     # a grid of range-coverage trips: proven optimal with a generous limit (about 5 s), an
     # incumbent at 0.2 s (uncapacitated: the open sites then serve more than the model counts)
     rng = np.random.default_rng(7)
-    side, rows, cols = 9, [], []
-    for r in range(side):
-        for c in range(side):
-            i = r * side + c
-            if c + 1 < side:
-                rows += [i, i + 1]
-                cols += [i + 1, i]
-            if r + 1 < side:
-                rows += [i, i + side]
-                cols += [i + side, i]
-    mat = sparse.csr_array(([50.0] * len(rows), (rows, cols)), shape=(side**2, side**2))
+    side = 9
+    mat = grid_matrix(side)
     o = rng.integers(0, side**2, 300)
     d = (o + rng.integers(1, side**2, 300)) % side**2
     vol = rng.integers(1, 20, 300).astype(float)

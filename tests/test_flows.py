@@ -262,8 +262,8 @@ def test_read_traffic_names_file(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def real_tables() -> EtisTables:
-    return load_etisplus(Catalogue.from_env(), ("NL", "DE"))
+def real_tables(catalogue: Catalogue) -> EtisTables:
+    return load_etisplus(catalogue, ("NL", "DE"))
 
 
 def test_real_nl_de_crossings_and_conservation(real_tables):
@@ -281,8 +281,8 @@ def test_real_nl_de_crossings_and_conservation(real_tables):
     assert not od.duplicated(["origin", "destination"]).any()
 
 
-def test_build_flows_on_etisplus_graph(real_tables):
-    cat = Catalogue.from_env()
+def test_build_flows_on_etisplus_graph(real_tables, catalogue):
+    cat = catalogue
     g = etisplus_road_graph(real_tables, find_border_crossings(real_tables, 25.0))
     cfg = FlowsConfig(
         target_year=2030, annual_growth=0.02, min_trucks_per_day=0.5, zero_emission_share=0.05
@@ -308,7 +308,7 @@ def test_build_flows_on_etisplus_graph(real_tables):
     assert fs.report["assign"]["excluded_below_min_trucks"] > 0
 
 
-def test_writers_are_atomic_and_complete(real_tables, tmp_path):
+def test_writers_are_atomic_and_complete(real_tables, tmp_path, catalogue):
     import geopandas as gpd
 
     from corridor.flows import write_edge_flows_gpkg, write_od_parquet
@@ -316,7 +316,7 @@ def test_writers_are_atomic_and_complete(real_tables, tmp_path):
     g = etisplus_road_graph(real_tables, find_border_crossings(real_tables, 25.0))
     fs = build_flows(
         g,
-        Catalogue.from_env(),
+        catalogue,
         FlowsConfig(countries=("NL", "DE"), annual_growth=0.0, min_trucks_per_day=5.0),
     )
     p = write_od_parquet(fs, tmp_path / "out" / "od_flows.parquet")

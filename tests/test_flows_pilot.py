@@ -106,8 +106,8 @@ def test_bad_pilot_routes(tmp_path, edit, match):
 
 
 @pytest.fixture(scope="module")
-def etis_tables() -> EtisTables:
-    return load_etisplus(Catalogue.from_env(), ("NL", "DE"))
+def etis_tables(catalogue: Catalogue) -> EtisTables:
+    return load_etisplus(catalogue, ("NL", "DE"))
 
 
 @pytest.fixture(scope="module")
@@ -136,14 +136,14 @@ def test_pilot_flows_both_directions_all_trucks(etis_graph):
         pilot_flows(etis_graph, FlowsConfig(pilot_fleet=PilotFleetConfig(firms=40)))
 
 
-def test_build_flows_adds_pilot_to_etisplus(etis_graph):
+def test_build_flows_adds_pilot_to_etisplus(etis_graph, catalogue):
     cfg = FlowsConfig(
         annual_growth=0.0,
         min_trucks_per_day=20.0,
         zero_emission_share=0.1,
         pilot_fleet=PilotFleetConfig(),
     )
-    fs = build_flows(etis_graph, Catalogue.from_env(), cfg)
+    fs = build_flows(etis_graph, catalogue, cfg)
     od = fs.od
     assert set(od["source"]) == {"etisplus", "pilot"}
     assert (od.loc[od["source"] == "etisplus", "firm"] == "").all()

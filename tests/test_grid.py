@@ -31,11 +31,6 @@ CRS = "EPSG:3035"
 
 
 @pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.from_env()
-
-
-@pytest.fixture(scope="module")
 def substations(catalogue: Catalogue) -> gpd.GeoDataFrame:
     return load_substations(catalogue, GridConfig())
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from builders import line_matrix
 from typer.testing import CliRunner
 
 from corridor.cli import app
@@ -27,13 +28,6 @@ from corridor.optimise.solve import usable_sites
 
 CRS = "EPSG:3035"
 runner = CliRunner()
-
-
-def line_matrix(n: int, km: float = 50.0) -> np.ndarray:
-    mat = np.zeros((n, n))
-    for i in range(n - 1):
-        mat[i, i + 1] = mat[i + 1, i] = km
-    return mat
 
 
 def _points(xy: list[tuple[float, float]], ids: list[str]) -> gpd.GeoDataFrame:
@@ -155,6 +149,7 @@ def test_scenario_capacity_table_relative_to_the_scenario_file(tmp_path: Path) -
     assert GridConfig(capacity_table="x.csv").capacity_table == (Path("x.csv"),)
 
 
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_grid_command_takes_capacity_tables(tmp_path: Path) -> None:
     sites = tmp_path / "sites.csv"
     sites.write_text(
@@ -304,6 +299,7 @@ def test_format_errors_name_file_row_and_column(tmp_path: Path, text: str, match
 
 
 @pytest.mark.parametrize("case", ["unknown_id", "overlap", "negative", "unknown_column"])
+@pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_bad_tables_exit_2_on_one_line(tmp_path: Path, case: str) -> None:
     sites = tmp_path / "sites.csv"
     sites.write_text("site_id,lon,lat,power_mw,energy_mwh_per_day\nv,6.1497,51.3695,4,40\n")
@@ -540,8 +536,7 @@ def test_grid_value_skips_resolves_that_cannot_change_an_uncapacitated_plan(
 # --- Germany ---------------------------------------------------------------------------------
 
 
-def test_germany_assumption_uniform_and_per_land_labelled(tmp_path: Path) -> None:
-    from corridor.catalogue import Catalogue
+def test_germany_assumption_uniform_and_per_land_labelled(tmp_path: Path, catalogue) -> None:
     from corridor.config import GermanyAssumption
     from corridor.grid import (
         apply_germany_assumption,
@@ -550,7 +545,7 @@ def test_germany_assumption_uniform_and_per_land_labelled(tmp_path: Path) -> Non
     )
     from corridor.workflows import _assumptions
 
-    cat = Catalogue.from_env()
+    cat = catalogue
     areas = default_congestion_areas(cat, countries=("NL", "DE"))
     same = apply_germany_assumption(areas, None)
     assert (same["assumption"] == "").all()

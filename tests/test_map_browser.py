@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from test_outputs_maps_browser import render_map
 
-pytestmark = pytest.mark.xdist_group("e2e")
+#: End-to-end on the real data: plans the default scenario once per session.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 
 def test_plan_map_in_browser(chromium: Any, bev_out: Path, tmp_path: Path) -> None:

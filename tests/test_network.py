@@ -187,8 +187,8 @@ def test_missing_crs(tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
-def real_graph(tmp_path_factory) -> nx.MultiDiGraph:
-    cat = Catalogue.from_env()
+def real_graph(tmp_path_factory, catalogue: Catalogue) -> nx.MultiDiGraph:
+    cat = catalogue
     files = [
         p
         for p in cat.paths("osm_motorways")
@@ -228,8 +228,8 @@ def test_real_route_venlo_eindhoven(real_graph):
     assert back.length_km == pytest.approx(r.length_km, rel=0.1)
 
 
-def test_load_graph_caches(tmp_path: Path):
-    cat = Catalogue.from_env()
+def test_load_graph_caches(tmp_path: Path, catalogue: Catalogue):
+    cat = catalogue
     cfg = NetworkConfig(countries=("DK",), highway_classes=("motorway",))
     t0 = time.perf_counter()
     G1 = load_graph(cat, cfg, cache_dir=tmp_path)

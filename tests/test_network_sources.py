@@ -163,8 +163,8 @@ def test_osmnx_graph_converts_to_the_same_graph(tiny_osm: Path):
 # --- regions, speeds, cache key ---------------------------------------------------------------
 
 
-def test_region_from_nuts_and_polygon_file(tmp_path: Path):
-    cat = Catalogue.from_env()
+def test_region_from_nuts_and_polygon_file(tmp_path: Path, catalogue: Catalogue):
+    cat = catalogue
     cfg = NetworkConfig(nuts_ids=("NL42", "DEA"))
     assert region_countries(cfg) == ("DE", "NL")
     region = region_polygon(cat, cfg)
@@ -183,8 +183,8 @@ def test_region_from_nuts_and_polygon_file(tmp_path: Path):
     assert CACHE_VERSION.startswith("network-") and len(CACHE_VERSION) > 12
 
 
-def test_region_clip_and_country_speeds():
-    cat = Catalogue.from_env()
+def test_region_clip_and_country_speeds(catalogue: Catalogue):
+    cat = catalogue
     # two-way roads crossing the NL–DE border near Venlo (trunk in NL, motorway on to DE),
     # clipped to Limburg (NL42)
     lines = gpd.GeoDataFrame(

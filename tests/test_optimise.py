@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from builders import line_matrix, optimise_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
@@ -35,20 +36,7 @@ from corridor.optimise import (
 )
 from corridor.optimise.solve import _status
 
-
-def line_matrix(n: int, km: float = 50.0) -> sparse.csr_array:
-    """Two-way line graph 0 - 1 - ... - n-1 with arcs of ``km``."""
-    rows, cols = [], []
-    for i in range(n - 1):
-        rows += [i, i + 1]
-        cols += [i + 1, i]
-    return sparse.csr_array(([km] * len(rows), (rows, cols)), shape=(n, n))
-
-
-def cfg(**kw) -> OptimiseConfig:
-    base = {"min_sites": 0, "max_sites": 3, "time_limit_s": 30}
-    base.update(kw)
-    return OptimiseConfig(**base)
+cfg = optimise_config
 
 
 # --------------------------------------------------------------------------- queueing

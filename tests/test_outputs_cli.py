@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from corridor.cli import compare, coverage
 
-pytestmark = pytest.mark.xdist_group("e2e")
+#: End-to-end on the real data: plans the default scenario once per session.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 app = typer.Typer()
 app.command()(coverage)
@@ -65,7 +66,7 @@ def test_coverage_command_on_real_plan(bev_out: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "route directions served" in res.output
     cov = pd.read_csv(out / "coverage.csv")
-    assert len(cov) == 4 and set(cov["direction"]) == {"outbound", "return"}
+    assert len(cov) == 4 and set(cov["direction"]) == {"outbound", "inbound"}
     assert (cov["distance_km"] > 100).all()
     assert (out / "coverage_map.html").stat().st_size > 10_000
     # Maasvlakte–Duisburg (~240 km) is within the default truck's range from the origin

@@ -171,7 +171,7 @@ def test_coverage_map_in_browser(chromium: Any, tmp_path: Path) -> None:
     write_map(coverage_map(cov, sites, "Firm <X> routes"), out)
     info = render_map(chromium, out, tmp_path / "coverage.png")
     assert info["errors"] == [] and info["dialogs"] == []
-    assert "Routes outbound" in info["labels"] and "Routes return" in info["labels"]
+    assert "Routes outbound" in info["labels"] and "Routes inbound" in info["labels"]
     assert "Stops (1)" in info["labels"]
     assert info["paths"] >= 4  # two route lines, one stop, one plan site
     assert "1 of 2 route directions served" in info["legend"]

@@ -13,7 +13,8 @@ import pytest
 
 from corridor.workflows import PlanRun, corridor_flows, write_run
 
-pytestmark = pytest.mark.xdist_group("e2e")
+#: End-to-end on the real data: plans the default scenario once per session.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 
 def test_corridor_flow_filter() -> None:

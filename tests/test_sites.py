@@ -71,11 +71,6 @@ def graph_from_lines(lines: gpd.GeoDataFrame) -> nx.MultiDiGraph:
 
 
 @pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue.from_env()
-
-
-@pytest.fixture(scope="module")
 def real_graph(catalogue: Catalogue) -> nx.MultiDiGraph:
     path = next(p for p in catalogue.paths("osm_motorways") if p.stem == "NL_gelderland")
     return graph_from_lines(gpd.read_file(path, bbox=BBOX))

@@ -1,4 +1,4 @@
-"""AFIR report: does the plan meet the EU truck charging / H2 spacing rules on named corridors?
+"""AFIR report: whether the plan meets the EU truck charging / H2 spacing rules on corridors.
 
 Regulation (EU) 2023/1804 (AFIR) sets, per direction of travel on the TEN-T road network:
 
@@ -149,7 +149,7 @@ AFIR_COLUMNS = [
 
 
 def load_afir_corridors(path: str | Path = AFIR_CORRIDORS_PATH) -> list[Corridor]:
-    """The named corridors the AFIR report checks (:func:`corridor.network.load_corridors`).
+    """Load the named corridors the AFIR report checks (:func:`corridor.network.load_corridors`).
 
     Raises
     ------
@@ -231,10 +231,17 @@ def afir_report(
         ``capacity_kg_per_day`` (h2).
     technology
         ``bev`` or ``h2``: selects the requirements.
+    max_site_distance_m
+        A site counts as on a corridor direction when it is this close (m) to the corridor line.
+    max_bearing_diff_deg
+        A one-direction site counts only if the corridor runs within this angle (deg) of the
+        site's carriageway bearing.
 
     Returns
     -------
     AfirReport
+        Per corridor direction and stretch: the gaps (km) between sites and whether the AFIR
+        spacing and power/capacity requirements are met; skipped corridors with the reason.
     """
     crs = graph.graph.get("crs", GRAPH_CRS)
     sites, sites_xy = plan_sites_xy(sites, crs)
@@ -243,8 +250,8 @@ def afir_report(
     for cor in corridors:
         try:
             lines = {
-                "forward": corridor_line(graph, cor.lonlat),
-                "reverse": corridor_line(graph, cor.lonlat[::-1]),
+                "outbound": corridor_line(graph, cor.lonlat),
+                "inbound": corridor_line(graph, cor.lonlat[::-1]),
             }
         except InputDataError as exc:
             log.warning("AFIR corridor %s skipped: %s", cor.name, exc)
@@ -252,7 +259,7 @@ def afir_report(
             continue
         reqs = [r for r in AFIR_REQUIREMENTS if r.technology == technology]
         reqs = [r for r in reqs if r.network == cor.network]
-        for direction, names in (("forward", cor.waypoints), ("reverse", cor.waypoints[::-1])):
+        for direction, names in (("outbound", cor.waypoints), ("inbound", cor.waypoints[::-1])):
             label = f"{names[0]} → {names[-1]}"
             line, length_km = lines[direction]
             cor_rows.append(

@@ -1,4 +1,4 @@
-"""Route coverage for logistics firms: can my trucks drive my routes with the plan's sites?
+"""Route coverage for logistics firms: whether their trucks can drive their routes on the plan.
 
 For each route of a routes file (:func:`corridor.assess.routes.read_routes`) and each direction,
 the truck's route is found on the road graph (:func:`corridor.network.query.shortest_route`), the
@@ -24,8 +24,8 @@ import shapely
 from pyproj import Transformer
 
 from corridor._validate import GRAPH_CRS, Region, check_points_near
-from corridor.assess.plans import bearing_from_direction
 from corridor.assess.trucks import TruckProfile
+from corridor.directions import Direction, bearing_from_label
 from corridor.errors import InputDataError
 
 __all__ = [
@@ -109,7 +109,7 @@ def plan_sites_xy(sites: pd.DataFrame, crs: str) -> tuple[pd.DataFrame, np.ndarr
     sites = sites.copy()
     if "bearing_deg" not in sites.columns:
         sites["bearing_deg"] = sites.get("direction", pd.Series("", index=sites.index)).map(
-            bearing_from_direction
+            bearing_from_label
         )
     if not len(sites):
         return sites, np.empty((0, 2))
@@ -402,9 +402,9 @@ def route_coverage(
             )
     rows, stop_rows, geoms = [], [], []
     for r in routes.itertuples(index=False):
-        ends = {
+        ends: dict[Direction, tuple[tuple[float, float], tuple[float, float]]] = {
             "outbound": ((r.origin_lon, r.origin_lat), (r.dest_lon, r.dest_lat)),
-            "return": ((r.dest_lon, r.dest_lat), (r.origin_lon, r.origin_lat)),
+            "inbound": ((r.dest_lon, r.dest_lat), (r.origin_lon, r.origin_lat)),
         }
         for direction, (a, b) in ends.items():
             try:

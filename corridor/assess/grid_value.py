@@ -23,10 +23,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from corridor.config import OptimiseConfig
+    from corridor.optimise import Instance, PlanResult
 
 __all__ = ["ADDED_MW", "binding_groups", "grid_value", "grid_value_markdown", "raised_instance"]
 
@@ -38,7 +42,7 @@ _LEVELS = {
 }
 
 
-def binding_groups(instance: Any, plan: Any, config: Any) -> pd.DataFrame:
+def binding_groups(instance: Instance, plan: PlanResult, config: OptimiseConfig) -> pd.DataFrame:
     """Substations and areas whose headroom binds the plan, most binding first.
 
     Returns
@@ -109,14 +113,14 @@ def binding_groups(instance: Any, plan: Any, config: Any) -> pd.DataFrame:
     return frame.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
 
 
-def _with_eff(instance: Any, eff: pd.Series) -> Any:
+def _with_eff(instance: Instance, eff: pd.Series) -> Any:
     sites = instance.sites.copy()
     sites["headroom_mw"] = eff
     return dataclasses.replace(instance, sites=sites)
 
 
-def raised_instance(instance: Any, level: str, group_id: str, added_mw: float) -> Any:
-    """The instance with the headroom of one substation or area raised (module docstring)."""
+def raised_instance(instance: Instance, level: str, group_id: str, added_mw: float) -> Any:
+    """Return the instance with the headroom of one substation or area raised (module docstring)."""
     key, pool = _LEVELS[level]
     sites = instance.sites.copy()
     members = sites[key].astype(str) == str(group_id)
@@ -146,9 +150,9 @@ def raised_instance(instance: Any, level: str, group_id: str, added_mw: float) -
 
 
 def grid_value(
-    instance: Any,
-    plan: Any,
-    config: Any,
+    instance: Instance,
+    plan: PlanResult,
+    config: OptimiseConfig,
     *,
     groups: Sequence[tuple[str, str]] | None = None,
     added_mw: Sequence[float] = ADDED_MW,

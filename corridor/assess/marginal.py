@@ -53,7 +53,7 @@ def served_flows(instance: Any, open_sites: Collection[str]) -> dict[str, float]
 
 
 def marginal_values(instance: Any, open_sites: Collection[str]) -> pd.DataFrame:
-    """What the plan loses when each open site is closed, the others staying open.
+    """Compute what the plan loses when each open site is closed, the others staying open.
 
     Parameters
     ----------

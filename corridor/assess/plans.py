@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,18 @@ import pandas as pd
 
 from corridor._files import read_json, read_table
 from corridor._validate import require_columns
+from corridor.directions import bearing_from_label
 from corridor.errors import InputDataError
 
 __all__ = [
     "SITE_LIST_COLUMNS",
-    "bearing_from_direction",
     "plan_sites_from_json",
     "read_site_list",
 ]
 
 
-def bearing_from_direction(direction: Any) -> float:
-    """Carriageway bearing (deg) in a plan's direction label such as ``"E (92°)"``; NaN if none."""
-    m = re.search(r"\((\d+(?:\.\d+)?)\s*°\)", str(direction or ""))
-    return float(m.group(1)) if m else math.nan
-
-
 def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.DataFrame:
-    """The open sites of a ``plan.json`` (path or loaded document).
+    """Read the open sites of a ``plan.json`` (path or loaded document).
 
     Returns
     -------
@@ -65,7 +58,7 @@ def plan_sites_from_json(path_or_doc: str | Path | Mapping[str, Any]) -> pd.Data
             df[col] = math.nan if col not in ("name", "direction") else ""
     if "site_id" not in df.columns:
         df["site_id"] = pd.Series(dtype=str)
-    df["bearing_deg"] = df["direction"].map(bearing_from_direction)
+    df["bearing_deg"] = df["direction"].map(bearing_from_label)
     cols = [
         "name",
         "lon",

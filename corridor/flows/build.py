@@ -379,7 +379,7 @@ def resolve_ze_share(config: FlowsConfig) -> tuple[float, str]:
 
 
 def pilot_flows(G: nx.MultiDiGraph, config: FlowsConfig) -> FlowSet:
-    """The pilot fleet alone as a :class:`FlowSet` (see :mod:`corridor.flows.pilot`).
+    """Build the pilot fleet alone as a :class:`FlowSet` (see :mod:`corridor.flows.pilot`).
 
     Parameters
     ----------

@@ -351,7 +351,7 @@ def growth_rate_from_speth(path: Path, node_ids: set[str], base_year: int = 2019
 def etisplus_road_graph(
     tables: EtisTables, crossings: pd.DataFrame | None = None
 ) -> nx.MultiDiGraph:
-    """The ETISplus network of ``tables`` as a GRAPH-contract MultiDiGraph (coarse).
+    """Build the ETISplus network of ``tables`` as a GRAPH-contract MultiDiGraph (coarse).
 
     Node ids are the ETISplus ids as int, ``x``/``y`` in EPSG:3035, edge ``length_m`` =
     ``distance`` × 1000, straight-line geometry. For tests, benchmarks and as a coarse fallback;

@@ -54,7 +54,7 @@ _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no":
 
 
 def _resolve(path: str | Path) -> Path:
-    """An absolute path as is; a relative one in the shipped data folder, else the working dir."""
+    """Resolve a path: absolute as is; relative in the shipped data folder, else the working dir."""
     p = Path(path)
     if p.is_absolute():
         return p

@@ -108,7 +108,7 @@ def default_congestion_areas(
     catalogue: Catalogue | None = None,
     countries: tuple[str, ...] = ("NL", "DE", "BE", "DK", "SE"),
 ) -> gpd.GeoDataFrame:
-    """The shipped congestion layer: NL provinces with their public status; others unknown.
+    """Load the shipped congestion layer: NL provinces with their public status; others unknown.
 
     Parameters
     ----------
@@ -152,7 +152,7 @@ def default_congestion_areas(
 
 
 def _read_layer(path: Path) -> gpd.GeoDataFrame:
-    """A GeoJSON/GPKG layer with a CRS that fits its coordinates."""
+    """Read a GeoJSON/GPKG layer and check that its CRS fits its coordinates."""
     try:
         raw = pyogrio.read_dataframe(path)
     except Exception as exc:  # pyogrio raises its own DataSourceError / DataLayerError
@@ -529,7 +529,7 @@ def load_capacity_tables(
 
 
 def _check_new_points(table: gpd.GeoDataFrame, substations: gpd.GeoDataFrame, path: Path) -> None:
-    """New substation points of a table must lie near the loaded grid (corridor's point rule)."""
+    """Check that new substation points of a table lie near the loaded grid (the point rule)."""
     from corridor._validate import Region, check_points_near
 
     rows = table[(table["level"] == "substation") & ~table["substation_id"].isin(substations.index)]

@@ -60,7 +60,7 @@ def parse_hours(text: object, what: str = "hours") -> np.ndarray:
 
 
 def hour_set(text: object, what: str = "hours") -> frozenset[int]:
-    """The hours of ``text`` as a set (:func:`parse_hours`)."""
+    """Return the hours of ``text`` as a set (:func:`parse_hours`)."""
     return frozenset(int(h) for h in np.flatnonzero(parse_hours(text, what)))
 
 

@@ -519,7 +519,7 @@ def _mode_by_length(chain: np.ndarray, values: np.ndarray, length_m: np.ndarray)
 
 
 def _bearing_deg(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Initial compass bearing (0–360°, 0 = north) of the great circle from point 1 to 2."""
+    """Compute the initial bearing (0–360°, 0 = north) of the great circle from point 1 to 2."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
     y = np.sin(dl) * np.cos(p2)

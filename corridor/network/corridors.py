@@ -25,6 +25,7 @@ import numpy as np
 import shapely
 
 from corridor._files import DATA_DIR, read_toml
+from corridor.directions import Direction, path_key
 from corridor.errors import InputDataError
 from corridor.network.places import GAZETTEER_PATH, load_gazetteer, lookup_place
 from corridor.network.query import Route, shortest_route, unique_refs
@@ -155,7 +156,7 @@ WAYPOINT_ACCESS_M = 100.0
 
 
 def _joined_line(legs: Sequence[Route]) -> shapely.LineString:
-    """The legs' route lines joined into one (graph CRS)."""
+    """Join the legs' route lines into one (graph CRS)."""
     coords = [np.asarray(r.geometry.coords) for r in legs if not r.geometry.is_empty]
     return shapely.LineString(np.concatenate(coords)) if coords else shapely.LineString()
 
@@ -192,7 +193,7 @@ def corridor_paths(
     G: nx.MultiDiGraph,
     waypoints: Sequence[tuple[float, float]],
     weight: str = "travel_time_s",
-) -> dict[str, dict]:
+) -> dict[Direction, dict]:
     """Directed path of a corridor in each direction through its waypoints.
 
     Parameters
@@ -248,7 +249,7 @@ def afir_corridor_paths(graph: nx.MultiDiGraph) -> dict[str, tuple[int, ...]]:
         for direction, path in both.items():
             nodes = _drivable(graph, [int(n) for n in path["nodes"]])
             if nodes:
-                out[f"{name} {direction}"] = nodes
+                out[path_key(name, direction)] = nodes
             else:
                 log.info("AFIR corridor %s %s: legs do not join on the graph", name, direction)
     return out
@@ -308,7 +309,7 @@ def corridor_line(
 
 
 def path_line(graph: nx.MultiDiGraph, nodes: Sequence[int]) -> shapely.LineString:
-    """The road line (graph CRS, metres) along a node path, shortest parallel edge per step.
+    """Build the road line (graph CRS, metres) along a node path, shortest parallel edge per step.
 
     Parameters
     ----------

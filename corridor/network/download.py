@@ -49,7 +49,7 @@ def osmnx_request(
     polygon: shapely.Polygon | shapely.MultiPolygon | None = None,
     bbox_lonlat: tuple[float, float, float, float] | None = None,
 ) -> tuple[str, dict]:
-    """The osmnx call for a region: ``(function name, keyword arguments)``.
+    """Choose the osmnx call for a region: ``(function name, keyword arguments)``.
 
     Parameters
     ----------
@@ -99,7 +99,7 @@ def osmnx_request(
 
 
 def _tag(value: object) -> str:
-    """osmnx joins several way tags into a list; ours are ';'-separated strings."""
+    """Join osmnx's list of several way tags into one ';'-separated string, as ours are."""
     if isinstance(value, list | tuple):
         return ";".join(dict.fromkeys(str(v) for v in value if v is not None))
     if value is None or (isinstance(value, float) and np.isnan(value)):

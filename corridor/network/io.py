@@ -40,7 +40,7 @@ _DEFAULT_CLASSES = ("motorway", "motorway_link", "trunk", "trunk_link")
 
 
 def is_osm_file(path: Path) -> bool:
-    """True for raw OSM files (``.osm`` XML, ``.osm.pbf``, compressed XML)."""
+    """Tell raw OSM files (``.osm`` XML, ``.osm.pbf``, compressed XML) from others."""
     name = Path(path).name.lower()
     return name.endswith(OSM_SUFFIXES)
 

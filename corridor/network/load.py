@@ -143,7 +143,7 @@ def region_countries(config: NetworkConfig) -> tuple[str, ...]:
 
 
 def select_files(catalogue: Catalogue, countries: Sequence[str]) -> list[Path]:
-    """The ``osm_motorways`` files of the given countries (file-name prefix ``CC_``)."""
+    """List the ``osm_motorways`` files of the given countries (file-name prefix ``CC_``)."""
     files = catalogue.paths("osm_motorways")
     chosen = [p for p in files if country_from_filename(p) in set(countries)]
     missing = sorted(set(countries) - {country_from_filename(p) for p in chosen})

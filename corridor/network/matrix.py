@@ -64,7 +64,7 @@ class EdgeMatrix:
         return self.u * self.n + self.v
 
     def csgraph(self, min_weight: float = 1e-9) -> sparse.csr_matrix:
-        """The ``n × n`` CSR matrix of the weights for :mod:`scipy.sparse.csgraph`.
+        """Return the ``n × n`` CSR matrix of the weights for :mod:`scipy.sparse.csgraph`.
 
         ``csgraph`` takes explicit zeros for missing edges, so weights are raised to at least
         ``min_weight``.

@@ -44,8 +44,20 @@ _COLLAPSE = re.compile(r"(?<=[aou])e")
 
 
 def place_keys(name: str) -> frozenset[str]:
-    """Every key a place name is known by: umlauts folded both ways (ü = ue = u), case,
-    accents, spaces and apostrophes (``'`` or ``’``) ignored.
+    """Return every key a place name is known by.
+
+    Umlauts are folded both ways (ü = ue = u); case, accents, spaces and apostrophes (``'`` or
+    ``’``) are ignored.
+
+    Parameters
+    ----------
+    name
+        A place name as people write it (``"Köln"``, ``"Koeln"``, ``"'s-Hertogenbosch"``).
+
+    Returns
+    -------
+    frozenset of str
+        The keys; two names denote the same place when their key sets intersect.
 
     >>> bool(place_keys("Köln") & place_keys("Koeln"))
     True
@@ -74,9 +86,25 @@ def _load(path: str) -> pd.DataFrame:
 
 
 def load_gazetteer(path: str | Path = GAZETTEER_PATH) -> pd.DataFrame:
-    """The gazetteer: ``name``, ``lon``, ``lat`` (degrees), ``kind``, ``country``, ``aliases``
-    (``;``-separated other names: exonyms, short names), ``key`` and ``keys``
-    (:func:`place_keys` of the name and its aliases)."""
+    """Read the gazetteer (cached per path; each call returns a copy).
+
+    Parameters
+    ----------
+    path
+        A gazetteer CSV; default the shipped ``data/gazetteer.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per place: ``name``, ``lon``, ``lat`` (degrees, EPSG:4326), ``kind``,
+        ``country``, ``aliases`` (``;``-separated other names: exonyms, short names), ``key``
+        and ``keys`` (:func:`place_keys` of the name and its aliases).
+
+    Raises
+    ------
+    InputDataError
+        If a required column (``name``, ``lon``, ``lat``, ``kind``, ``country``) is missing.
+    """
     return _load(str(path)).copy()
 
 

@@ -172,7 +172,7 @@ def snap_points(G: nx.MultiDiGraph, x: np.ndarray, y: np.ndarray) -> pd.DataFram
 def to_csgraph(
     G: nx.MultiDiGraph, weight: str = "length_m"
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """The graph as a sparse matrix for :mod:`scipy.sparse.csgraph`.
+    """Convert the graph to a sparse matrix for :mod:`scipy.sparse.csgraph`.
 
     Parameters
     ----------
@@ -521,7 +521,7 @@ def _route(
     detour: float,
     speed_kph: float,
 ) -> Route:
-    """A :class:`Route` from ``(edge attrs, driven geometry, driven fraction)`` legs."""
+    """Assemble a :class:`Route` from ``(edge attrs, driven geometry, driven fraction)`` legs."""
     length_km = sum(e["length_m"] * f for e, _, f in legs) / 1000.0
     time_min = sum(e["travel_time_s"] * f for e, _, f in legs) / 60.0
     refs = unique_refs(e["ref"] for e, _, f in legs if f > 0)

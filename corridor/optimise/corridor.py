@@ -17,12 +17,17 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from corridor.errors import InfeasibleError, SolverError
 from corridor.optimise.instance import DIRECTIONS, Instance
+
+if TYPE_CHECKING:
+    from corridor.config import OptimiseConfig
+    from corridor.directions import Direction
+    from corridor.optimise.solve import PlanResult
 
 __all__ = ["CORRIDOR_RANKING_COLUMNS", "CorridorChoice", "rank_corridors"]
 
@@ -91,8 +96,8 @@ class CorridorChoice:
     ranking: pd.DataFrame
     chosen: str
     instance: Instance
-    plan: Any
-    plans: dict[str, Any] = field(default_factory=dict)
+    plan: PlanResult
+    plans: dict[str, PlanResult] = field(default_factory=dict)
     lines: dict[str, Any] = field(default_factory=dict)
     buffer_km: float = float("nan")
 
@@ -107,7 +112,7 @@ def _count(values: Mapping[str, float], fmt: str = "{:.0f}") -> str:
     return ";".join(f"{k}={fmt.format(v)}" for k, v in sorted(values.items()) if k)
 
 
-def _served_trucks(plan: Any, trucks: Mapping[str, float], ids: set[str]) -> float:
+def _served_trucks(plan: PlanResult, trucks: Mapping[str, float], ids: set[str]) -> float:
     share = plan.served_share
     return float(sum(trucks[od] * share.get(od, 1.0) for od in plan.served_od_ids if od in ids))
 
@@ -115,11 +120,11 @@ def _served_trucks(plan: Any, trucks: Mapping[str, float], ids: set[str]) -> flo
 def rank_corridors(
     instance: Instance,
     corridor_sites: Mapping[str, Sequence[str]],
-    config: Any,
+    config: OptimiseConfig,
     *,
     km_by_country: Mapping[str, Mapping[str, float]] | None = None,
     pilot_firms: Mapping[str, str] | None = None,
-    pilot_directions: Mapping[str, str] | None = None,
+    pilot_directions: Mapping[str, Direction] | None = None,
     only: str | None = None,
 ) -> CorridorChoice:
     """Solve the siting model along each named corridor and rank the corridors.
@@ -161,7 +166,7 @@ def rank_corridors(
     heading = dict(pilot_directions or {})
     trucks = {f.od_id: f.trucks_per_day for f in instance.flows}
     rows: list[dict[str, Any]] = []
-    plans: dict[str, Any] = {}
+    plans: dict[str, PlanResult] = {}
     subs: dict[str, Instance] = {}
     for name, ids in corridor_sites.items():
         sub = instance.restricted_to(ids)
@@ -227,7 +232,7 @@ def _share_on(flow: Any) -> float:
 
 
 def _pilot_directions(
-    plan: Any, on: set[str], trucks: Mapping[str, float], heading: Mapping[str, str]
+    plan: PlanResult, on: set[str], trucks: Mapping[str, float], heading: Mapping[str, str]
 ) -> dict[str, Any]:
     served = {od: plan.served_share.get(od, 1.0) for od in plan.served_od_ids}
     out: dict[str, Any] = {}
@@ -242,7 +247,7 @@ def _pilot_directions(
     return out
 
 
-def _ineligible(sub: Instance, config: Any) -> str:
+def _ineligible(sub: Instance, config: OptimiseConfig) -> str:
     """Why the scenario's site minimums cannot be met on this corridor ("" if they can)."""
     from corridor.optimise.solve import usable_sites
 
@@ -263,7 +268,7 @@ def _ineligible(sub: Instance, config: Any) -> str:
 
 
 def _plan_columns(
-    plan: Any, sub: Instance, trucks: Mapping[str, float], pilot: Mapping[str, str]
+    plan: PlanResult, sub: Instance, trucks: Mapping[str, float], pilot: Mapping[str, str]
 ) -> dict[str, Any]:
     sites = plan.sites
     bev = sub.technology == "bev"

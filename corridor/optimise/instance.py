@@ -16,13 +16,21 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from corridor._validate import require_columns
+from corridor.directions import BOTH_DIRECTIONS, DIRECTIONS, Direction, direction_of_bearing
 from corridor.errors import InputDataError
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from corridor.config import VehicleConfig
+    from corridor.flows import FlowSet
+    from corridor.sites import Candidates
 
 __all__ = [
     "DIRECTIONS",
@@ -35,10 +43,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: The two corridor travel directions a site can serve.
-DIRECTIONS = ("outbound", "inbound")
-_BOTH = frozenset(DIRECTIONS)
 
 
 class Stop(NamedTuple):
@@ -126,6 +130,15 @@ class Instance:
     mode: str = "one_way"
 
     def __post_init__(self) -> None:
+        """Check the fields against each other.
+
+        Raises
+        ------
+        InputDataError
+            If ``mode``, ``technology``, ``range_km`` or ``start_range_km`` is out of range, the
+            sites lack a column or are not indexed by ``site_ids`` in order, or a flow stops at
+            an unknown site.
+        """
         if self.mode not in ("one_way", "round_trip"):
             msg = f"mode must be 'one_way' or 'round_trip', got {self.mode!r}"
             raise InputDataError(msg)
@@ -150,7 +163,7 @@ class Instance:
                 raise InputDataError(msg)
 
     def restricted_to(self, site_ids: Sequence[str], *, keep_flows: bool = False) -> Instance:
-        """The same instance with only the given candidate sites (e.g. a corridor's buffer).
+        """Return the same instance with only the given candidate sites (e.g. a corridor's buffer).
 
         Parameters
         ----------
@@ -310,7 +323,7 @@ class Instance:
         sites = pd.DataFrame(
             {
                 "country": list(countries) if countries is not None else [""] * len(cand),
-                "directions": [_BOTH] * len(cand),
+                "directions": [BOTH_DIRECTIONS] * len(cand),
                 "headroom_mw": (
                     np.asarray(headroom_mw, dtype=float)
                     if headroom_mw is not None
@@ -338,7 +351,7 @@ class Instance:
         )
 
     def with_corridors(self, corridors: Mapping[str, str]) -> Instance:
-        """A copy with named AFIR corridor directions taken from flow paths.
+        """Return a copy with named AFIR corridor directions taken from flow paths.
 
         Parameters
         ----------
@@ -367,8 +380,21 @@ _SITE_COLUMNS = ("country", "directions", "headroom_mw", "cost_eur", "kind")
 
 
 def round_trip_flow(out: FlowPath, back: FlowPath) -> FlowPath:
-    """Join a trip out and the trip back into one flow (the truck does not charge at the
-    destination unless a candidate site is there; the back stops are shifted by the out length).
+    """Join a trip out and the trip back into one flow.
+
+    The truck does not charge at the destination unless a candidate site is there; the back
+    stops are shifted by the out length.
+
+    Parameters
+    ----------
+    out, back
+        The outbound trip and the inbound trip of the same OD pair.
+
+    Returns
+    -------
+    FlowPath
+        ``out.od_id`` with ``out``'s trucks per day, the summed length (km) and the stops of
+        both trips in driving order.
     """
     shifted = tuple(Stop(s.site_id, s.km + out.length_km, s.detour_km) for s in back.stops)
     return FlowPath(
@@ -490,36 +516,14 @@ def _grid_number(grid: pd.DataFrame | None, column: str, n: int) -> np.ndarray:
     return grid[column].to_numpy(dtype=float)
 
 
-def direction_of_bearing(bearing_deg: float, corridor_axis_deg: float) -> frozenset[str]:
-    """Travel direction(s) a site serves, from the bearing of the carriageway it is on.
-
-    Parameters
-    ----------
-    bearing_deg
-        Compass bearing (deg) of the carriageway; NaN means the site serves both.
-    corridor_axis_deg
-        Compass bearing (deg) of the corridor's outbound direction.
-
-    Returns
-    -------
-    frozenset
-        ``{"outbound"}`` if the bearing is within ±90° of the axis, ``{"inbound"}`` otherwise,
-        both for NaN.
-    """
-    if bearing_deg is None or not math.isfinite(bearing_deg):
-        return _BOTH
-    diff = abs((bearing_deg - corridor_axis_deg + 180.0) % 360.0 - 180.0)
-    return frozenset({"outbound"}) if diff <= 90.0 else frozenset({"inbound"})
-
-
-def _edge_lengths_from_graph(graph: Any) -> dict[tuple[int, int], float]:
+def _edge_lengths_from_graph(graph: nx.MultiDiGraph) -> dict[tuple[int, int], float]:
     """Shortest parallel edge length (m) per directed node pair."""
     from corridor.network.matrix import edge_matrix
 
     return edge_matrix(graph, "length_m", nodes=list(graph.nodes)).pair_weights()
 
 
-def _edge_bearings_from_graph(graph: Any) -> dict[tuple[int, int], float]:
+def _edge_bearings_from_graph(graph: nx.MultiDiGraph) -> dict[tuple[int, int], float]:
     out: dict[tuple[int, int], float] = {}
     for u, v, b in graph.edges(data="bearing_deg"):
         if b is not None:
@@ -528,11 +532,11 @@ def _edge_bearings_from_graph(graph: Any) -> dict[tuple[int, int], float]:
 
 
 def instance_from_pipeline(
-    flows: Any,
-    candidates: Any,
+    flows: FlowSet,
+    candidates: Candidates,
     sites_with_grid: pd.DataFrame,
-    vehicle: Any,
-    graph: Any = None,
+    vehicle: VehicleConfig,
+    graph: nx.MultiDiGraph | None = None,
     *,
     edge_length_m: Mapping[tuple[int, int], float] | None = None,
     corridor_axis_deg: float = 90.0,
@@ -605,7 +609,7 @@ def instance_from_pipeline(
 
     # access rows by directed node pair
     by_edge: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
-    site_dirs: dict[str, set[str]] = {}
+    site_dirs: dict[str, set[Direction]] = {}
     for sid, u, v, off, det in access[list(need_acc)].itertuples(index=False):
         sid = str(sid)
         by_edge.setdefault((int(u), int(v)), []).append((sid, float(off), float(det)))
@@ -620,7 +624,7 @@ def instance_from_pipeline(
     if "bearing_deg" in sites.columns:
         for sid, b in sites["bearing_deg"].items():
             if b is None or not math.isfinite(float(b)):
-                site_dirs[str(sid)] = set(_BOTH)
+                site_dirs[str(sid)] = set(BOTH_DIRECTIONS)
 
     acc = pd.DataFrame(
         {
@@ -696,7 +700,7 @@ def instance_from_pipeline(
             "country": sites["country"].astype(str).to_numpy()
             if "country" in sites.columns
             else "",
-            "directions": [frozenset(site_dirs.get(s, _BOTH)) for s in ids],
+            "directions": [frozenset(site_dirs.get(s, BOTH_DIRECTIONS)) for s in ids],
             "headroom_mw": headroom,
             "cost_eur": np.nan_to_num(cost, nan=0.0),
             "kind": sites["kind"].astype(str).to_numpy() if "kind" in sites.columns else "",

@@ -128,11 +128,14 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from corridor.optimise.instance import FlowPath, Instance
+
+if TYPE_CHECKING:
+    from corridor.directions import Direction
 
 __all__ = [
     "Assignment",
@@ -466,7 +469,7 @@ class ModelSpec:
     max_sites: int = 6
     min_sites: int = 0
     min_per_country: dict[str, int] = field(default_factory=dict)
-    min_per_direction: dict[str, int] = field(default_factory=dict)
+    min_per_direction: dict[Direction, int] = field(default_factory=dict)
     fixed_open: tuple[str, ...] = ()
     min_chargers: int = 1
     max_chargers: int = 12
@@ -539,8 +542,10 @@ def shared_cover_sets(pre: Preprocessed) -> tuple[list[CoverSet], list[list[int]
 def _add_shared_cover(
     b: _Builder, prob: Any, pre: Preprocessed, x: dict, y: dict, lp_sum: Callable
 ) -> dict[int, Any]:
-    """Cover rows through one variable per distinct cover set (same LP relaxation, far fewer
-    nonzeros: a cover set shared by many flows is summed once)."""
+    """Add cover rows through one variable per distinct cover set.
+
+    Same LP relaxation, far fewer nonzeros: a cover set shared by many flows is summed once.
+    """
     import pulp
 
     covers, of_group = shared_cover_sets(pre)
@@ -554,7 +559,7 @@ def _add_shared_cover(
 
 
 def disjoint_covers(covers: Sequence[CoverSet]) -> list[CoverSet]:
-    """A largest family of a flow's cover sets that share no site (earliest-ending first).
+    """Pick a largest family of a flow's cover sets that share no site (earliest-ending first).
 
     Cover sets are windows along the path, so taking the one that ends first and then the next
     one that shares no site with those taken gives the most pairwise site-disjoint windows
@@ -628,7 +633,7 @@ def _add_capacity(
     spec: ModelSpec,
     lp_sum: Callable,
 ) -> Assignment:
-    """Assignment, capacity (Erlang-C table) and grid rows of the module docstring."""
+    """Add the assignment, capacity (Erlang-C table) and grid rows of the module docstring."""
     import pulp
 
     unions: dict[Any, int] = {}
@@ -766,7 +771,7 @@ def _add_afir(b: _Builder, x: dict, spec: ModelSpec, lp_sum: Callable) -> None:
 
 
 def model_sites(instance: Instance, pre: Preprocessed, spec: ModelSpec) -> list[str]:
-    """The usable sites that get a variable, without changing the optimum.
+    """Select the usable sites that get a variable, without changing the optimum.
 
     Sites in a cover set, fixed open or on an AFIR corridor always get one. Other usable sites
     serve no modelled flow; they only help to meet ``min_sites`` and the country / direction
@@ -886,7 +891,7 @@ def build_model(
 def greedy_sites(
     instance: Instance, pre: Preprocessed, spec: ModelSpec, sites: Sequence[str]
 ) -> list[str]:
-    """A quick heuristic plan used as the MILP's warm start.
+    """Build a quick heuristic plan used as the MILP's warm start.
 
     Sites are added one at a time by their share of still-uncovered cover sets, weighted by the
     flow weight divided by the number of cover sets of the flow; fixed sites come first, then the

@@ -99,7 +99,7 @@ def servers_for_wait_probability(
 def max_load_for_wait_probability(
     max_servers: int, max_wait_probability: float
 ) -> tuple[float, ...]:
-    """The piecewise table of the charger sizing rule: most offered load per number of servers.
+    """Tabulate the charger sizing rule: most offered load per number of servers.
 
     ``table[c]`` is the largest offered load ``a`` (Erlang) with ``erlang_c(c, a) <=
     max_wait_probability`` (``table[0] = 0``). Erlang-C grows with the load, so the value is

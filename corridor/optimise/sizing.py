@@ -12,7 +12,7 @@ minimum site power (and the AFIR pool power on named corridors).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ import pandas as pd
 from corridor.optimise.instance import DIRECTIONS, Instance
 from corridor.optimise.queueing import max_load_for_wait_probability, servers_for_load
 from corridor.optimise.validate import simulate_flow
+
+if TYPE_CHECKING:
+    from corridor.config import OptimiseConfig
 
 __all__ = [
     "PLAN_SITE_COLUMNS",
@@ -50,14 +53,14 @@ PLAN_SITE_COLUMNS = (
 )
 
 
-def min_chargers(config: Any) -> int:
+def min_chargers(config: OptimiseConfig) -> int:
     """Fewest chargers (H2: modules) of an open site: the minimum site power, at least one."""
     if config.vehicle.technology == "h2":
         return 1
     return max(1, math.ceil(config.min_site_power_mw / config.charger_power_mw - 1e-9))
 
 
-def load_per_charge_km(config: Any, energy_per_km: float) -> float:
+def load_per_charge_km(config: OptimiseConfig, energy_per_km: float) -> float:
     """Site load of one charge-km per day: BEV peak-hour Erlang, H2 kg/day.
 
     Parameters
@@ -72,7 +75,7 @@ def load_per_charge_km(config: Any, energy_per_km: float) -> float:
     return config.peak_hour_share * energy_per_km / (config.charger_power_mw * 1000.0)
 
 
-def capacity_table(config: Any, max_chargers: int | None = None) -> tuple[float, ...]:
+def capacity_table(config: OptimiseConfig, max_chargers: int | None = None) -> tuple[float, ...]:
     """Most load ``n`` chargers carry, ``n = 0 … max_chargers`` (BEV Erlang, H2 kg/day)."""
     top = config.max_chargers_per_site if max_chargers is None else max_chargers
     if config.vehicle.technology == "h2":
@@ -91,7 +94,7 @@ def _needed(load: float, table: tuple[float, ...], low: int) -> int:
 
 def _row(
     instance: Instance,
-    config: Any,
+    config: OptimiseConfig,
     site: str,
     chargers: int,
     needed: int,
@@ -131,7 +134,7 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def size_assigned(
     instance: Instance,
-    config: Any,
+    config: OptimiseConfig,
     site_energy: dict[str, float],
     site_trucks: dict[str, float],
     site_od_ids: dict[str, list[str]],
@@ -192,7 +195,7 @@ def size_sites(
     instance: Instance,
     open_sites: list[str],
     served_od_ids: list[str] | tuple[str, ...],
-    config: Any,
+    config: OptimiseConfig,
     model_chargers: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Size open sites from the stops of the simulated served flows (capacity not in the model).

@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,9 @@ from corridor.optimise.sizing import (
     size_sites,
 )
 from corridor.optimise.validate import Violation, check_capacity, validate
+
+if TYPE_CHECKING:
+    from corridor.config import OptimiseConfig
 
 __all__ = [
     "PLAN_SITE_COLUMNS",
@@ -117,7 +120,7 @@ class PlanResult:
         return tuple(str(s) for s in self.sites.index)
 
 
-def effective_headroom(sites: pd.DataFrame, config: Any) -> pd.Series:
+def effective_headroom(sites: pd.DataFrame, config: OptimiseConfig) -> pd.Series:
     """Grid headroom (MW) a site can count on in the charging peak.
 
     A ``firm`` connection (or an unknown one) keeps its ``headroom_mw``. A ``non_firm`` connection
@@ -148,7 +151,7 @@ def effective_headroom(sites: pd.DataFrame, config: Any) -> pd.Series:
     return out
 
 
-def _pool_chargers(config: Any) -> int:
+def _pool_chargers(config: OptimiseConfig) -> int:
     if config.afir_min_pool_power_mw is None or config.vehicle.technology != "bev":
         return 0
     return math.ceil(config.afir_min_pool_power_mw / config.charger_power_mw - 1e-9)
@@ -158,7 +161,7 @@ def _corridor_sites(instance: Instance) -> set[str]:
     return {s.site_id for c in instance.corridors for s in c.stops}
 
 
-def usable_sites(instance: Instance, config: Any) -> tuple[list[str], dict[str, str]]:
+def usable_sites(instance: Instance, config: OptimiseConfig) -> tuple[list[str], dict[str, str]]:
     """Sites that may be opened, and why the others may not.
 
     Parameters
@@ -192,7 +195,7 @@ def usable_sites(instance: Instance, config: Any) -> tuple[list[str], dict[str, 
 
 
 def _check_before_solving(
-    instance: Instance, config: Any, usable: list[str], excluded: dict[str, str]
+    instance: Instance, config: OptimiseConfig, usable: list[str], excluded: dict[str, str]
 ) -> None:
     known = set(instance.site_ids)
     for label, ids in (("fixed_open", config.fixed_open), ("fixed_closed", config.fixed_closed)):
@@ -271,7 +274,7 @@ def _check_before_solving(
 
 
 def _afir_covers(
-    instance: Instance, config: Any, usable: list[str], excluded: dict[str, str]
+    instance: Instance, config: OptimiseConfig, usable: list[str], excluded: dict[str, str]
 ) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
     if config.afir_max_gap_km is None or not instance.corridors:
         return ()
@@ -312,8 +315,8 @@ def _served_by(pre: Preprocessed, chosen: list[str]) -> float:
     )
 
 
-def make_solver(config: Any, *, warm_start: bool = False) -> Any:
-    """The PuLP solver object for the config (HiGHS, or CBC through ``COIN_CMD``).
+def make_solver(config: OptimiseConfig, *, warm_start: bool = False) -> Any:
+    """Build the PuLP solver object for the config (HiGHS, or CBC through ``COIN_CMD``).
 
     Raises
     ------
@@ -353,8 +356,8 @@ def make_solver(config: Any, *, warm_start: bool = False) -> Any:
     return solver
 
 
-def _stale_solution(prob: Any, stats: Any, config: Any) -> bool:
-    """True when HiGHS's own objective differs from the objective of the values it returned."""
+def _stale_solution(prob: Any, stats: Any, config: OptimiseConfig) -> bool:
+    """Tell whether HiGHS's own objective differs from the objective of the values it returned."""
     if config.solver != "highs" or not stats.has_solution or stats.objective is None:
         return False
     reported = prob.solverModel.getInfo().objective_function_value
@@ -396,7 +399,7 @@ def _open_and_served(
 
 
 def _spec(
-    config: Any,
+    config: OptimiseConfig,
     afir: Any,
     pool_sites: set[str] | frozenset[str] = frozenset(),
     energy_per_km: float | None = None,
@@ -435,7 +438,7 @@ def _spec(
 
 def _without_dominated(
     instance: Instance,
-    config: Any,
+    config: OptimiseConfig,
     pre: Preprocessed,
     afir: Any,
     pool_sites: set[str],
@@ -465,7 +468,7 @@ def _without_dominated(
 
 def solve(
     instance: Instance,
-    config: Any,
+    config: OptimiseConfig,
     *,
     extra_constraints: Callable[[Model], None] | None = None,
     aggregate: bool = True,
@@ -756,7 +759,7 @@ _SHARE_EPS = 1e-6
 
 
 def _served_shares(model: Model) -> dict[int, float]:
-    """Served share per group with capacity in the model (shares within 1e-6 of 1 are whole)."""
+    """Compute the served share per group with capacity in the model (within 1e-6 of 1: whole)."""
     out = {}
     for gi, v in model.y.items():
         val = float(v.varValue or 0.0)
@@ -767,7 +770,7 @@ def _served_shares(model: Model) -> dict[int, float]:
 
 def _size_from_assignment(
     instance: Instance,
-    config: Any,
+    config: OptimiseConfig,
     model: Model,
     pre: Preprocessed,
     spec: ModelSpec,
@@ -801,7 +804,7 @@ def _size_from_assignment(
     return size_assigned(instance, config, energy, trucks, od_ids, low, battery)
 
 
-def _with_effective_headroom(instance: Instance, config: Any) -> Instance:
+def _with_effective_headroom(instance: Instance, config: OptimiseConfig) -> Instance:
     import dataclasses
 
     if "connection" not in instance.sites.columns:

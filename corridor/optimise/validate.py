@@ -22,11 +22,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from corridor.optimise.instance import FlowPath, Instance
+
+if TYPE_CHECKING:
+    from corridor.config import OptimiseConfig
+    from corridor.optimise.solve import PlanResult
 
 __all__ = ["StopEvent", "Violation", "check_capacity", "simulate_flow", "validate"]
 
@@ -61,6 +65,7 @@ class Violation:
     message: str
 
     def __str__(self) -> str:
+        """Return ``"<kind> [od=<od_id>] <message>"``, e.g. for a test failure."""
         return f"{self.kind} [od={self.od_id}] {self.message}"
 
 
@@ -155,7 +160,7 @@ def simulate_flow(
     return events, None
 
 
-def validate(instance: Instance, plan: Any) -> list[Violation]:
+def validate(instance: Instance, plan: PlanResult) -> list[Violation]:
     """Re-check a plan by simulating every served flow with the plan's open sites.
 
     Parameters
@@ -197,7 +202,7 @@ def validate(instance: Instance, plan: Any) -> list[Violation]:
 _SCALE_UNITS = 1e9  # integer capacity units of the maximum flow (scipy needs integers)
 
 
-def check_capacity(instance: Instance, plan: Any, config: Any) -> list[Violation]:
+def check_capacity(instance: Instance, plan: PlanResult, config: OptimiseConfig) -> list[Violation]:
     """Check that the plan's chargers and grid carry every served flow (see the module docstring).
 
     Parameters
@@ -290,7 +295,7 @@ def check_capacity(instance: Instance, plan: Any, config: Any) -> list[Violation
     return violations
 
 
-def _check_grid(instance: Instance, plan: Any, config: Any) -> list[Violation]:
+def _check_grid(instance: Instance, plan: PlanResult, config: OptimiseConfig) -> list[Violation]:
     sites = plan.sites
     p_mw = config.charger_power_mw
     out: list[Violation] = []

@@ -45,7 +45,7 @@ def _clean(value: Any) -> Any:
 
 
 def corridor_document(choice: CorridorChoice, instance: Instance) -> dict[str, Any]:
-    """The ``corridor`` block of ``plan.json``: chosen traject, runner-up and the ranking.
+    """Build the ``corridor`` block of ``plan.json``: chosen traject, runner-up and the ranking.
 
     Parameters
     ----------
@@ -79,7 +79,7 @@ def _fmt(value: Any, spec: str = ",.1f") -> str:
 
 
 def corridor_markdown(choice: CorridorChoice, instance: Instance) -> list[str]:
-    """The summary's "Pilot corridor" section: the chosen traject, why, and the runner-up."""
+    """Write the summary's "Pilot corridor" section: the chosen traject, why, and the runner-up."""
     rank = choice.ranking.set_index("corridor")
     best = rank.loc[choice.chosen]
     st = _stations(choice, instance)

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from corridor.assess.coverage import Coverage
+from corridor.directions import DIRECTIONS
 
 __all__ = ["coverage_map", "write_coverage_csv", "write_stops_csv"]
 
@@ -55,7 +56,7 @@ def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
     lines = coverage.routes.copy()
     lines["geometry"] = lines.geometry.simplify(50.0)
     lines = lines.to_crs("EPSG:4326")
-    for direction, dash in (("outbound", None), ("return", "8 6")):
+    for direction, dash in zip(DIRECTIONS, (None, "8 6"), strict=True):
         group = folium.FeatureGroup(name=f"Routes {direction}")
         for row in lines[lines["direction"] == direction].itertuples():
             served = bool(row.feasible)
@@ -129,7 +130,7 @@ def coverage_map(coverage: Coverage, sites: pd.DataFrame, title: str) -> Any:
       <b>{html.escape(title)}</b><br>
       truck: {html.escape(coverage.truck)}; {n_ok} of {len(coverage.routes)} route directions served
       <br><span style="color:#2b8a3e">&#9644;</span> served
-      <span style="color:#c92a2a">&#9644;</span> not served (dashed: return direction)<br>
+      <span style="color:#c92a2a">&#9644;</span> not served (dashed: inbound direction)<br>
       <span style="color:#1864ab">&#9679;</span> charging / refuelling stop<br>
       <small>{ATTRIBUTION_HTML}</small>
     </div>"""

@@ -191,7 +191,7 @@ def grid_report_html(
     assumptions: dict[str, str] | None = None,
     extra_sections: dict[str, str] | None = None,
 ) -> str:
-    """The report page: a table of every group, its chart beside it, notes and credits.
+    """Render the report page: a table of every group, its chart beside it, notes and credits.
 
     Parameters
     ----------

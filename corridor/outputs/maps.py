@@ -40,7 +40,7 @@ ATTRIBUTION_HTML = f"{html.escape(OSM_ATTRIBUTION)} (ODbL) | {html.escape(FLOWS_
 
 
 def _html(text: object) -> str:
-    """HTML-escape, and neutralise ` $ and \\ (folium puts popups in JS template literals)."""
+    r"""HTML-escape, and neutralise ` $ and \ (folium puts popups in JS template literals)."""
     out = html.escape(str(text))
     return out.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
 
@@ -260,7 +260,7 @@ def write_map(fmap: folium.Map, path: Path) -> None:
 
 
 def stable_element_ids(fmap: folium.Map) -> None:
-    """Number the map's elements in tree order instead of folium's random ids (uuid4).
+    """Give the map's elements tree-order numbers instead of folium's random ids (uuid4).
 
     Children registered under their generated name (templates such as the popup's iterate those
     keys) are re-keyed with the new name. The same map then renders to the same bytes.

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from corridor.catalogue import FLOWS_ATTRIBUTION, OSM_ATTRIBUTION
+
+if TYPE_CHECKING:
+    from corridor.config import Scenario
+    from corridor.optimise import PlanResult
 
 __all__ = [
     "plan_document",
@@ -131,8 +135,8 @@ def _clean(value: Any) -> Any:
 
 
 def plan_document(
-    scenario: Any,
-    plan: Any,
+    scenario: Scenario,
+    plan: PlanResult,
     shortlist: gpd.GeoDataFrame,
     summary: dict[str, Any],
 ) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,6 +14,9 @@ from corridor._files import read_json
 from corridor.catalogue import DATASETS
 from corridor.errors import InputDataError
 from corridor.flows import resolve_ze_share
+
+if TYPE_CHECKING:
+    from corridor.config import Scenario
 
 __all__ = [
     "NL_REST_AREA_POINTS_2030",
@@ -29,7 +32,7 @@ __all__ = [
 NL_REST_AREA_POINTS_2030 = 253
 
 
-def scenario_dataset_keys(scenario: Any) -> list[str]:
+def scenario_dataset_keys(scenario: Scenario) -> list[str]:
     """Catalogue dataset keys (or file paths) a scenario reads, in pipeline order."""
     keys = ["osm_motorways", "etisplus_countries", "speth_edges", "speth_zones"]
     keys += list(scenario.sites.sources)
@@ -212,12 +215,12 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]
 
 
 def summary_markdown(
-    scenario: Any,
+    scenario: Scenario,
     doc: Mapping[str, Any],
     shortlist: pd.DataFrame,
     extra_sections: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
-    """The run's ``summary.md``: scenario, inputs, solver, headline figures, targets.
+    """Write the run's ``summary.md``: scenario, inputs, solver, headline figures, targets.
 
     Parameters
     ----------

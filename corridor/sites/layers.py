@@ -86,7 +86,7 @@ def _empty_sites() -> gpd.GeoDataFrame:
 
 
 def _finish(gdf: gpd.GeoDataFrame, site_id: pd.Series, source: str) -> gpd.GeoDataFrame:
-    """Common normalisation: 3035 points, area, dtypes, index."""
+    """Normalise a layer: 3035 points, area, dtypes, index."""
     if gdf.crs is None:
         msg = f"candidate layer '{source}' has no CRS; set one (e.g. EPSG:4326) in the file"
         raise InputDataError(msg)

@@ -33,6 +33,7 @@ from corridor._validate import GRAPH_CRS as CRS
 from corridor._validate import require_crs
 from corridor.catalogue import Catalogue
 from corridor.config import SitesConfig
+from corridor.directions import BOTH_LABEL, compass_label
 from corridor.errors import InputDataError
 from corridor.sites.layers import SITE_COLUMNS, _load
 
@@ -88,16 +89,8 @@ class Candidates:
     report: dict = field(default_factory=dict)
 
 
-def compass_label(bearing_deg: np.ndarray | pd.Series) -> np.ndarray:
-    """Compass label with the bearing, e.g. ``"E (93°)"`` (8 sectors)."""
-    names = np.array(["N", "NE", "E", "SE", "S", "SW", "W", "NW"])
-    b = np.mod(np.asarray(bearing_deg, float), 360.0)
-    sector = np.round(b / 45.0).astype(int) % 8
-    return np.array([f"{n} ({round(x) % 360}°)" for n, x in zip(names[sector], b, strict=True)])
-
-
 def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
-    """The graph's edges as a GeoDataFrame (u, v, key, geometry, bearing_deg, highway, ref).
+    """Return the graph's edges as a GeoDataFrame (u, v, key, geometry, bearing_deg, highway, ref).
 
     Raises
     ------
@@ -129,7 +122,7 @@ def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
 
 
 def _local_bearing(lines: np.ndarray, at_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unit direction (dx, dy) of each line around the distance ``at_m`` along it."""
+    """Compute the unit direction (dx, dy) of each line around the distance ``at_m`` along it."""
     length = shapely.length(lines)
     a = shapely.line_interpolate_point(lines, np.clip(at_m - 5.0, 0, length))
     b = shapely.line_interpolate_point(lines, np.clip(at_m + 5.0, 0, length))
@@ -268,7 +261,7 @@ def snap_to_carriageways(
     in_right = np.isin(idx, right_b.index)
     bearing[in_right] = right_b.reindex(idx[in_right]).to_numpy()
     out["bearing_deg"] = bearing
-    direction = np.full(len(idx), "both", dtype=object)
+    direction = np.full(len(idx), BOTH_LABEL, dtype=object)
     direction[in_right] = compass_label(bearing[in_right])
     out["direction"] = direction
     ll = out.geometry.to_crs("EPSG:4326")
@@ -293,7 +286,7 @@ def snap_to_carriageways(
 
 def _report(sites: gpd.GeoDataFrame, excluded: pd.DataFrame) -> dict:
     """JSON-safe counts: sites per country, kind and direction; exclusions by reason."""
-    dirs = np.where(sites["direction"] == "both", "both", "one")
+    dirs = np.where(sites["direction"] == BOTH_LABEL, "both", "one")
     combo = sites["country"] + "/" + sites["kind"] + "/" + dirs
     count = lambda s: {str(k): int(v) for k, v in s.value_counts().sort_index().items()}  # noqa: E731
     return {
