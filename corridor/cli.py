@@ -218,14 +218,14 @@ def network(
 ) -> None:
     """Build the directed truck road graph; write network.gpkg (layers edges, nodes)."""
     from corridor._files import write_outputs
-    from corridor.network import edges_gdf, load_graph, nodes_gdf
+    from corridor.network import edges_gdf, nodes_gdf
+    from corridor.workflows import run_stages
 
     with _errors(), output_folder(out_dir):
         sc = load_scenario(scenario)
         cat = Catalogue.from_env(data_dir)
         with _progress() as tell:
-            tell("road network")
-            G = load_graph(cat, sc.network)
+            G = run_stages(sc, cat, until="network", progress=tell).graph
             tell("writing network.gpkg")
             edges = edges_gdf(G)
             edges = edges.drop(
@@ -319,17 +319,15 @@ def flows(
 ) -> None:
     """Place and route the ETISplus truck OD flows; write od_flows.parquet and edge_flows.gpkg."""
     from corridor._files import write_outputs
-    from corridor.flows import build_flows, write_edge_flows_gpkg, write_od_parquet
-    from corridor.network import load_graph
+    from corridor.flows import write_edge_flows_gpkg, write_od_parquet
+    from corridor.workflows import run_stages
 
     with _errors(), output_folder(out_dir):
         sc = load_scenario(scenario)
         cat = Catalogue.from_env(data_dir)
         with _progress() as tell:
-            tell("road network")
-            G = load_graph(cat, sc.network)
-            tell("truck flows")
-            fs = build_flows(G, cat, sc.flows)
+            st = run_stages(sc, cat, until="flows", progress=tell)
+            G, fs = st.graph, st.flows
             tell("writing outputs")
             files = write_outputs(
                 out_dir,

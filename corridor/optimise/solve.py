@@ -568,7 +568,7 @@ def solve(
 
 
 def _reaches(value: float | None, bound: float | None) -> bool:
-    """True when a capacitated objective (maximised) reaches the relaxation's."""
+    """Tell whether a capacitated objective (maximised) reaches the relaxation's."""
     if value is None or bound is None:
         return False
     return value >= bound - 1e-6 * max(1.0, abs(bound))
