@@ -326,11 +326,13 @@ def choose_corridor(
     if "source" in corridor_od.columns:
         pilot = corridor_od[corridor_od["source"] == "pilot"]
         firms = dict(zip(pilot["od_id"], pilot["firm"].astype(str), strict=True))
-        # outbound: from the first corridor country (NL of NL–DE), as corridor_axis_deg says
+        # outbound: the trip starts in the first corridor country (NL of NL–DE), the direction
+        # corridor_axis_deg calls outbound; the path's countries are in driving order
         first = (scenario.flows.corridor_countries or ("",))[0]
+        start = pilot["countries"].fillna("").astype(str).str.split(";").str[0]
         heading = {
             od: "outbound" if cc == first else "inbound"
-            for od, cc in zip(pilot["od_id"], pilot["origin_country"], strict=True)
+            for od, cc in zip(pilot["od_id"], start, strict=True)
         }
     choice = rank_corridors(
         instance,
@@ -533,7 +535,7 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
             **sections,
         }
     if "assumption" in result.areas.columns:
-        texts = sorted({str(t) for t in result.areas["assumption"] if str(t)})
+        texts = sorted({t for t in result.areas["assumption"] if isinstance(t, str) and t.strip()})
         if texts:
             sections["Grid capacity ASSUMPTION (Germany)"] = [
                 "No public congestion data for these German areas: the plan uses an ASSUMPTION "
@@ -732,7 +734,9 @@ def _assumptions(
     if "assumption" not in areas.columns:
         return {}
     out = {
-        str(a): str(t) for a, t in zip(areas["area_id"], areas["assumption"], strict=True) if str(t)
+        str(a): t
+        for a, t in zip(areas["area_id"], areas["assumption"], strict=True)
+        if isinstance(t, str) and t.strip()
     }
     own = (
         substations["offtake_capacity_mw"].astype(float)

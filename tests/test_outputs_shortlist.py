@@ -144,6 +144,37 @@ def test_headline_and_targets() -> None:
     assert any("253" in t for t, *_ in checks)
 
 
+def test_corridor_mode_targets_count_the_pilot_fleet() -> None:
+    # the pilot target is 250 pilot-fleet trucks of 10 firms, not all trucks the stations serve
+    doc = _doc(4)
+    doc["served_trucks_per_day"] = 300.0
+    doc["corridor"] = {
+        "chosen": "A",
+        "ranking": [
+            {
+                "corridor": "A",
+                "trucks_on_per_day": 400.0,
+                "pilot_trucks_served_per_day": 58.0,
+                "pilot_firms_served": 2,
+            },
+            {"corridor": "B", "pilot_trucks_served_per_day": 300.0, "pilot_firms_served": 11},
+        ],
+    }
+    fig = headline(doc)
+    assert fig["pilot_trucks_served_per_day"] == 58.0 and fig["pilot_firms_served"] == 2
+    checks = {
+        t: (plan, v) for t, _, plan, v in target_checks({"min_trucks": 250, "min_firms": 10}, fig)
+    }
+    assert (
+        checks["pilot-fleet trucks served (trucks/day along the chosen corridor)"][1] == "not met"
+    )
+    assert (
+        "all trucks served: 300.0"
+        in checks["pilot-fleet trucks served (trucks/day along the chosen corridor)"][0]
+    )
+    assert checks["pilot-fleet firms served"] == ("2", "not met")
+
+
 def test_summary_markdown_names_inputs_licences_and_targets() -> None:
     sc = load_scenario("nl-de-bev-pilot")
     sl = add_marginal_values(

@@ -96,6 +96,11 @@ def test_default_plan_is_a_corridor_pilot_within_grid_and_chargers(
     assert ranking.at[0, "served_trucks_per_day"] == pytest.approx(
         doc["served_trucks_per_day"], abs=1e-3
     )
+    # pilot trips run both ways along the corridor: both directions are counted
+    assert ranking.at[0, "pilot_outbound_on"] > 0 and ranking.at[0, "pilot_inbound_on"] > 0
+    summary = (bev_out / "summary.md").read_text()
+    assert "pilot-fleet trucks served" in summary and "pilot-fleet firms served" in summary
+    assert "ASSUMPTION: nan" not in summary
 
 
 def test_plan_serves_both_directions(bev_run: PlanRun) -> None:

@@ -39,6 +39,7 @@ SHORTLIST_COLUMNS = [
     "capped",
     "power_mw",
     "capacity_kg_per_day",
+    "battery_mwh",
     "served_trucks_per_day",
     "stops_per_day",
     "energy_mwh_per_day",
@@ -187,6 +188,7 @@ def plan_document(
         if tech == "bev":
             entry["power_mw"] = float(row.power_mw)
             entry["energy_mwh_per_day"] = row.energy_mwh_per_day
+            entry["battery_mwh"] = getattr(row, "battery_mwh", 0.0)
         else:
             entry["capacity_kg_per_day"] = float(row.capacity_kg_per_day)
             entry["h2_kg_per_day"] = row.h2_kg_per_day
@@ -209,6 +211,7 @@ def plan_document(
         "solver": plan.solver,
         "served_trucks_per_day": plan.served_trucks_per_day,
         "definitions": FIGURE_DEFINITIONS,
+        "grid_capacity_tables": [str(p) for p in scenario.grid.capacity_table],
         "sites": site_rows,
         "summary": summary,
         "model_stats": plan.model_stats,

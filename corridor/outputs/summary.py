@@ -54,7 +54,9 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         ``solver``, ``sites``, ``sites_nl``, ``sites_de``, ``sites_by_country`` (e.g. "2 NL, 4
         DE"), ``chargers``, ``power_mw``,
         ``capacity_kg_per_day``, ``served_trucks_per_day``, ``served_share``,
-        ``energy_mwh_per_day``, ``h2_kg_per_day``, ``corridor_ze_trucks_per_day``.
+        ``energy_mwh_per_day``, ``h2_kg_per_day``, ``corridor_ze_trucks_per_day``,
+        ``battery_mwh``; in corridor mode ``corridor``, ``corridor_trucks_on_per_day``,
+        ``pilot_trucks_served_per_day`` and ``pilot_firms_served`` (None otherwise).
     """
     sites = list(doc.get("sites") or [])
     tech = doc.get("technology") or (sites[0].get("technology") if sites else None)
@@ -66,6 +68,7 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
 
     flows = (doc.get("summary") or {}).get("flows") or {}
     by_country = pd.Series([s.get("country") for s in sites], dtype=object).value_counts()
+    chosen = _chosen_corridor(doc)
     return {
         "scenario": doc.get("scenario"),
         "technology": tech,
@@ -86,7 +89,21 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         "energy_mwh_per_day": total("energy_mwh_per_day"),
         "h2_kg_per_day": total("h2_kg_per_day"),
         "corridor_ze_trucks_per_day": flows.get("corridor_ze_trucks_per_day"),
+        "battery_mwh": total("battery_mwh"),
+        "corridor": chosen.get("corridor"),
+        "corridor_trucks_on_per_day": chosen.get("trucks_on_per_day"),
+        "pilot_trucks_served_per_day": chosen.get("pilot_trucks_served_per_day"),
+        "pilot_firms_served": chosen.get("pilot_firms_served"),
     }
+
+
+def _chosen_corridor(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ranking row of the chosen corridor in corridor mode ({} otherwise)."""
+    block = doc.get("corridor") or {}
+    for row in block.get("ranking") or []:
+        if row.get("corridor") == block.get("chosen"):
+            return dict(row)
+    return {}
 
 
 def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
@@ -152,21 +169,37 @@ def target_checks(
     rows: list[tuple[str, str, str, str]] = []
     n = int(figures.get("sites") or 0)
     served = figures.get("served_trucks_per_day")
+    pilot = figures.get("pilot_trucks_served_per_day")
+    firms = figures.get("pilot_firms_served")
     for key, value in targets.items():
         if key == "min_stations":
             rows.append(("stations", f">= {value:g}", str(n), _verdict(n >= value)))
         elif key == "max_stations":
             rows.append(("stations", f"<= {value:g}", str(n), _verdict(n <= value)))
+        elif key == "min_trucks" and pilot is not None:
+            # the pilot target is the pilot fleet's trucks, not all trucks the stations serve
+            rows.append(
+                (
+                    "pilot-fleet trucks served (trucks/day along the chosen corridor)",
+                    f">= {value:g}",
+                    f"{pilot:,.1f} trucks/day (all trucks served: {_fmt(served)})",
+                    _verdict(pilot >= value),
+                )
+            )
         elif key == "min_trucks":
             plan = "–" if served is None else f"{served:,.1f} trucks/day"
             ok = served is not None and served >= value
             rows.append(
                 (
-                    "trucks served (planned-technology trucks/day on the corridor)",
+                    "trucks served (planned-technology trucks/day that need a stop)",
                     f">= {value:g}",
                     plan,
                     _verdict(ok),
                 )
+            )
+        elif key == "min_firms" and firms is not None:
+            rows.append(
+                ("pilot-fleet firms served", f">= {value:g}", str(firms), _verdict(firms >= value))
             )
         elif key == "min_firms":
             rows.append(
@@ -174,7 +207,7 @@ def target_checks(
                     "logistics firms",
                     f">= {value:g}",
                     "–",
-                    "not assessed (needs fleet data; use `corridor coverage` per firm)",
+                    "not assessed (needs the pilot fleet and corridor mode)",
                 )
             )
         else:
@@ -268,6 +301,10 @@ def summary_markdown(
             rows.append((key, "user file (not in the data catalogue)", "–", "–"))
         else:
             rows.append((key, ds.title, ds.source, ds.licence))
+    for path in getattr(scenario.grid, "capacity_table", ()) or ():
+        name = Path(path).name
+        label = "FICTITIOUS example, not real data" if "FICTITIOUS" in name.upper() else "–"
+        rows.append((f"grid.capacity_table {name}", "operator capacity table", str(path), label))
     lines += _md_table(["dataset", "what", "source and date", "licence"], rows)
     gap = doc.get("gap")
     lines += [
@@ -304,10 +341,29 @@ def summary_markdown(
         )
     share = fig["served_share"]
     capped = [s for s in doc.get("sites", []) if s.get("capped")]
-    lines += [
-        f"- {_fmt(fig['served_trucks_per_day'])} {tech.upper()} trucks/day served"
-        + (f" ({share:.1%} of the corridor's {tech.upper()} flow)" if share is not None else ""),
-    ]
+    if fig["corridor"]:
+        on = fig["corridor_trucks_on_per_day"]
+        lines.append(
+            f"- {_fmt(fig['served_trucks_per_day'])} {tech.upper()} trucks/day served that need a "
+            f"stop; the chosen corridor ({fig['corridor']}) carries {_fmt(on)} {tech.upper()} "
+            "trucks/day on at least a quarter of their route, all cross-border flows of the "
+            f"network {_fmt(fig['corridor_ze_trucks_per_day'])}"
+        )
+    else:
+        lines.append(
+            f"- {_fmt(fig['served_trucks_per_day'])} {tech.upper()} trucks/day served"
+            + (f" ({share:.1%} of the corridor's {tech.upper()} flow)" if share is not None else "")
+        )
+    if fig["battery_mwh"] and fig["battery_mwh"] > 0:
+        lines.append(f"- {_fmt(fig['battery_mwh'])} MWh of battery buffers at the stations")
+    non_firm = [s for s in doc.get("sites", []) if s.get("connection") == "non_firm"]
+    if non_firm:
+        lines.append(
+            f"- {len(non_firm)} station(s) on non-firm grid connections are planned with their "
+            "headroom × the share of charging-peak hours outside their restricted windows; what "
+            "they charge inside those windows needs a battery or flexible charging "
+            "(`corridor grid plan.json` reports the MWh and the battery that covers it)"
+        )
     if capped:
         lines.append(
             f"- **{len(capped)} site(s) held below the chargers their trucks need** by grid "
