@@ -207,3 +207,14 @@ def test_compare_runs(tmp_path: Path) -> None:
 def test_targets_without_scenario_targets() -> None:
     sc = Scenario(name="x")
     assert target_checks(sc.targets, headline(_doc(1)))[-1][3] == "context"
+
+
+def test_summary_flags_near_empty_and_non_firm_stations() -> None:
+    sc = load_scenario("nl-de-bev-pilot")
+    doc = _doc(2)
+    doc["sites"][0].update(name="Busy", served_trucks_per_day=42.4, connection="firm")
+    doc["sites"][1].update(name="Quiet", served_trucks_per_day=0.1, connection="non_firm")
+    md = summary_markdown(sc, doc, _shortlist(), {})
+    assert "1 station(s) serve under 2 % of the plan's trucks" in md and "Quiet (0.1)" in md
+    assert "Busy" not in md.split("serve under 2 %")[1].split("\n")[0]
+    assert "1 station(s) on non-firm grid connections" in md

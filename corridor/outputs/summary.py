@@ -354,6 +354,16 @@ def summary_markdown(
             f"- {_fmt(fig['served_trucks_per_day'])} {tech.upper()} trucks/day served"
             + (f" ({share:.1%} of the corridor's {tech.upper()} flow)" if share is not None else "")
         )
+    total = fig["served_trucks_per_day"] or 0.0
+    small = [
+        s for s in doc.get("sites", []) if (s.get("served_trucks_per_day") or 0.0) < 0.02 * total
+    ]
+    if small and total > 0:
+        lines.append(
+            f"- {len(small)} station(s) serve under 2 % of the plan's trucks, opened to meet the "
+            "site-count, country or direction minimums rather than for their own flows: "
+            + ", ".join(f"{s.get('name')} ({_fmt(s.get('served_trucks_per_day'))})" for s in small)
+        )
     if fig["battery_mwh"] and fig["battery_mwh"] > 0:
         lines.append(f"- {_fmt(fig['battery_mwh'])} MWh of battery buffers at the stations")
     non_firm = [s for s in doc.get("sites", []) if s.get("connection") == "non_firm"]
