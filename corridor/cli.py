@@ -461,7 +461,10 @@ def coverage(
         str | None,
         typer.Option(
             "--truck",
-            help="Shipped profile (mcs-600kwh [default], ccs-540kwh, h2-80kg) or a TOML file.",
+            help=(
+                "Shipped profile (mcs-600kwh, ccs-540kwh, h2-80kg) or a TOML file; default: the "
+                "vehicle the plan was made for."
+            ),
         ),
     ] = None,
     plan: Annotated[

@@ -43,6 +43,7 @@ __all__ = [
     "coverage_report",
     "grid_layers",
     "grid_report",
+    "plan_vehicle_profile",
     "run",
     "run_stages",
     "with_capacity_tables",
@@ -769,6 +770,43 @@ def _scenario_of_plan(doc: dict[str, Any]) -> Scenario:
     return load_scenario(name if name in builtin_scenarios() else DEFAULT_SCENARIO)
 
 
+def plan_vehicle_profile(scenario: Scenario) -> Any:
+    """Return the truck profile of the vehicle a scenario plans for (what coverage checks).
+
+    The shipped profile of the same technology (``mcs-600kwh`` or ``h2-80kg``) gives what the
+    route simulation needs beyond the vehicle model (charging power, fill rate, sources); the
+    vehicle itself (capacity, consumption, state-of-charge window) is the scenario's.
+
+    Parameters
+    ----------
+    scenario
+        The plan's scenario.
+
+    Returns
+    -------
+    corridor.assess.trucks.TruckProfile
+        Named ``<scenario> vehicle``.
+    """
+    import dataclasses
+
+    from corridor.assess.trucks import read_truck_profile
+
+    veh = scenario.optimise.vehicle
+    base = read_truck_profile("mcs-600kwh" if veh.technology == "bev" else "h2-80kg")
+    size = f"{veh.battery_kwh:g} kWh" if veh.technology == "bev" else f"{veh.tank_kg:g} kg"
+    per_km = (
+        f"{veh.consumption_kwh_per_km:g} kWh/km"
+        if veh.technology == "bev"
+        else f"{veh.consumption_kg_per_km:g} kg/km"
+    )
+    return dataclasses.replace(
+        base,
+        name=f"{scenario.name} vehicle",
+        description=f"{size}, {per_km}, start at {veh.soc_start:.0%}",
+        vehicle=veh,
+    )
+
+
 def coverage_report(
     routes: Path,
     catalogue: Catalogue,
@@ -813,7 +851,7 @@ def coverage_report(
     from corridor.outputs.plan import shortlist_frame
 
     tell = progress or (lambda _s: None)
-    profile = read_truck_profile(truck)
+    profile = read_truck_profile(truck) if truck is not None else None
     route_df = read_routes(routes)
     if plan is not None:
         sites = plan_sites_from_json(plan)
@@ -831,6 +869,12 @@ def coverage_report(
         graph = result.graph
         title = f"Route coverage: {routes.name} with {sc.name}"
     notes = []
+    if profile is None:
+        profile = plan_vehicle_profile(sc)
+        notes.append(
+            f"truck: the vehicle {sc.name} was planned for ({profile.description}); "
+            "--truck PROFILE checks another"
+        )
     if sc.optimise.vehicle.technology != profile.vehicle.technology:
         notes.append(
             f"the plan is for {sc.optimise.vehicle.technology.upper()} sites but the truck "

@@ -287,3 +287,17 @@ def test_energy_conservation_along_the_route() -> None:
     assert end / veh.battery_kwh == pytest.approx(r["arrival_soc_destination"], abs=0.005)
     assert r["arrival_soc_destination"] >= veh.soc_reserve
     assert np.isfinite(r["min_arrival_soc"])
+
+
+def test_coverage_defaults_to_the_vehicle_the_plan_was_made_for():
+    from corridor.config import load_scenario
+    from corridor.workflows import plan_vehicle_profile
+
+    for name in ("nl-de-bev-pilot", "nl-de-scandinavia-h2-pilot"):
+        sc = load_scenario(name)
+        profile = plan_vehicle_profile(sc)
+        assert profile.vehicle == sc.optimise.vehicle
+        assert profile.vehicle.range_km == pytest.approx(sc.optimise.vehicle.range_km)
+        assert profile.name == f"{name} vehicle"
+    bev = plan_vehicle_profile(load_scenario("nl-de-bev-pilot"))
+    assert bev.description == "600 kWh, 1.3 kWh/km, start at 80%"
