@@ -583,7 +583,10 @@ class OptimiseConfig(_Frozen):
     @model_validator(mode="after")
     def _site_bounds(self) -> OptimiseConfig:
         if self.min_sites > self.max_sites:
-            msg = f"min_sites ({self.min_sites}) must not exceed max_sites ({self.max_sites})"
+            msg = (
+                f"min_sites = {self.min_sites} must not exceed max_sites = {self.max_sites}; "
+                "lower min_sites or raise max_sites"
+            )
             raise ValueError(msg)
         if self.vehicle.technology == "bev" and self.charger_power_mw < 1.0:
             msg = f"charger_power_mw must be >= 1 MW for MCS, got {self.charger_power_mw}"
@@ -657,10 +660,16 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
             parent_model = _model_at(tuple(e["loc"][:-1]))
             allowed = ", ".join(sorted(parent_model.model_fields)) if parent_model else "?"
             lines.append(f"unknown key '{path}' (allowed here: {allowed})")
+        elif e["type"] == "value_error" and _model_at(tuple(e["loc"])) is not None:
+            # a check across the keys of a section: its message names the keys and values, the
+            # section's whole input would only bury it
+            text = str(e["msg"]).removeprefix("Value error, ")
+            lines.append(f"'{path}': {text}" if e["loc"] else text)
         else:
             ctx = e.get("ctx") or {}
             hint = f" (allowed: {ctx['expected']})" if "expected" in ctx else ""
-            lines.append(f"'{path}': {e['msg']}{hint}; got {e.get('input')!r}")
+            text = str(e["msg"]).removeprefix("Value error, ")
+            lines.append(f"'{path}': {text}{hint}; got {e.get('input')!r}")
     return f"invalid scenario {source}: " + "; ".join(lines)
 
 

@@ -99,3 +99,15 @@ def test_network_crs_must_be_projected_in_metres(tmp_path: Path) -> None:
     p.write_text('[network]\ncrs = "EPSG:4326"\n')
     with pytest.raises(ScenarioError, match=r"network\.crs.*not a projected CRS in metres"):
         load_scenario(p)
+
+
+def test_section_check_error_is_one_short_line_without_the_section(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text('[optimise]\nmin_sites = 7\nmax_sites = 6\nsolver = "highs"\n')
+    with pytest.raises(
+        ScenarioError,
+        match=r"'optimise': min_sites = 7 must not exceed max_sites = 6; lower min_sites or raise",
+    ) as err:
+        load_scenario(f)
+    text = str(err.value)
+    assert "\n" not in text and "solver" not in text and "{" not in text
