@@ -580,6 +580,24 @@ class OptimiseConfig(_Frozen):
         ),
     )
 
+    @field_validator("min_sites_per_country", mode="before")
+    @classmethod
+    def _whole_site_counts(cls, value: object) -> object:
+        if isinstance(value, dict):
+            bad = {
+                k: v
+                for k, v in value.items()
+                if isinstance(v, bool) or not isinstance(v, int) or v < 0
+            }
+            if bad:
+                listed = ", ".join(f"{k} = {v!r}" for k, v in bad.items())
+                msg = (
+                    f"{listed}: expected a whole number of sites >= 0 for each country; "
+                    "write e.g. { NL = 2, DE = 2 }"
+                )
+                raise ValueError(msg)
+        return value
+
     @model_validator(mode="after")
     def _site_bounds(self) -> OptimiseConfig:
         if self.min_sites > self.max_sites:

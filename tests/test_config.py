@@ -111,3 +111,24 @@ def test_section_check_error_is_one_short_line_without_the_section(tmp_path: Pat
         load_scenario(f)
     text = str(err.value)
     assert "\n" not in text and "solver" not in text and "{" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("{ NL = -2, DE = 2 }", "NL = -2"),
+        ("{ NL = 2, DE = 1.5 }", "DE = 1.5"),
+        ('{ NL = "2" }', "NL = '2'"),
+    ],
+)
+def test_min_sites_per_country_must_be_whole_and_not_negative(
+    tmp_path: Path, value: str, shown: str
+) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text(f"[optimise]\nmin_sites_per_country = {value}\n")
+    with pytest.raises(
+        ScenarioError,
+        match=rf"'optimise\.min_sites_per_country': {shown}: expected a whole number of sites >= 0 "
+        r"for each country; write e\.g\. \{ NL = 2, DE = 2 \}",
+    ):
+        load_scenario(f)
