@@ -658,6 +658,27 @@ class Scenario(_Frozen):
             raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _site_minimums_fit(self) -> Scenario:
+        # contradictions of the scenario itself (solve() checks them again for a bare
+        # OptimiseConfig, with the candidates' counts)
+        opt = self.optimise
+        total = sum(opt.min_sites_per_country.values())
+        if total > opt.max_sites:
+            msg = (
+                f"optimise.min_sites_per_country sums to {total} sites "
+                f"({dict(opt.min_sites_per_country)}), more than optimise.max_sites = "
+                f"{opt.max_sites}; lower the per-country minimums or raise max_sites"
+            )
+            raise ValueError(msg)
+        if opt.min_sites_per_direction > opt.max_sites:
+            msg = (
+                f"optimise.min_sites_per_direction = {opt.min_sites_per_direction} is more than "
+                f"optimise.max_sites = {opt.max_sites}; lower it or raise max_sites"
+            )
+            raise ValueError(msg)
+        return self
+
 
 def builtin_scenarios() -> dict[str, Path]:
     """Return the built-in scenarios by name.

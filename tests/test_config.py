@@ -132,3 +132,29 @@ def test_min_sites_per_country_must_be_whole_and_not_negative(
         r"for each country; write e\.g\. \{ NL = 2, DE = 2 \}",
     ):
         load_scenario(f)
+
+
+@pytest.mark.parametrize(
+    ("section", "match"),
+    [
+        (
+            "max_sites = 6\nmin_sites_per_country = { NL = 5, DE = 5 }\n",
+            r"^invalid scenario .*: optimise\.min_sites_per_country sums to 10 sites .*more than "
+            r"optimise\.max_sites = 6; lower the per-country minimums or raise max_sites$",
+        ),
+        (
+            "max_sites = 6\nmin_sites_per_direction = 7\n",
+            r"^invalid scenario .*: optimise\.min_sites_per_direction = 7 is more than "
+            r"optimise\.max_sites = 6; lower it or raise max_sites$",
+        ),
+    ],
+)
+def test_site_minimums_above_max_sites_rejected_at_load(
+    tmp_path: Path, section: str, match: str
+) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text(f"[optimise]\n{section}")
+    with pytest.raises(ScenarioError, match=match):
+        load_scenario(f)
+    f.write_text("[optimise]\nmax_sites = 10\nmin_sites_per_country = { NL = 5, DE = 5 }\n")
+    assert load_scenario(f).optimise.min_sites_per_country == {"NL": 5, "DE": 5}
