@@ -663,6 +663,14 @@ class Scenario(_Frozen):
         # contradictions of the scenario itself (solve() checks them again for a bare
         # OptimiseConfig, with the candidates' counts)
         opt = self.optimise
+        foreign = [cc for cc in opt.min_sites_per_country if cc not in self.sites.countries]
+        if foreign:
+            msg = (
+                f"optimise.min_sites_per_country names {', '.join(foreign)}, not a country of "
+                f"the scenario's sites.countries ({', '.join(self.sites.countries)}); remove it "
+                "or add it to sites.countries"
+            )
+            raise ValueError(msg)
         total = sum(opt.min_sites_per_country.values())
         if total > opt.max_sites:
             msg = (

@@ -158,3 +158,14 @@ def test_site_minimums_above_max_sites_rejected_at_load(
         load_scenario(f)
     f.write_text("[optimise]\nmax_sites = 10\nmin_sites_per_country = { NL = 5, DE = 5 }\n")
     assert load_scenario(f).optimise.min_sites_per_country == {"NL": 5, "DE": 5}
+
+
+def test_min_sites_per_country_outside_the_scenario_countries_rejected(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text("[optimise]\nmin_sites_per_country = { NL = 1, FR = 1 }\n")
+    with pytest.raises(
+        ScenarioError,
+        match=r"^invalid scenario .*: optimise\.min_sites_per_country names FR, not a country of "
+        r"the scenario's sites\.countries \(NL, DE\); remove it or add it to sites\.countries$",
+    ):
+        load_scenario(f)
