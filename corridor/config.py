@@ -7,6 +7,7 @@ with the key path and the allowed values, see :func:`load_scenario`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -433,6 +434,40 @@ class VehicleConfig(_Frozen):
         )
 
 
+_DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014\u2212]\s*")
+
+
+def _corridor_key(name: str) -> str:
+    """Corridor name compared without case and with any dash (-, ‐, ‑, –, —) as ``-``."""
+    return _DASHES.sub("-", " ".join(name.split())).casefold()
+
+
+def _canonical_corridor(name: str, otherwise: str) -> str:
+    """Return the corridor files' spelling of ``name``.
+
+    Raises
+    ------
+    ValueError
+        If no corridor matches; the message suggests close names and lists them all.
+    """
+    from rapidfuzz import fuzz, process
+
+    from corridor.network.corridors import CORRIDOR_FILES, read_corridors
+
+    names = {_corridor_key(n): n for n in read_corridors()}
+    key = _corridor_key(name)
+    if key in names:
+        return names[key]
+    close = process.extract(key, list(names), scorer=fuzz.ratio, limit=3, score_cutoff=60)
+    hint = f"did you mean {', '.join(repr(names[k]) for k, _, _ in close)}? " if close else ""
+    files = ", ".join(f"corridor/data/{p.name}" for p in CORRIDOR_FILES)
+    msg = (
+        f"unknown corridor {name!r}; {hint}use a corridor name of {files} "
+        f"({', '.join(names.values())}) {otherwise}"
+    )
+    raise ValueError(msg)
+
+
 class OptimiseConfig(_Frozen):
     """The siting model (flow refuelling location model on real paths)."""
 
@@ -597,6 +632,18 @@ class OptimiseConfig(_Frozen):
                 )
                 raise ValueError(msg)
         return value
+
+    @field_validator("corridor")
+    @classmethod
+    def _known_corridor(cls, value: str | None) -> str | None:
+        if value is None or value == "auto":
+            return value
+        return _canonical_corridor(value, 'or "auto" to rank them all')
+
+    @field_validator("corridor_candidates")
+    @classmethod
+    def _known_corridor_candidates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_canonical_corridor(v, "or [] for every corridor") for v in value)
 
     @model_validator(mode="after")
     def _site_bounds(self) -> OptimiseConfig:

@@ -169,3 +169,39 @@ def test_min_sites_per_country_outside_the_scenario_countries_rejected(tmp_path:
         r"the scenario's sites\.countries \(NL, DE\); remove it or add it to sites\.countries$",
     ):
         load_scenario(f)
+
+
+def test_corridor_names_match_across_dashes_and_case(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text(
+        '[optimise]\ncorridor = "Rotterdam-Venlo-Duisburg-Dortmund"\n'
+        'corridor_candidates = ["hamburg \u2014 flensburg", "Groningen\u2011Leer\u2010Bremen"]\n'
+    )
+    opt = load_scenario(f).optimise
+    assert opt.corridor == "Rotterdam\u2013Venlo\u2013Duisburg\u2013Dortmund"
+    assert opt.corridor_candidates == ("Hamburg\u2013Flensburg", "Groningen\u2013Leer\u2013Bremen")
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('corridor = "Rotterdam-Venlo-Duisburg-Dortmnd"', "corridor"),
+        (
+            'corridor = "auto"\ncorridor_candidates = ["Rotterdam-Venlo-Duisburg-Dortmnd"]',
+            "corridor_candidates",
+        ),
+    ],
+)
+def test_unknown_corridor_suggests_the_close_name_and_lists_all(
+    tmp_path: Path, line: str, key: str
+) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text(f"[optimise]\n{line}\n")
+    with pytest.raises(
+        ScenarioError,
+        match=rf"'optimise\.{key}': unknown corridor 'Rotterdam-Venlo-Duisburg-Dortmnd'; did you "
+        r"mean 'Rotterdam\u2013Venlo\u2013Duisburg\u2013Dortmund'\? use a corridor name of "
+        r"corridor/data/afir_corridors\.toml, corridor/data/corridors\.toml "
+        r"\(.*Hamburg\u2013Padborg.*\)",
+    ):
+        load_scenario(f)
