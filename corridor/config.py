@@ -820,8 +820,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     Raises
     ------
     ScenarioError
-        If the name is unknown, the file is missing or not TOML, or a key or value is invalid
-        (the message names the key path and the allowed keys or values).
+        If the name is unknown, the file is missing or not TOML, a key or value is invalid
+        (the message names the key path and the allowed keys or values), or a file the scenario
+        names (``grid.capacity_table``, ``grid.capacity_areas``) does not exist.
     """
     builtins = builtin_scenarios()
     text = str(name_or_path)
@@ -840,6 +841,26 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     raw.setdefault("name", path.stem)
     _relative_to(raw, path.parent)
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(_format_validation_error(exc, str(path))) from None
+    problem = _missing_files(scenario, path.parent)
+    if problem:
+        msg = f"invalid scenario {path}: {problem}"
+        raise ScenarioError(msg)
+    return scenario
+
+
+def _missing_files(scenario: Scenario, folder: Path) -> str:
+    """Say which file of the scenario's file fields is missing ('' if none)."""
+    grid = scenario.grid
+    files = [("grid.capacity_table", p) for p in grid.capacity_table]
+    if grid.capacity_areas is not None:
+        files.append(("grid.capacity_areas", grid.capacity_areas))
+    for key, file in files:
+        if not file.is_file():
+            return (
+                f"'{key}': file {file} not found; give an existing file (a relative path is "
+                f"relative to the scenario file's folder {folder})"
+            )
+    return ""

@@ -205,3 +205,25 @@ def test_unknown_corridor_suggests_the_close_name_and_lists_all(
         r"\(.*Hamburg\u2013Padborg.*\)",
     ):
         load_scenario(f)
+
+
+@pytest.mark.parametrize(
+    ("lines", "key", "missing"),
+    [
+        ('capacity_table = "missing.csv"', "capacity_table", "missing.csv"),
+        ('capacity_table = ["ops.csv", "missing.csv"]', "capacity_table", "missing.csv"),
+        ('capacity_table = "ops.csv"\ncapacity_areas = "areas.geojson"', "capacity_areas", "areas"),
+    ],
+)
+def test_missing_grid_capacity_file_rejected_at_load(
+    tmp_path: Path, lines: str, key: str, missing: str
+) -> None:
+    (tmp_path / "ops.csv").write_text("substation_id,lon,lat,offtake_capacity_mw\n")
+    f = tmp_path / "mine.toml"
+    f.write_text(f"[grid]\n{lines}\n")
+    with pytest.raises(
+        ScenarioError,
+        match=rf"^invalid scenario .*: 'grid\.{key}': file .*{missing}\S* not found; give an "
+        r"existing file \(a relative path is relative to the scenario file's folder .*\)$",
+    ):
+        load_scenario(f)
