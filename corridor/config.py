@@ -242,7 +242,10 @@ class SitesConfig(_Frozen):
 
     sources: tuple[str, ...] = Field(
         ("nl_truck_parking", "rest_stops_sample"),
-        description="Catalogue dataset keys (or file paths) of candidate layers.",
+        description=(
+            "Catalogue dataset keys (nl_truck_parking, rest_stops_sample, osm_poi_2021) or file "
+            "paths (relative to the current folder) of candidate layers."
+        ),
     )
     countries: tuple[CountryCode, ...] = Field(
         ("NL", "DE"), description="Keep candidates in these countries."
@@ -822,7 +825,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     ScenarioError
         If the name is unknown, the file is missing or not TOML, a key or value is invalid
         (the message names the key path and the allowed keys or values), or a file the scenario
-        names (``grid.capacity_table``, ``grid.capacity_areas``) does not exist.
+        names (``grid.capacity_table``, ``grid.capacity_areas``, ``sites.sources``) does not
+        exist.
     """
     builtins = builtin_scenarios()
     text = str(name_or_path)
@@ -852,7 +856,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 
 
 def _missing_files(scenario: Scenario, folder: Path) -> str:
-    """Say which file of the scenario's file fields is missing ('' if none)."""
+    """Say which file or candidate source the scenario names does not exist ('' if none)."""
     grid = scenario.grid
     files = [("grid.capacity_table", p) for p in grid.capacity_table]
     if grid.capacity_areas is not None:
@@ -862,5 +866,14 @@ def _missing_files(scenario: Scenario, folder: Path) -> str:
             return (
                 f"'{key}': file {file} not found; give an existing file (a relative path is "
                 f"relative to the scenario file's folder {folder})"
+            )
+    from corridor.catalogue import CANDIDATE_LAYERS
+
+    for source in scenario.sites.sources:
+        if source not in CANDIDATE_LAYERS and not Path(source).is_file():
+            return (
+                f"'sites.sources': {source!r} is neither a candidate dataset key "
+                f"({', '.join(CANDIDATE_LAYERS)}) nor an existing file (GeoJSON, GPKG or CSV "
+                f"with lon/lat; a relative path is read from the current folder {Path.cwd()})"
             )
     return ""

@@ -227,3 +227,21 @@ def test_missing_grid_capacity_file_rejected_at_load(
         r"existing file \(a relative path is relative to the scenario file's folder .*\)$",
     ):
         load_scenario(f)
+
+
+def test_unknown_site_source_rejected_at_load(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "mine.toml"
+    f.write_text('[sites]\nsources = ["nl_truck_parking", "nope"]\n')
+    with pytest.raises(
+        ScenarioError,
+        match=r"^invalid scenario .*: 'sites\.sources': 'nope' is neither a candidate dataset key "
+        r"\(nl_truck_parking, rest_stops_sample, osm_poi_2021\) nor an existing file .*",
+    ):
+        load_scenario(f)
+    f.write_text('[sites]\nsources = ["de_substations"]\n')
+    with pytest.raises(ScenarioError, match=r"'sites\.sources': 'de_substations' is neither"):
+        load_scenario(f)
+    (tmp_path / "mine.csv").write_text("lon,lat\n6.1,51.4\n")
+    f.write_text('[sites]\nsources = ["osm_poi_2021", "mine.csv"]\n')
+    assert load_scenario(f).sites.sources == ("osm_poi_2021", "mine.csv")
