@@ -14,7 +14,7 @@ from pathlib import Path
 
 from corridor.errors import InputDataError
 
-__all__ = ["DATASETS", "Catalogue", "Dataset", "resolve_data_root"]
+__all__ = ["CANDIDATE_LAYERS", "DATASETS", "Catalogue", "Dataset", "resolve_data_root"]
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 FLOWS_ATTRIBUTION = (
@@ -177,6 +177,10 @@ DATASETS: dict[str, Dataset] = {
         ),
     ]
 }
+
+
+#: Dataset keys that are candidate-site layers (``sites.sources`` entries besides file paths).
+CANDIDATE_LAYERS = ("nl_truck_parking", "rest_stops_sample", "osm_poi_2021")
 
 
 def _default_root() -> Path:

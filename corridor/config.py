@@ -7,6 +7,7 @@ with the key path and the allowed values, see :func:`load_scenario`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -241,7 +242,10 @@ class SitesConfig(_Frozen):
 
     sources: tuple[str, ...] = Field(
         ("nl_truck_parking", "rest_stops_sample"),
-        description="Catalogue dataset keys (or file paths) of candidate layers.",
+        description=(
+            "Catalogue dataset keys (nl_truck_parking, rest_stops_sample, osm_poi_2021) or file "
+            "paths (relative to the current folder) of candidate layers."
+        ),
     )
     countries: tuple[CountryCode, ...] = Field(
         ("NL", "DE"), description="Keep candidates in these countries."
@@ -433,6 +437,40 @@ class VehicleConfig(_Frozen):
         )
 
 
+_DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014\u2212]\s*")
+
+
+def _corridor_key(name: str) -> str:
+    """Corridor name compared without case and with any dash (-, ‐, ‑, –, —) as ``-``."""
+    return _DASHES.sub("-", " ".join(name.split())).casefold()
+
+
+def _canonical_corridor(name: str, otherwise: str) -> str:
+    """Return the corridor files' spelling of ``name``.
+
+    Raises
+    ------
+    ValueError
+        If no corridor matches; the message suggests close names and lists them all.
+    """
+    from rapidfuzz import fuzz, process
+
+    from corridor.network.corridors import CORRIDOR_FILES, read_corridors
+
+    names = {_corridor_key(n): n for n in read_corridors()}
+    key = _corridor_key(name)
+    if key in names:
+        return names[key]
+    close = process.extract(key, list(names), scorer=fuzz.ratio, limit=3, score_cutoff=60)
+    hint = f"did you mean {', '.join(repr(names[k]) for k, _, _ in close)}? " if close else ""
+    files = ", ".join(f"corridor/data/{p.name}" for p in CORRIDOR_FILES)
+    msg = (
+        f"unknown corridor {name!r}; {hint}use a corridor name of {files} "
+        f"({', '.join(names.values())}) {otherwise}"
+    )
+    raise ValueError(msg)
+
+
 class OptimiseConfig(_Frozen):
     """The siting model (flow refuelling location model on real paths)."""
 
@@ -580,10 +618,43 @@ class OptimiseConfig(_Frozen):
         ),
     )
 
+    @field_validator("min_sites_per_country", mode="before")
+    @classmethod
+    def _whole_site_counts(cls, value: object) -> object:
+        if isinstance(value, dict):
+            bad = {
+                k: v
+                for k, v in value.items()
+                if isinstance(v, bool) or not isinstance(v, int) or v < 0
+            }
+            if bad:
+                listed = ", ".join(f"{k} = {v!r}" for k, v in bad.items())
+                msg = (
+                    f"{listed}: expected a whole number of sites >= 0 for each country; "
+                    "write e.g. { NL = 2, DE = 2 }"
+                )
+                raise ValueError(msg)
+        return value
+
+    @field_validator("corridor")
+    @classmethod
+    def _known_corridor(cls, value: str | None) -> str | None:
+        if value is None or value == "auto":
+            return value
+        return _canonical_corridor(value, 'or "auto" to rank them all')
+
+    @field_validator("corridor_candidates")
+    @classmethod
+    def _known_corridor_candidates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_canonical_corridor(v, "or [] for every corridor") for v in value)
+
     @model_validator(mode="after")
     def _site_bounds(self) -> OptimiseConfig:
         if self.min_sites > self.max_sites:
-            msg = f"min_sites ({self.min_sites}) must not exceed max_sites ({self.max_sites})"
+            msg = (
+                f"min_sites = {self.min_sites} must not exceed max_sites = {self.max_sites}; "
+                "lower min_sites or raise max_sites"
+            )
             raise ValueError(msg)
         if self.vehicle.technology == "bev" and self.charger_power_mw < 1.0:
             msg = f"charger_power_mw must be >= 1 MW for MCS, got {self.charger_power_mw}"
@@ -637,6 +708,35 @@ class Scenario(_Frozen):
             raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _site_minimums_fit(self) -> Scenario:
+        # contradictions of the scenario itself (solve() checks them again for a bare
+        # OptimiseConfig, with the candidates' counts)
+        opt = self.optimise
+        foreign = [cc for cc in opt.min_sites_per_country if cc not in self.sites.countries]
+        if foreign:
+            msg = (
+                f"optimise.min_sites_per_country names {', '.join(foreign)}, not a country of "
+                f"the scenario's sites.countries ({', '.join(self.sites.countries)}); remove it "
+                "or add it to sites.countries"
+            )
+            raise ValueError(msg)
+        total = sum(opt.min_sites_per_country.values())
+        if total > opt.max_sites:
+            msg = (
+                f"optimise.min_sites_per_country sums to {total} sites "
+                f"({dict(opt.min_sites_per_country)}), more than optimise.max_sites = "
+                f"{opt.max_sites}; lower the per-country minimums or raise max_sites"
+            )
+            raise ValueError(msg)
+        if opt.min_sites_per_direction > opt.max_sites:
+            msg = (
+                f"optimise.min_sites_per_direction = {opt.min_sites_per_direction} is more than "
+                f"optimise.max_sites = {opt.max_sites}; lower it or raise max_sites"
+            )
+            raise ValueError(msg)
+        return self
+
 
 def builtin_scenarios() -> dict[str, Path]:
     """Return the built-in scenarios by name.
@@ -657,10 +757,16 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
             parent_model = _model_at(tuple(e["loc"][:-1]))
             allowed = ", ".join(sorted(parent_model.model_fields)) if parent_model else "?"
             lines.append(f"unknown key '{path}' (allowed here: {allowed})")
+        elif e["type"] == "value_error" and _model_at(tuple(e["loc"])) is not None:
+            # a check across the keys of a section: its message names the keys and values, the
+            # section's whole input would only bury it
+            text = str(e["msg"]).removeprefix("Value error, ")
+            lines.append(f"'{path}': {text}" if e["loc"] else text)
         else:
             ctx = e.get("ctx") or {}
             hint = f" (allowed: {ctx['expected']})" if "expected" in ctx else ""
-            lines.append(f"'{path}': {e['msg']}{hint}; got {e.get('input')!r}")
+            text = str(e["msg"]).removeprefix("Value error, ")
+            lines.append(f"'{path}': {text}{hint}; got {e.get('input')!r}")
     return f"invalid scenario {source}: " + "; ".join(lines)
 
 
@@ -717,8 +823,10 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     Raises
     ------
     ScenarioError
-        If the name is unknown, the file is missing or not TOML, or a key or value is invalid
-        (the message names the key path and the allowed keys or values).
+        If the name is unknown, the file is missing or not TOML, a key or value is invalid
+        (the message names the key path and the allowed keys or values), or a file the scenario
+        names (``grid.capacity_table``, ``grid.capacity_areas``, ``sites.sources``) does not
+        exist.
     """
     builtins = builtin_scenarios()
     text = str(name_or_path)
@@ -737,6 +845,35 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     raw.setdefault("name", path.stem)
     _relative_to(raw, path.parent)
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(_format_validation_error(exc, str(path))) from None
+    problem = _missing_files(scenario, path.parent)
+    if problem:
+        msg = f"invalid scenario {path}: {problem}"
+        raise ScenarioError(msg)
+    return scenario
+
+
+def _missing_files(scenario: Scenario, folder: Path) -> str:
+    """Say which file or candidate source the scenario names does not exist ('' if none)."""
+    grid = scenario.grid
+    files = [("grid.capacity_table", p) for p in grid.capacity_table]
+    if grid.capacity_areas is not None:
+        files.append(("grid.capacity_areas", grid.capacity_areas))
+    for key, file in files:
+        if not file.is_file():
+            return (
+                f"'{key}': file {file} not found; give an existing file (a relative path is "
+                f"relative to the scenario file's folder {folder})"
+            )
+    from corridor.catalogue import CANDIDATE_LAYERS
+
+    for source in scenario.sites.sources:
+        if source not in CANDIDATE_LAYERS and not Path(source).is_file():
+            return (
+                f"'sites.sources': {source!r} is neither a candidate dataset key "
+                f"({', '.join(CANDIDATE_LAYERS)}) nor an existing file (GeoJSON, GPKG or CSV "
+                f"with lon/lat; a relative path is read from the current folder {Path.cwd()})"
+            )
+    return ""

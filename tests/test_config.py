@@ -99,3 +99,149 @@ def test_network_crs_must_be_projected_in_metres(tmp_path: Path) -> None:
     p.write_text('[network]\ncrs = "EPSG:4326"\n')
     with pytest.raises(ScenarioError, match=r"network\.crs.*not a projected CRS in metres"):
         load_scenario(p)
+
+
+def test_section_check_error_is_one_short_line_without_the_section(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text('[optimise]\nmin_sites = 7\nmax_sites = 6\nsolver = "highs"\n')
+    with pytest.raises(
+        ScenarioError,
+        match=r"'optimise': min_sites = 7 must not exceed max_sites = 6; lower min_sites or raise",
+    ) as err:
+        load_scenario(f)
+    text = str(err.value)
+    assert "\n" not in text and "solver" not in text and "{" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("{ NL = -2, DE = 2 }", "NL = -2"),
+        ("{ NL = 2, DE = 1.5 }", "DE = 1.5"),
+        ('{ NL = "2" }', "NL = '2'"),
+    ],
+)
+def test_min_sites_per_country_must_be_whole_and_not_negative(
+    tmp_path: Path, value: str, shown: str
+) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text(f"[optimise]\nmin_sites_per_country = {value}\n")
+    with pytest.raises(
+        ScenarioError,
+        match=rf"'optimise\.min_sites_per_country': {shown}: expected a whole number of sites >= 0 "
+        r"for each country; write e\.g\. \{ NL = 2, DE = 2 \}",
+    ):
+        load_scenario(f)
+
+
+@pytest.mark.parametrize(
+    ("section", "match"),
+    [
+        (
+            "max_sites = 6\nmin_sites_per_country = { NL = 5, DE = 5 }\n",
+            r"^invalid scenario .*: optimise\.min_sites_per_country sums to 10 sites .*more than "
+            r"optimise\.max_sites = 6; lower the per-country minimums or raise max_sites$",
+        ),
+        (
+            "max_sites = 6\nmin_sites_per_direction = 7\n",
+            r"^invalid scenario .*: optimise\.min_sites_per_direction = 7 is more than "
+            r"optimise\.max_sites = 6; lower it or raise max_sites$",
+        ),
+    ],
+)
+def test_site_minimums_above_max_sites_rejected_at_load(
+    tmp_path: Path, section: str, match: str
+) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text(f"[optimise]\n{section}")
+    with pytest.raises(ScenarioError, match=match):
+        load_scenario(f)
+    f.write_text("[optimise]\nmax_sites = 10\nmin_sites_per_country = { NL = 5, DE = 5 }\n")
+    assert load_scenario(f).optimise.min_sites_per_country == {"NL": 5, "DE": 5}
+
+
+def test_min_sites_per_country_outside_the_scenario_countries_rejected(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text("[optimise]\nmin_sites_per_country = { NL = 1, FR = 1 }\n")
+    with pytest.raises(
+        ScenarioError,
+        match=r"^invalid scenario .*: optimise\.min_sites_per_country names FR, not a country of "
+        r"the scenario's sites\.countries \(NL, DE\); remove it or add it to sites\.countries$",
+    ):
+        load_scenario(f)
+
+
+def test_corridor_names_match_across_dashes_and_case(tmp_path: Path) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text(
+        '[optimise]\ncorridor = "Rotterdam-Venlo-Duisburg-Dortmund"\n'
+        'corridor_candidates = ["hamburg \u2014 flensburg", "Groningen\u2011Leer\u2010Bremen"]\n'
+    )
+    opt = load_scenario(f).optimise
+    assert opt.corridor == "Rotterdam\u2013Venlo\u2013Duisburg\u2013Dortmund"
+    assert opt.corridor_candidates == ("Hamburg\u2013Flensburg", "Groningen\u2013Leer\u2013Bremen")
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('corridor = "Rotterdam-Venlo-Duisburg-Dortmnd"', "corridor"),
+        (
+            'corridor = "auto"\ncorridor_candidates = ["Rotterdam-Venlo-Duisburg-Dortmnd"]',
+            "corridor_candidates",
+        ),
+    ],
+)
+def test_unknown_corridor_suggests_the_close_name_and_lists_all(
+    tmp_path: Path, line: str, key: str
+) -> None:
+    f = tmp_path / "mine.toml"
+    f.write_text(f"[optimise]\n{line}\n")
+    with pytest.raises(
+        ScenarioError,
+        match=rf"'optimise\.{key}': unknown corridor 'Rotterdam-Venlo-Duisburg-Dortmnd'; did you "
+        r"mean 'Rotterdam\u2013Venlo\u2013Duisburg\u2013Dortmund'\? use a corridor name of "
+        r"corridor/data/afir_corridors\.toml, corridor/data/corridors\.toml "
+        r"\(.*Hamburg\u2013Padborg.*\)",
+    ):
+        load_scenario(f)
+
+
+@pytest.mark.parametrize(
+    ("lines", "key", "missing"),
+    [
+        ('capacity_table = "missing.csv"', "capacity_table", "missing.csv"),
+        ('capacity_table = ["ops.csv", "missing.csv"]', "capacity_table", "missing.csv"),
+        ('capacity_table = "ops.csv"\ncapacity_areas = "areas.geojson"', "capacity_areas", "areas"),
+    ],
+)
+def test_missing_grid_capacity_file_rejected_at_load(
+    tmp_path: Path, lines: str, key: str, missing: str
+) -> None:
+    (tmp_path / "ops.csv").write_text("substation_id,lon,lat,offtake_capacity_mw\n")
+    f = tmp_path / "mine.toml"
+    f.write_text(f"[grid]\n{lines}\n")
+    with pytest.raises(
+        ScenarioError,
+        match=rf"^invalid scenario .*: 'grid\.{key}': file .*{missing}\S* not found; give an "
+        r"existing file \(a relative path is relative to the scenario file's folder .*\)$",
+    ):
+        load_scenario(f)
+
+
+def test_unknown_site_source_rejected_at_load(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "mine.toml"
+    f.write_text('[sites]\nsources = ["nl_truck_parking", "nope"]\n')
+    with pytest.raises(
+        ScenarioError,
+        match=r"^invalid scenario .*: 'sites\.sources': 'nope' is neither a candidate dataset key "
+        r"\(nl_truck_parking, rest_stops_sample, osm_poi_2021\) nor an existing file .*",
+    ):
+        load_scenario(f)
+    f.write_text('[sites]\nsources = ["de_substations"]\n')
+    with pytest.raises(ScenarioError, match=r"'sites\.sources': 'de_substations' is neither"):
+        load_scenario(f)
+    (tmp_path / "mine.csv").write_text("lon,lat\n6.1,51.4\n")
+    f.write_text('[sites]\nsources = ["osm_poi_2021", "mine.csv"]\n')
+    assert load_scenario(f).sites.sources == ("osm_poi_2021", "mine.csv")

@@ -136,6 +136,8 @@ def test_queue_above_capacity_stays_non_firm(tmp_path: Path) -> None:
 
 def test_scenario_capacity_table_relative_to_the_scenario_file(tmp_path: Path) -> None:
     (tmp_path / "ops").mkdir()
+    for f in ("ops/a.csv", "ops/areas.geojson", "a.csv", "b.csv"):
+        (tmp_path / f).touch()
     sc_file = tmp_path / "my.toml"
     sc_file.write_text(
         'name = "my"\n[grid]\ncapacity_table = "ops/a.csv"\ncapacity_areas = "ops/areas.geojson"\n'

@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 
 from corridor._validate import GRAPH_CRS as CRS
 from corridor._validate import require_columns
-from corridor.catalogue import DATASETS, Catalogue
+from corridor.catalogue import CANDIDATE_LAYERS, DATASETS, Catalogue
 from corridor.config import SitesConfig
 from corridor.errors import InputDataError
 
@@ -276,8 +276,8 @@ def read_layer(catalogue: Catalogue, source: str) -> gpd.GeoDataFrame:
         return _read_poi2021(catalogue.paths(source))
     if source in DATASETS:
         msg = (
-            f"dataset '{source}' is not a candidate layer; use nl_truck_parking, "
-            "rest_stops_sample, osm_poi_2021 or a file path"
+            f"dataset '{source}' is not a candidate layer; use {', '.join(CANDIDATE_LAYERS)} "
+            "or a file path"
         )
         raise InputDataError(msg)
     return read_user_sites(source)
