@@ -263,7 +263,7 @@ def network(
                 edges.to_file(p, layer="edges", driver="GPKG")
                 nodes.reset_index().to_file(p, layer="nodes", driver="GPKG", mode="a")
 
-            files = write_outputs(out_dir, {"network.gpkg": write})
+            files = write_outputs(out_dir, {"network.gpkg": write}, kind="network")
         rep = G.graph.get("build_report", {})
         out.print(
             f"[bold]{G.number_of_nodes():,}[/] nodes, [bold]{G.number_of_edges():,}[/] directed "
@@ -355,6 +355,7 @@ def flows(
                     "od_flows.parquet": lambda p: write_od_parquet(fs, p),
                     "edge_flows.gpkg": lambda p: write_edge_flows_gpkg(fs, G, p),
                 },
+                kind="flows",
             )
         od = fs.od
         out.print(

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 import corridor.network
-from corridor._files import output_folder, read_table, write_outputs
+from corridor._files import MANIFEST, output_folder, read_table, write_outputs
 from corridor._validate import Region, check_points_near
 from corridor.cli import app
 from corridor.errors import InfeasibleError, InputDataError
@@ -1070,7 +1070,7 @@ def test_write_outputs_swaps_the_folder_keeps_other_files_and_cleans_up(tmp_path
 
     with pytest.raises(KeyboardInterrupt):
         write_outputs(out, {"a.txt": lambda p: p.write_text("a2"), "b.txt": interrupted})
-    assert [(p.name, p.read_text()) for p in sorted(out.iterdir())] == [
+    assert [(p.name, p.read_text()) for p in sorted(out.iterdir()) if p.name != MANIFEST] == [
         ("a.txt", "a1"),
         ("b.txt", "b1"),
         ("notes.md", "mine"),
@@ -1078,7 +1078,7 @@ def test_write_outputs_swaps_the_folder_keeps_other_files_and_cleans_up(tmp_path
     write_outputs(
         out, {"a.txt": lambda p: p.write_text("a2"), "b.txt": lambda p: p.write_text("b2")}
     )
-    assert [(p.name, p.read_text()) for p in sorted(out.iterdir())] == [
+    assert [(p.name, p.read_text()) for p in sorted(out.iterdir()) if p.name != MANIFEST] == [
         ("a.txt", "a2"),
         ("b.txt", "b2"),
         ("notes.md", "mine"),
@@ -1114,6 +1114,7 @@ def test_grid_run_replaces_the_folder_as_a_unit(tmp_path: Path, good: Path) -> N
     names = sorted(p.name for p in good.iterdir())
     charts = [n for n in names if n.startswith("grid_chart_")]
     assert [n for n in names if n not in charts] == [
+        MANIFEST,
         "coverage.csv",
         "grid_load.csv",
         "grid_load.geojson",
