@@ -401,6 +401,19 @@ def read_json(
 
 _SEPARATORS = {",": "','", ";": "';'", "\t": "tab"}
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+#: A decimal-comma number with ``.`` grouping thousands: ``1.500``, ``12.345.678,25``.
+_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")
+#: A number with a decimal point (``1.5``, ``0.500``, ``1500.25``).
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+
+
+def _comma_number(cell: str) -> str | None:
+    """Rewrite a decimal-comma number with a decimal point (``1.500,5`` → ``1500.5``), else None."""
+    if _GROUPED.match(cell):
+        return cell.replace(".", "").replace(",", ".")
+    if _DECIMAL_COMMA.match(cell):
+        return cell.replace(",", ".")
+    return None
 
 
 def _decode_table(raw: bytes, what: str, path: Path) -> tuple[str, str]:
@@ -441,6 +454,29 @@ def _decode_table(raw: bytes, what: str, path: Path) -> tuple[str, str]:
         raise InputDataError(msg) from None
 
 
+def _decimal_points(
+    row: list[str],
+    line: int,
+    header: list[str],
+    example: tuple[str, int],
+    what: str,
+    path: Path,
+) -> list[str]:
+    """Rewrite a decimal-comma file's row with decimal points; a decimal point is an error."""
+    out = []
+    for col, cell in zip(header, row, strict=True):
+        number = _comma_number(cell)
+        if number is None and _DECIMAL_POINT.match(cell):
+            msg = (
+                f"{what} {path}, line {line}, column {col}: {cell!r} has a decimal point but the "
+                f"file uses decimal commas ({example[0]!r} on line {example[1]}); write "
+                f"{cell.replace('.', ',')!r}, a '.' only groups thousands (1.500,5 = 1500.5)"
+            )
+            raise InputDataError(msg)
+        out.append(cell if number is None else number)
+    return out
+
+
 def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
     """Read a user's CSV table as text cells, whatever spreadsheet wrote it.
 
@@ -448,7 +484,10 @@ def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
     Windows-1252), the separator (the most frequent of ``,``, ``;`` and tab in the header line)
     and, for ``;`` or tab separated files, the decimal mark: when any cell is a decimal-comma
     number such as ``51,95``, every such cell is rewritten with a decimal point (``51.95``), so
-    callers convert numbers with ``float``. Blank lines are skipped; cells and column names are
+    callers convert numbers with ``float``. In such a file a ``.`` followed by exactly three
+    digits groups thousands (``1.500`` is 1500, ``1.500,5`` is 1500.5); any other number with a
+    decimal point (``1.5``, ``0.500``) is an error naming its line and column, as it is
+    ambiguous. Blank lines are skipped; cells and column names are
     stripped of surrounding spaces.
 
     Parameters
@@ -510,10 +549,18 @@ def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
         msg = f"{what} {path}, line {reader.line_num}: not a readable CSV line ({exc})"
         raise InputDataError(msg) from None
     header, body, body_lines = rows[0], rows[1:], line_no[1:]
-    decimal = "point"
-    if sep != "," and any(_DECIMAL_COMMA.match(c) for r in body for c in r):
-        decimal = "comma"
-        body = [[c.replace(",", ".") if _DECIMAL_COMMA.match(c) else c for c in r] for r in body]
+    comma_cell = None
+    if sep != ",":
+        comma_cell = next(
+            (
+                (c, ln)
+                for r, ln in zip(body, body_lines, strict=True)
+                for c in r
+                if "," in c and _comma_number(c) is not None
+            ),
+            None,
+        )
+    decimal = "point" if comma_cell is None else "comma"
     fmt = f"{encoding}, {_SEPARATORS[sep]}-separated, decimal {decimal}"
     header = [h.strip().lstrip("\ufeff") for h in header]
     if "" in header:
@@ -540,6 +587,11 @@ def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
             else:
                 msg += f"; every line needs the header's {len(header)} fields)"
             raise InputDataError(msg)
+    if comma_cell is not None:
+        body = [
+            _decimal_points(r, ln, header, comma_cell, what, path)
+            for r, ln in zip(body, body_lines, strict=True)
+        ]
     frame = pd.DataFrame(body, columns=header, dtype=str)
     frame.attrs["lines"] = body_lines
     frame.attrs["format"] = fmt

@@ -992,6 +992,24 @@ def test_semicolon_coordinates_with_decimal_commas(tmp_path: Path) -> None:
     ]
 
 
+def test_thousands_groups_and_decimal_points_in_decimal_comma_tables(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("id;a;b;c;d\nx;1.500;1.500,5;-2.000.000;0,25\ny;text;1.5.1;NL.42;7\n")
+    t = read_table(p, "table")
+    assert t.attrs["format"] == "UTF-8, ';'-separated, decimal comma"
+    assert t.iloc[0].tolist() == ["x", "1500", "1500.5", "-2000000", "0.25"]
+    assert t.iloc[1].tolist() == ["y", "text", "1.5.1", "NL.42", "7"]  # not numbers: as written
+    for cell in ("1.5", "0.500", "1500.25", "1.50,5"):
+        p.write_text(f"id;a;b\nx;{cell};0,25\n")
+        if cell == "1.50,5":  # not a number in either notation: left to the caller's check
+            assert read_table(p)["a"].tolist() == ["1.50,5"]
+            continue
+        with pytest.raises(
+            InputDataError, match=rf"t.csv, line 2, column a: '{cell}' has a decimal point"
+        ):
+            read_table(p)
+
+
 def test_grid_reads_a_windows_semicolon_site_list(tmp_path: Path) -> None:
     from corridor.assess.plans import read_site_list
 
