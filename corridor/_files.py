@@ -8,9 +8,10 @@ install. The big external inputs (OSM, ETISplus, grid) are not here: see
 
 Writing is atomic: :func:`atomic_file` (one file: a temporary file next to it, then
 ``os.replace``) and :func:`write_outputs` (a whole output folder all-or-nothing: the new folder
-is built beside the old one and swapped in by one rename). :func:`output_folder` checks an output
-folder before any work and locks it for the run. A failed run never leaves half-written files or
-clobbers good results.
+is built beside the old one and swapped in by one rename; a hidden :data:`MANIFEST` lists what
+each kind of run wrote, so a rerun drops its own stale files but never the user's).
+:func:`output_folder` checks an output folder before any work and locks it for the run. A failed
+run never leaves half-written files or clobbers good results.
 
 :func:`read_toml` and :func:`read_json` raise :class:`~corridor.errors.InputDataError` (or the
 error class given) naming the file and what is wrong with it. :func:`read_table` is the one
@@ -41,6 +42,7 @@ from corridor.errors import CorridorError, InputDataError
 
 __all__ = [
     "DATA_DIR",
+    "MANIFEST",
     "atomic_file",
     "check_output_dir",
     "output_folder",
@@ -120,8 +122,15 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+#: Hidden file in every output folder listing the files corridor wrote there, per command.
+MANIFEST = ".corridor-outputs"
+
+
 def write_outputs(
-    out_dir: str | Path, writers: Mapping[str, Callable[[Path], object]]
+    out_dir: str | Path,
+    writers: Mapping[str, Callable[[Path], object]],
+    *,
+    kind: str = "outputs",
 ) -> list[Path]:
     """Write a set of output files all-or-nothing: the output folder is the unit.
 
@@ -133,12 +142,22 @@ def write_outputs(
     staging folder is removed on every exit path (also on Ctrl-C and, via the CLI's handler,
     SIGTERM).
 
+    A hidden manifest (:data:`MANIFEST`, JSON) records which files each ``kind`` of run wrote.
+    Files the previous run of the same ``kind`` wrote that this run does not write are not
+    carried over, so the folder holds exactly this run's outputs (no stale charts or tables of
+    an earlier run). Files corridor did not write (the user's own, or those of a folder written
+    before manifests existed) and the outputs of other kinds of run (e.g. the ``plan.json`` a
+    ``grid`` run reads from the same folder) are kept.
+
     Parameters
     ----------
     out_dir
         Destination folder (created if needed).
     writers
         File name to a function that writes that file at the path it is given.
+    kind
+        Which kind of run writes (e.g. the command name): stale files are only those of the
+        previous run of the same kind.
 
     Returns
     -------
@@ -150,19 +169,31 @@ def write_outputs(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
+        runs: dict[str, list[str]] = {}
         if out_dir.is_dir():
             os.chmod(staging, out_dir.stat().st_mode & 0o7777)
+            old_runs = _read_manifest(out_dir / MANIFEST)
+            stale = set(old_runs.get(kind, ())) - set(writers)
+            kept: set[str] = set()
             for old in out_dir.iterdir():
-                if old.name in writers:
+                if old.name in writers or old.name in stale or old.name == MANIFEST:
                     continue
+                kept.add(old.name)
                 if old.is_dir() and not old.is_symlink():
                     shutil.copytree(old, staging / old.name, symlinks=True, copy_function=_link)
                 else:
                     _link(old, staging / old.name)
+            for other, names in old_runs.items():
+                still = [n for n in names if n in kept]
+                if other != kind and still:
+                    runs[other] = still
         else:
             os.chmod(staging, 0o777 & ~_umask())
         for name, write in writers.items():
             write(staging / name)
+        runs[kind] = sorted(writers)
+        manifest = {"written_by": "corridor", "runs": dict(sorted(runs.items()))}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         if out_dir.is_dir():
             if _exchange(staging, out_dir):
                 shutil.rmtree(staging, ignore_errors=True)  # now the old folder
@@ -181,6 +212,33 @@ def write_outputs(
         return [out_dir / name for name in writers]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _read_manifest(path: Path) -> dict[str, list[str]]:
+    """Files per kind of run from an output folder's manifest; empty if absent or unreadable.
+
+    Only plain file names are taken (no paths), so a damaged or hand-edited manifest can never
+    make a run drop anything outside the folder; an unreadable one drops nothing.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        runs = data["runs"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    if not isinstance(runs, dict):
+        return {}
+    return {
+        str(kind): [
+            n
+            for n in names
+            if isinstance(n, str)
+            and n not in ("", ".", "..", MANIFEST)
+            and "/" not in n
+            and os.sep not in n
+        ]
+        for kind, names in runs.items()
+        if isinstance(names, list)
+    }
 
 
 def _umask() -> int:
@@ -343,6 +401,19 @@ def read_json(
 
 _SEPARATORS = {",": "','", ";": "';'", "\t": "tab"}
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+#: A decimal-comma number with ``.`` grouping thousands: ``1.500``, ``12.345.678,25``.
+_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")
+#: A number with a decimal point (``1.5``, ``0.500``, ``1500.25``).
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+
+
+def _comma_number(cell: str) -> str | None:
+    """Rewrite a decimal-comma number with a decimal point (``1.500,5`` → ``1500.5``), else None."""
+    if _GROUPED.match(cell):
+        return cell.replace(".", "").replace(",", ".")
+    if _DECIMAL_COMMA.match(cell):
+        return cell.replace(",", ".")
+    return None
 
 
 def _decode_table(raw: bytes, what: str, path: Path) -> tuple[str, str]:
@@ -383,6 +454,29 @@ def _decode_table(raw: bytes, what: str, path: Path) -> tuple[str, str]:
         raise InputDataError(msg) from None
 
 
+def _decimal_points(
+    row: list[str],
+    line: int,
+    header: list[str],
+    example: tuple[str, int],
+    what: str,
+    path: Path,
+) -> list[str]:
+    """Rewrite a decimal-comma file's row with decimal points; a decimal point is an error."""
+    out = []
+    for col, cell in zip(header, row, strict=True):
+        number = _comma_number(cell)
+        if number is None and _DECIMAL_POINT.match(cell):
+            msg = (
+                f"{what} {path}, line {line}, column {col}: {cell!r} has a decimal point but the "
+                f"file uses decimal commas ({example[0]!r} on line {example[1]}); write "
+                f"{cell.replace('.', ',')!r}, a '.' only groups thousands (1.500,5 = 1500.5)"
+            )
+            raise InputDataError(msg)
+        out.append(cell if number is None else number)
+    return out
+
+
 def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
     """Read a user's CSV table as text cells, whatever spreadsheet wrote it.
 
@@ -390,7 +484,10 @@ def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
     Windows-1252), the separator (the most frequent of ``,``, ``;`` and tab in the header line)
     and, for ``;`` or tab separated files, the decimal mark: when any cell is a decimal-comma
     number such as ``51,95``, every such cell is rewritten with a decimal point (``51.95``), so
-    callers convert numbers with ``float``. Blank lines are skipped; cells and column names are
+    callers convert numbers with ``float``. In such a file a ``.`` followed by exactly three
+    digits groups thousands (``1.500`` is 1500, ``1.500,5`` is 1500.5); any other number with a
+    decimal point (``1.5``, ``0.500``) is an error naming its line and column, as it is
+    ambiguous. Blank lines are skipped; cells and column names are
     stripped of surrounding spaces.
 
     Parameters
@@ -452,10 +549,18 @@ def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
         msg = f"{what} {path}, line {reader.line_num}: not a readable CSV line ({exc})"
         raise InputDataError(msg) from None
     header, body, body_lines = rows[0], rows[1:], line_no[1:]
-    decimal = "point"
-    if sep != "," and any(_DECIMAL_COMMA.match(c) for r in body for c in r):
-        decimal = "comma"
-        body = [[c.replace(",", ".") if _DECIMAL_COMMA.match(c) else c for c in r] for r in body]
+    comma_cell = None
+    if sep != ",":
+        comma_cell = next(
+            (
+                (c, ln)
+                for r, ln in zip(body, body_lines, strict=True)
+                for c in r
+                if "," in c and _comma_number(c) is not None
+            ),
+            None,
+        )
+    decimal = "point" if comma_cell is None else "comma"
     fmt = f"{encoding}, {_SEPARATORS[sep]}-separated, decimal {decimal}"
     header = [h.strip().lstrip("\ufeff") for h in header]
     if "" in header:
@@ -482,6 +587,11 @@ def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
             else:
                 msg += f"; every line needs the header's {len(header)} fields)"
             raise InputDataError(msg)
+    if comma_cell is not None:
+        body = [
+            _decimal_points(r, ln, header, comma_cell, what, path)
+            for r, ln in zip(body, body_lines, strict=True)
+        ]
     frame = pd.DataFrame(body, columns=header, dtype=str)
     frame.attrs["lines"] = body_lines
     frame.attrs["format"] = fmt

@@ -91,6 +91,26 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _finite(flag: str, low: float = 0.0) -> Callable[[str], float]:
+    """Parser of a float option: a finite number >= ``low``, else ONE error line and exit 2.
+
+    Click's own float type accepts ``inf`` and ``nan`` and reports range errors in a
+    multi-line box; this parser is shared by every float option.
+    """
+
+    def parse(text: str | float) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value >= low):
+            _fail("error", f"{flag} expects a finite number >= {low:g}, got {str(text)!r}")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        return value
+
+    return parse
+
+
 def _check_solver(sc: Any) -> None:
     """Check that the scenario's MILP solver is available before minutes of pipeline run."""
     from corridor.optimise.solve import make_solver
@@ -243,7 +263,7 @@ def network(
                 edges.to_file(p, layer="edges", driver="GPKG")
                 nodes.reset_index().to_file(p, layer="nodes", driver="GPKG", mode="a")
 
-            files = write_outputs(out_dir, {"network.gpkg": write})
+            files = write_outputs(out_dir, {"network.gpkg": write}, kind="network")
         rep = G.graph.get("build_report", {})
         out.print(
             f"[bold]{G.number_of_nodes():,}[/] nodes, [bold]{G.number_of_edges():,}[/] directed "
@@ -335,6 +355,7 @@ def flows(
                     "od_flows.parquet": lambda p: write_od_parquet(fs, p),
                     "edge_flows.gpkg": lambda p: write_edge_flows_gpkg(fs, G, p),
                 },
+                kind="flows",
             )
         od = fs.od
         out.print(
@@ -355,7 +376,15 @@ def grid(
         ),
     ] = DEFAULT_SCENARIO,
     out_dir: OutOpt = Path("out/grid"),
-    battery_mwh: Annotated[float, typer.Option(help="Battery per site (MWh).", min=0)] = 0.0,
+    battery_mwh: Annotated[
+        float,
+        typer.Option(
+            "--battery-mwh",
+            help="Battery per site (MWh, finite, >= 0).",
+            metavar="MWH",
+            parser=_finite("--battery-mwh"),
+        ),
+    ] = 0.0,
     scenario: Annotated[
         str | None, typer.Option(help="Scenario for the grid settings of a plan.json / CSV.")
     ] = None,

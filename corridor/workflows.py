@@ -587,7 +587,7 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         if result.corridor is not None:
             add_corridor_ranking_layer(fmap, result.corridor, edges.crs)
         writers["map.html"] = lambda p: write_map(fmap, p)
-    return write_outputs(out_dir, writers)
+    return write_outputs(out_dir, writers, kind="plan")
 
 
 def grid_report(
@@ -720,7 +720,7 @@ def grid_report(
         extra_sections=extra,
     )
     writers["grid_report.html"] = lambda p: p.write_text(page, encoding="utf-8")
-    files = write_outputs(out_dir, writers)
+    files = write_outputs(out_dir, writers, kind="grid")
     return per_sub, per_area, files
 
 
@@ -889,5 +889,6 @@ def coverage_report(
             "coverage_stops.csv": lambda p: write_stops_csv(cov, p),
             "coverage_map.html": lambda p: write_map(fmap, p),
         },
+        kind="coverage",
     )
     return CoverageRun(cov, profile, files, tuple(notes))

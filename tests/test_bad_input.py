@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 import corridor.network
-from corridor._files import output_folder, read_table, write_outputs
+from corridor._files import MANIFEST, output_folder, read_table, write_outputs
 from corridor._validate import Region, check_points_near
 from corridor.cli import app
 from corridor.errors import InfeasibleError, InputDataError
@@ -482,6 +482,34 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
         _sites("a,6,1,51,3,4,40\n"),
         2,
         ("line 2", "fields", "','-separated", "decimal point"),
+    ),
+    (
+        "grid-battery-inf",
+        ["grid", "{d}/sites.csv", "--out", "{out}", "--battery-mwh", "inf"],
+        None,
+        2,
+        ("--battery-mwh", "finite number >= 0", "inf"),
+    ),
+    (
+        "grid-battery-nan",
+        ["grid", "{d}/sites.csv", "--out", "{out}", "--battery-mwh", "nan"],
+        None,
+        2,
+        ("--battery-mwh", "finite number >= 0", "nan"),
+    ),
+    (
+        "grid-battery-negative",
+        ["grid", "{d}/sites.csv", "--out", "{out}", "--battery-mwh", "-1"],
+        None,
+        2,
+        ("--battery-mwh", "finite number >= 0", "-1"),
+    ),
+    (
+        "grid-battery-text",
+        ["grid", "{d}/sites.csv", "--out", "{out}", "--battery-mwh", "lots"],
+        None,
+        2,
+        ("--battery-mwh", "finite number >= 0", "lots"),
     ),
     (
         "grid-workbook",
@@ -964,6 +992,24 @@ def test_semicolon_coordinates_with_decimal_commas(tmp_path: Path) -> None:
     ]
 
 
+def test_thousands_groups_and_decimal_points_in_decimal_comma_tables(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("id;a;b;c;d\nx;1.500;1.500,5;-2.000.000;0,25\ny;text;1.5.1;NL.42;7\n")
+    t = read_table(p, "table")
+    assert t.attrs["format"] == "UTF-8, ';'-separated, decimal comma"
+    assert t.iloc[0].tolist() == ["x", "1500", "1500.5", "-2000000", "0.25"]
+    assert t.iloc[1].tolist() == ["y", "text", "1.5.1", "NL.42", "7"]  # not numbers: as written
+    for cell in ("1.5", "0.500", "1500.25", "1.50,5"):
+        p.write_text(f"id;a;b\nx;{cell};0,25\n")
+        if cell == "1.50,5":  # not a number in either notation: left to the caller's check
+            assert read_table(p)["a"].tolist() == ["1.50,5"]
+            continue
+        with pytest.raises(
+            InputDataError, match=rf"t.csv, line 2, column a: '{cell}' has a decimal point"
+        ):
+            read_table(p)
+
+
 def test_grid_reads_a_windows_semicolon_site_list(tmp_path: Path) -> None:
     from corridor.assess.plans import read_site_list
 
@@ -1042,7 +1088,7 @@ def test_write_outputs_swaps_the_folder_keeps_other_files_and_cleans_up(tmp_path
 
     with pytest.raises(KeyboardInterrupt):
         write_outputs(out, {"a.txt": lambda p: p.write_text("a2"), "b.txt": interrupted})
-    assert [(p.name, p.read_text()) for p in sorted(out.iterdir())] == [
+    assert [(p.name, p.read_text()) for p in sorted(out.iterdir()) if p.name != MANIFEST] == [
         ("a.txt", "a1"),
         ("b.txt", "b1"),
         ("notes.md", "mine"),
@@ -1050,7 +1096,7 @@ def test_write_outputs_swaps_the_folder_keeps_other_files_and_cleans_up(tmp_path
     write_outputs(
         out, {"a.txt": lambda p: p.write_text("a2"), "b.txt": lambda p: p.write_text("b2")}
     )
-    assert [(p.name, p.read_text()) for p in sorted(out.iterdir())] == [
+    assert [(p.name, p.read_text()) for p in sorted(out.iterdir()) if p.name != MANIFEST] == [
         ("a.txt", "a2"),
         ("b.txt", "b2"),
         ("notes.md", "mine"),
@@ -1086,6 +1132,7 @@ def test_grid_run_replaces_the_folder_as_a_unit(tmp_path: Path, good: Path) -> N
     names = sorted(p.name for p in good.iterdir())
     charts = [n for n in names if n.startswith("grid_chart_")]
     assert [n for n in names if n not in charts] == [
+        MANIFEST,
         "coverage.csv",
         "grid_load.csv",
         "grid_load.geojson",

@@ -9,6 +9,7 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
+from corridor._files import MANIFEST
 from corridor.catalogue import Catalogue
 from corridor.config import GridConfig
 from corridor.errors import InputDataError
@@ -265,7 +266,8 @@ def test_write_grid_load_and_errors(tmp_path) -> None:
     assert list(table["group_id"]) == ["S1", "X"]
     gj = gpd.read_file(gj_path)
     assert len(gj) == 2 and gj.crs.to_epsg() == 4326
-    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+    hidden = [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+    assert hidden == [MANIFEST]  # no staging folder left, only the list of written files
     bad = _two_sites().drop(columns="headroom_mw")
     with pytest.raises(InputDataError, match=r"site table lacks column\(s\) \['headroom_mw'\]"):
         connection_load(bad, None)

@@ -274,6 +274,24 @@ def test_kw_columns_are_converted_not_ignored(tmp_path: Path) -> None:
     assert g.loc["s", "headroom_mw"] == pytest.approx(GridConfig().congested_headroom_mw)
 
 
+def test_thousands_groups_in_decimal_comma_tables(tmp_path: Path) -> None:
+    f = tmp_path / "ops.csv"
+    f.write_text(
+        "substation_id;lon;lat;offtake_capacity_mw;queue_mw\n"
+        "op-1;6,1497;51,3700;1.500;1.500,5\n"
+        "op-2;6,2;51,4;12.345.678,25;0,5\n"
+    )
+    t = read_capacity_table(f).set_index("substation_id")
+    assert t.loc["op-1", "offtake_capacity_mw"] == 1500.0
+    assert t.loc["op-1", "queue_mw"] == 1500.5
+    assert t.loc["op-2", "offtake_capacity_mw"] == 12_345_678.25
+    assert t.loc["op-2", "queue_mw"] == 0.5
+    # a ';' file without any decimal comma uses the decimal point: 1.500 is 1.5 there
+    g = tmp_path / "points.csv"
+    g.write_text("substation_id;lon;lat;offtake_capacity_mw\nop-1;6.1497;51.37;1.500\n")
+    assert read_capacity_table(g)["offtake_capacity_mw"].iloc[0] == 1.5
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [
@@ -290,6 +308,21 @@ def test_kw_columns_are_converted_not_ignored(tmp_path: Path) -> None:
         ("area_id,queue,unit\nA,5,GW\n", r"line 2, column unit: unit must be MW or kW"),
         ("area_id,available_mw,offtake_capacity_mw\nA,5,5\n", r"both give offtake_capacity"),
         ("area_id,offtake_capacity_mw\n\nA,1\nA,-2\n", r"t.csv, line 4, column"),
+        (
+            "area_id,offtake_capacity_mw\nA,1\n\nA,2\n",
+            r"t.csv, line 4, column area_id: area 'A' is given twice \(line 2 and line 4\)",
+        ),
+        (
+            "substation_id;lon;lat;offtake_capacity_mw\nop-1;6,1;51,3;4\nop-2;6,2;51,4;4\n"
+            "op-1;6,1;51,3;5\n",
+            r"t.csv, line 4, column substation_id: substation 'op-1' is given twice "
+            r"\(line 2 and line 4\)",
+        ),
+        (
+            "area_id;offtake_capacity_mw;queue_mw\nA;1,5;2.25\n",
+            r"t.csv, line 2, column queue_mw: '2.25' has a decimal point but the file uses "
+            r"decimal commas \('1,5' on line 2\)",
+        ),
     ],
 )
 def test_format_errors_name_file_row_and_column(tmp_path: Path, text: str, match: str) -> None:
@@ -300,7 +333,9 @@ def test_format_errors_name_file_row_and_column(tmp_path: Path, text: str, match
         read_capacity_table(f, areas=areas)
 
 
-@pytest.mark.parametrize("case", ["unknown_id", "overlap", "negative", "unknown_column"])
+@pytest.mark.parametrize(
+    "case", ["unknown_id", "overlap", "negative", "unknown_column", "duplicate"]
+)
 @pytest.mark.slow  # real data (CLI on ../shared/data)
 def test_bad_tables_exit_2_on_one_line(tmp_path: Path, case: str) -> None:
     sites = tmp_path / "sites.csv"
@@ -313,6 +348,8 @@ def test_bad_tables_exit_2_on_one_line(tmp_path: Path, case: str) -> None:
         "overlap": "areas.geojson, feature 1 (area 'A') overlaps",
         "negative": "ops.csv, line 2, column Beschikbare transportcapaciteit afname (MW)",
         "unknown_column": "unknown column 'Kleur'",
+        "duplicate": "ops.csv, line 3, column Voedingsgebied ID: area 'A' is given twice "
+        "(line 2 and line 3)",
     }[case]
     if case == "unknown_id":
         table.write_text("Voedingsgebied ID;Beschikbare transportcapaciteit afname (MW)\nC;1,5\n")
@@ -321,6 +358,10 @@ def test_bad_tables_exit_2_on_one_line(tmp_path: Path, case: str) -> None:
         gpd.GeoDataFrame({"area_id": ["A", "B"]}, geometry=[AREA_A, bigger], crs=CRS).to_file(polys)
     elif case == "negative":
         table.write_text("Voedingsgebied ID;Beschikbare transportcapaciteit afname (MW)\nA;-1,5\n")
+    elif case == "duplicate":
+        table.write_text(
+            "Voedingsgebied ID;Beschikbare transportcapaciteit afname (MW)\nA;1,5\nA;2,5\n"
+        )
     else:
         table.write_text("Voedingsgebied ID;Kleur\nA;rood\n")
     res = runner.invoke(

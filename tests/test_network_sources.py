@@ -34,7 +34,19 @@ from corridor.network import (
 from corridor.network.load import CACHE_VERSION, region_countries
 from corridor.network.places import lookup_place, place_key
 
-PBF = Path(__file__).resolve().parents[2] / "shared" / "data" / "roads" / "amsterdam_small.osm.pbf"
+
+@pytest.fixture(scope="module")
+def pbf() -> Path:
+    """The tiny real Amsterdam PBF of the data root (``CORRIDOR_DATA`` or ../shared/data)."""
+    try:
+        catalogue = Catalogue.from_env()
+    except InputDataError as exc:
+        pytest.skip(f"no data root for the Amsterdam PBF: {exc}")
+    if not catalogue.is_present("amsterdam_pbf"):
+        rel = catalogue.dataset("amsterdam_pbf").relpath
+        pytest.skip(f"{catalogue.root / rel} not present (set CORRIDOR_DATA to the data root)")
+    return catalogue.path("amsterdam_pbf")
+
 
 # A motorway ring (two carriageways 44 m apart joined by links) with a two-way trunk spur and a
 # footway. Way 101 has no oneway tag (implied one-way on motorways), 102 has "A12;A15".
@@ -77,8 +89,8 @@ def _edge_summary(G: nx.MultiDiGraph) -> list[tuple]:
 # --- OSM files ------------------------------------------------------------------------------
 
 
-def test_real_pbf_trunk_ways_with_tags():
-    lines = read_osm(PBF)
+def test_real_pbf_trunk_ways_with_tags(pbf: Path):
+    lines = read_osm(pbf)
     assert len(lines) == 6
     assert set(lines["highway"]) == {"trunk"}
     assert set(lines["ref"]) == {"S112"}
@@ -89,7 +101,7 @@ def test_real_pbf_trunk_ways_with_tags():
     assert lines.total_bounds == pytest.approx([4.92, 52.33, 4.95, 52.35], abs=0.02)
     # the extract holds two one-way carriageway pieces: strongly connected only through the
     # U-turn connectors at the extract's cut ends; without them a clear error
-    G = graph_from_lines(read_lines([PBF]), NetworkConfig())
+    G = graph_from_lines(read_lines([pbf]), NetworkConfig())
     assert nx.is_strongly_connected(G)
     rep = G.graph["build_report"]
     assert rep["km_by_class"]["trunk"] == pytest.approx(2.07, abs=0.05)
@@ -105,8 +117,11 @@ def test_corrupt_and_empty_osm_files(tmp_path: Path):
         read_lines([bad])
     with pytest.raises(InputDataError, match=r"missing\.osm\.pbf does not exist"):
         read_osm(tmp_path / "missing.osm.pbf")
+
+
+def test_osm_file_without_wanted_ways(pbf: Path):
     with pytest.raises(InputDataError, match=r"amsterdam_small\.osm\.pbf holds no ways"):
-        read_osm(PBF, highway_classes=("motorway",))
+        read_osm(pbf, highway_classes=("motorway",))
 
 
 def test_osm_xml_builds_ring_with_oneway_semantics(tiny_osm: Path):

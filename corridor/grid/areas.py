@@ -47,6 +47,7 @@ per operator) in order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -332,8 +333,27 @@ def read_capacity_table(
         geometry=geoms,
         crs=CRS,
     )
+    _check_duplicates(out, where, cols, path)
     _check_overlaps(out[out["level"] == "area"], path, is_csv)
     return out
+
+
+def _check_duplicates(
+    table: gpd.GeoDataFrame, where: Callable[[int], str], cols: dict[str, str], path: Path
+) -> None:
+    """Raise if two rows give the same area or substation: no silent "last row wins"."""
+    for level, key in (("area", "area_id"), ("substation", "substation_id")):
+        seen: dict[str, int] = {}
+        for i in np.flatnonzero((table["level"] == level).to_numpy()):
+            ident = table[key].iloc[i]
+            if ident in seen:
+                first = where(seen[ident]).removeprefix(f"{path}, ")
+                msg = (
+                    f"{where(i)}, column {cols.get(key, key)}: {level} '{ident}' is given twice "
+                    f"({first} and {where(i).removeprefix(f'{path}, ')}); keep one row per {level}"
+                )
+                raise InputDataError(msg)
+            seen[ident] = int(i)
 
 
 def _ids(frame: gpd.GeoDataFrame | None, col: str) -> dict[str, object]:

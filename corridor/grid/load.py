@@ -424,5 +424,7 @@ def write_grid_load(
 
     See :func:`grid_load_writers`.
     """
-    csv_path, gj_path = write_outputs(out_dir, grid_load_writers(per_substation, per_area))
+    csv_path, gj_path = write_outputs(
+        out_dir, grid_load_writers(per_substation, per_area), kind="grid_load"
+    )
     return csv_path, gj_path
