@@ -301,13 +301,7 @@ def connection_load(
         "plan site table",
         hint="Give power_mw and the grid columns (run attach_grid on the sites first)",
     )
-    if "energy_mwh_per_day" in sites.columns:
-        energy = sites["energy_mwh_per_day"].astype(float).to_numpy()
-    elif "stops_per_day" in sites.columns and energy_per_stop_mwh is not None:
-        energy = sites["stops_per_day"].astype(float).to_numpy() * energy_per_stop_mwh
-    else:
-        msg = "plan sites need energy_mwh_per_day, or stops_per_day with energy_per_stop_mwh"
-        raise InputDataError(msg)
+    energy = _site_energy_mwh(sites, energy_per_stop_mwh)
     power = sites["power_mw"].astype(float).to_numpy()
     bad = np.isnan(energy) | (energy < 0) | np.isnan(power) | (power < 0)
     if bad.any():
@@ -350,13 +344,7 @@ def site_loads(
         Index ``site_id``, columns 0–23 (hour of day).
     """
     sites = plan_sites.set_index("site_id") if "site_id" in plan_sites.columns else plan_sites
-    if "energy_mwh_per_day" in sites.columns:
-        energy = sites["energy_mwh_per_day"].astype(float).to_numpy()
-    elif "stops_per_day" in sites.columns and energy_per_stop_mwh is not None:
-        energy = sites["stops_per_day"].astype(float).to_numpy() * energy_per_stop_mwh
-    else:
-        msg = "plan sites need energy_mwh_per_day, or stops_per_day with energy_per_stop_mwh"
-        raise InputDataError(msg)
+    energy = _site_energy_mwh(sites, energy_per_stop_mwh)
     profile = (
         load_charging_profile() if hourly_profile is None else _normalise_profile(hourly_profile)
     )
@@ -428,3 +416,13 @@ def write_grid_load(
         out_dir, grid_load_writers(per_substation, per_area), kind="grid_load"
     )
     return csv_path, gj_path
+
+
+def _site_energy_mwh(sites: pd.DataFrame, energy_per_stop_mwh: float | None) -> np.ndarray:
+    """Daily energy (MWh) per site: ``energy_mwh_per_day``, else stops × energy per stop."""
+    if "energy_mwh_per_day" in sites.columns:
+        return sites["energy_mwh_per_day"].astype(float).to_numpy()
+    if "stops_per_day" in sites.columns and energy_per_stop_mwh is not None:
+        return sites["stops_per_day"].astype(float).to_numpy() * energy_per_stop_mwh
+    msg = "plan sites need energy_mwh_per_day, or stops_per_day with energy_per_stop_mwh"
+    raise InputDataError(msg)
