@@ -34,12 +34,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIRECTIONS",
+    "POOL_COLUMNS",
     "FlowPath",
     "Instance",
     "Stop",
     "direction_of_bearing",
     "instance_from_pipeline",
     "round_trip_flow",
+    "shared_pools",
 ]
 
 log = logging.getLogger(__name__)
@@ -377,6 +379,51 @@ class Instance:
 
 
 _SITE_COLUMNS = ("country", "directions", "headroom_mw", "cost_eur", "kind")
+
+#: Shared grid pools of ``Instance.sites``: (level, id column, spare-MW column).
+POOL_COLUMNS = (
+    ("substation", "substation_id", "substation_pool_mw"),
+    ("area", "area_id", "area_pool_mw"),
+)
+
+
+def shared_pools(
+    sites: pd.DataFrame, site_ids: Sequence[str]
+) -> list[tuple[str, str, float, list[str]]]:
+    """Group sites by the known spare MW they share (one pool per substation / congestion area).
+
+    Only firm connections draw on a pool (non-firm ones are curtailed instead), and only pools
+    with a known (finite) spare MW and an id count.
+
+    Parameters
+    ----------
+    sites
+        ``Instance.sites`` (with ``connection`` and the :data:`POOL_COLUMNS`, else no pools).
+    site_ids
+        The sites to group (e.g. the model's sites or a plan's open sites).
+
+    Returns
+    -------
+    list of tuple
+        ``(level, pool id, spare MW, member site ids)``, level ``substation`` or ``area``, sorted
+        by level then id.
+    """
+    if "connection" not in sites.columns:
+        return []
+    firm = [s for s in site_ids if sites.at[s, "connection"] == "firm"]
+    out = []
+    for level, key, pool in POOL_COLUMNS:
+        if pool not in sites.columns:
+            continue
+        members: dict[str, list[str]] = {}
+        for s in firm:
+            pid = str(sites.at[s, key])
+            if pid and math.isfinite(float(sites.at[s, pool])):
+                members.setdefault(pid, []).append(s)
+        out += [
+            (level, pid, float(sites.at[ss[0], pool]), ss) for pid, ss in sorted(members.items())
+        ]
+    return out
 
 
 def round_trip_flow(out: FlowPath, back: FlowPath) -> FlowPath:

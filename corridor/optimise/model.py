@@ -132,7 +132,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from corridor.optimise.instance import FlowPath, Instance
+from corridor.optimise.instance import FlowPath, Instance, shared_pools
 
 if TYPE_CHECKING:
     from corridor.directions import Direction
@@ -711,22 +711,10 @@ def _add_grid_rows(
         head = float(sites.at[s, "headroom_mw"])
         if math.isfinite(head) and p_mw * spec.max_chargers > head + 1e-9:
             b.add(draw(s) <= head, _name("headroom", site=s))
-    firm = [s for s in x if sites.at[s, "connection"] == "firm"] if "connection" in sites else []
-    for key, pool in (("substation_id", "substation_pool_mw"), ("area_id", "area_pool_mw")):
-        if pool not in sites.columns:
-            continue
-        members: dict[str, list[str]] = {}
-        for s in firm:
-            mw = float(sites.at[s, pool])
-            if math.isfinite(mw) and str(sites.at[s, key]):
-                members.setdefault(str(sites.at[s, key]), []).append(s)
-        for pid, ss in sorted(members.items()):
-            mw = float(sites.at[ss[0], pool])
-            most = sum(
-                p_mw * spec.charger_range(s, float(sites.at[s, "headroom_mw"]))[1] for s in ss
-            )
-            if len(ss) > 1 and most > mw + 1e-9:
-                b.add(lp_sum(draw(s) for s in ss) <= mw, _name(f"grid_{key[:-3]}", pool=pid))
+    for level, pid, mw, ss in shared_pools(sites, list(x)):
+        most = sum(p_mw * spec.charger_range(s, float(sites.at[s, "headroom_mw"]))[1] for s in ss)
+        if len(ss) > 1 and most > mw + 1e-9:
+            b.add(lp_sum(draw(s) for s in ss) <= mw, _name(f"grid_{level}", pool=pid))
 
 
 def _add_headroom(b: _Builder, z: dict, sites: Any, spec: ModelSpec) -> None:

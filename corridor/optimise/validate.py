@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corridor.optimise.instance import FlowPath, Instance
+from corridor.optimise.instance import FlowPath, Instance, shared_pools
 
 if TYPE_CHECKING:
     from corridor.config import OptimiseConfig
@@ -330,28 +330,17 @@ def _check_grid(instance: Instance, plan: PlanResult, config: OptimiseConfig) ->
                     f"chargers of {p_mw} MW",
                 )
             )
-    info = instance.sites
-    if "connection" not in info.columns:
-        return out
-    for key, pool in (("substation_id", "substation_pool_mw"), ("area_id", "area_pool_mw")):
-        if pool not in info.columns:
-            continue
-        members: dict[str, list[str]] = {}
-        for s in draw:
-            if info.at[s, "connection"] == "firm" and math.isfinite(float(info.at[s, pool])):
-                members.setdefault(str(info.at[s, key]), []).append(s)
-        for pid, ss in sorted(members.items()):
-            mw = float(info.at[ss[0], pool])
-            used = sum(draw[s] for s in ss)
-            if pid and used > mw + 1e-6:
-                out.append(
-                    Violation(
-                        "",
-                        "grid_pool",
-                        float("nan"),
-                        ";".join(ss),
-                        f"{key[:-3]} {pid}: sites {', '.join(ss)} draw {used:.2f} MW of a shared "
-                        f"{mw:.2f} MW",
-                    )
+    for level, pid, mw, ss in shared_pools(instance.sites, list(draw)):
+        used = sum(draw[s] for s in ss)
+        if used > mw + 1e-6:
+            out.append(
+                Violation(
+                    "",
+                    "grid_pool",
+                    float("nan"),
+                    ";".join(ss),
+                    f"{level} {pid}: sites {', '.join(ss)} draw {used:.2f} MW of a shared "
+                    f"{mw:.2f} MW",
                 )
+            )
     return out
