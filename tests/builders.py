@@ -6,9 +6,14 @@ Graphs are given as sparse ``n × n`` distance matrices (km) of two-way arcs, th
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
 from scipy import sparse
 
 from corridor.config import OptimiseConfig
+from corridor.optimise import Instance
 
 
 def _two_way(pairs: list[tuple[int, int]], n: int, km: float) -> sparse.csr_array:
@@ -44,3 +49,36 @@ def optimise_config(**kw) -> OptimiseConfig:
     base = {"min_sites": 0, "max_sites": 3, "time_limit_s": 30}
     base.update(kw)
     return OptimiseConfig(**base)
+
+
+def grid_line(
+    headroom: Sequence[float],
+    connection: Sequence[str] | None = None,
+    restricted: Sequence[str] | None = None,
+    volume: float = 200.0,
+    **columns: Any,
+) -> Instance:
+    """Two-way line of 11 nodes (50 km), ``volume`` trucks/day each way, every node a site.
+
+    Trips of 500 km with a 100 km start range and 200 km after a stop (1.3 kWh/km). The sites
+    get ``headroom_mw``, ``connection`` (default firm), ``restricted_hours`` (default none) and
+    any further site columns given by keyword (e.g. the shared-pool columns).
+    """
+    inst = Instance.from_arrays(
+        line_matrix(11),
+        [0, 10],
+        [10, 0],
+        [volume, volume],
+        list(range(11)),
+        200,
+        None,
+        start_range_km=100,
+        energy_per_km=1.3,
+    )
+    sites = inst.sites.copy()
+    sites["headroom_mw"] = list(headroom)
+    sites["connection"] = list(connection) if connection is not None else ["firm"] * 11
+    sites["restricted_hours"] = list(restricted) if restricted is not None else [""] * 11
+    for key, value in columns.items():
+        sites[key] = value
+    return dataclasses.replace(inst, sites=sites)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from builders import line_matrix
+from builders import grid_line
 from typer.testing import CliRunner
 
 from corridor.cli import app
@@ -83,26 +82,16 @@ def _line_with_grid(table: Path, volume: float = 200.0) -> Instance:
     subs = _substations([(x, y + 1_000) for x, y in nodes])
     subs2, areas2 = load_capacity_tables([table], subs, _no_areas())
     g = attach_grid(sites, subs2, areas2, GridConfig())
-    inst = Instance.from_arrays(
-        line_matrix(11),
-        [0, 10],
-        [10, 0],
-        [volume, volume],
-        list(range(11)),
-        200,
-        None,
-        start_range_km=100,
-        energy_per_km=1.3,
-        headroom_mw=g["headroom_mw"].to_numpy(),
+    return grid_line(
+        g["headroom_mw"].to_numpy(),
+        g["connection"].to_numpy(),
+        g["restricted_hours"].to_numpy(),
+        volume,
+        substation_id=g["substation_id"].to_numpy(),
+        substation_pool_mw=g["substation_spare_mw"].to_numpy(),
+        area_id=g["congestion_area_id"].to_numpy(),
+        area_pool_mw=g["area_spare_mw"].to_numpy(),
     )
-    info = inst.sites.copy()
-    info["connection"] = g["connection"].to_numpy()
-    info["restricted_hours"] = g["restricted_hours"].to_numpy()
-    info["substation_id"] = g["substation_id"].to_numpy()
-    info["substation_pool_mw"] = g["substation_spare_mw"].to_numpy()
-    info["area_id"] = g["congestion_area_id"].to_numpy()
-    info["area_pool_mw"] = g["area_spare_mw"].to_numpy()
-    return dataclasses.replace(inst, sites=info)
 
 
 def test_area_with_zero_mw_opens_no_chargers(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from builders import line_matrix, optimise_config
+from builders import grid_line, line_matrix, optimise_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
@@ -583,25 +583,6 @@ def test_parse_hours_and_non_firm_headroom_rule():
     assert got.to_dict() == {"a": 2.0, "b": 4.0, "c": 4.0}
 
 
-def grid_line(headroom, connection=None, restricted=None, volume=200.0) -> Instance:
-    inst = Instance.from_arrays(
-        line_matrix(11),
-        [0, 10],
-        [10, 0],
-        [volume, volume],
-        list(range(11)),
-        200,
-        None,
-        start_range_km=100,
-        energy_per_km=1.3,
-    )
-    sites = inst.sites.copy()
-    sites["headroom_mw"] = headroom
-    sites["connection"] = connection or ["firm"] * 11
-    sites["restricted_hours"] = restricted or [""] * 11
-    return dataclasses.replace(inst, sites=sites)
-
-
 def test_non_firm_headroom_caps_chargers_in_every_plan():
     inst = grid_line([6.0] * 11, ["non_firm"] * 11, ["6-9,16-21"] * 11)
     plan = solve(inst, cfg(max_sites=4, max_chargers_per_site=12))
@@ -825,17 +806,15 @@ def test_capacitated_milp_agrees_with_brute_force(case, seed):
     assert not plan.sites["capped"].any()
 
 
-def pooled_line(pool_mw: float, **grid) -> Instance:
+def pooled_line(pool_mw: float) -> Instance:
     """The two-way 200 trucks/day line with every site firm on one substation of ``pool_mw``."""
-    inst = grid_line([10.0] * 11)
-    sites = inst.sites.copy()
-    sites["substation_id"] = "sub-1"
-    sites["substation_pool_mw"] = pool_mw
-    sites["area_id"] = ""
-    sites["area_pool_mw"] = math.nan
-    for key, value in grid.items():
-        sites[key] = value
-    return dataclasses.replace(inst, sites=sites)
+    return grid_line(
+        [10.0] * 11,
+        substation_id="sub-1",
+        substation_pool_mw=pool_mw,
+        area_id="",
+        area_pool_mw=math.nan,
+    )
 
 
 def test_shared_substation_headroom_holds():
