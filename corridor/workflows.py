@@ -308,13 +308,15 @@ def choose_corridor(
     points = sites.geometry.values
     near: dict[str, list[str]] = {}
     km: dict[str, dict[str, float]] = {}
+    lines = {
+        k: path_line(graph, paths[k])
+        for name in names
+        for k in (path_key(name, d) for d in DIRECTIONS)
+        if k in paths
+    }
     for name in names:
-        lines = [
-            path_line(graph, paths[k])
-            for k in (path_key(name, d) for d in DIRECTIONS)
-            if k in paths
-        ]
-        dist = shapely.distance(points, shapely.union_all(lines))
+        both = [lines[k] for k in (path_key(name, d) for d in DIRECTIONS) if k in lines]
+        dist = shapely.distance(points, shapely.union_all(both))
         near[name] = [
             str(s)
             for s, d in zip(sites.index, dist, strict=True)
@@ -344,7 +346,7 @@ def choose_corridor(
         pilot_directions=heading,
         only=None if opt.corridor == "auto" else opt.corridor,
     )
-    choice.lines = {k: path_line(graph, v) for k, v in paths.items() if k.rsplit(" ", 1)[0] in near}
+    choice.lines = lines
     choice.buffer_km = opt.corridor_buffer_km
     return choice
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,8 @@ import pandas as pd
 from corridor.optimise.corridor import CORRIDOR_RANKING_COLUMNS, CorridorChoice
 from corridor.optimise.instance import DIRECTIONS, Instance
 from corridor.outputs.maps import _html
+from corridor.outputs.plan import _clean
+from corridor.outputs.summary import _fmt
 
 __all__ = [
     "add_corridor_ranking_layer",
@@ -34,14 +35,6 @@ def _stations(choice: CorridorChoice, instance: Instance) -> dict[str, Any]:
         "by_country": {str(k): int(v) for k, v in sites["country"].value_counts().items()},
         "by_direction": by_dir,
     }
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def corridor_document(choice: CorridorChoice, instance: Instance) -> dict[str, Any]:
@@ -70,12 +63,6 @@ def corridor_document(choice: CorridorChoice, instance: Instance) -> dict[str, A
         "stations": _stations(choice, instance),
         "ranking": rows,
     }
-
-
-def _fmt(value: Any, spec: str = ",.1f") -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return format(value, spec)
 
 
 def corridor_markdown(choice: CorridorChoice, instance: Instance) -> list[str]:
