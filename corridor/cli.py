@@ -561,6 +561,77 @@ def _print_coverage(cov: Any, profile: Any) -> None:
 
 
 @app.command()
+def sweep(
+    sweep_file: Annotated[
+        Path, typer.Argument(help="Sweep file (TOML: base, [axes], [[cases]]).", dir_okay=False)
+    ],
+    out_dir: OutOpt = Path("out/sweep"),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Dask scheduler to run on (e.g. tcp://host:8786); default: a local cluster.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Local cluster workers (default: the cores)."),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run a scenario sweep on Dask; write sweep.parquet/.csv, charts, sweep.html, cases/."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from corridor.sweep import cluster_threads, load_sweep, local_cluster, run_sweep
+
+    with _errors(), output_folder(out_dir):
+        sw = load_sweep(sweep_file)
+        cat = Catalogue.from_env(data_dir)
+        _check_solver(sw.base)
+        from distributed import Client
+
+        if not logging.getLogger().isEnabledFor(logging.INFO):
+            logging.getLogger("distributed").setLevel(logging.WARNING)
+        cluster = None
+        if scheduler is None:
+            console.log(f"starting a local Dask cluster ({workers or 'one per core'} workers)")
+            cluster = local_cluster(workers)
+        try:
+            with Client(scheduler or cluster) as client:
+                threads = cluster_threads(client)
+                bar = Progress(
+                    "[bold]cases[/]",
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=console,
+                )
+                with bar:
+                    task = bar.add_task("cases", total=len(sw.cases))
+
+                    def done(row: dict) -> None:
+                        bar.advance(task)
+                        tag = "skipped (finished before)" if row.get("skipped") else row["status"]
+                        served = row.get("served_trucks_per_day")
+                        extra = f", {served:,.1f} trucks/day" if served is not None else ""
+                        why = f": {row.get('reason')}" if row["status"] != "ok" else ""
+                        bar.console.print(
+                            escape(f"{row['case_id']}: {tag}{extra}{why}"), soft_wrap=True
+                        )
+
+                    frame = run_sweep(
+                        sw, cat, out_dir, client=client, threads=threads, progress=done
+                    )
+        finally:
+            if cluster is not None:
+                cluster.close()
+    n_ok = int((frame["status"] == "ok").sum())
+    out.print(f"{n_ok} of {len(frame)} cases solved; wrote {out_dir}/sweep.parquet, sweep.csv, "
+              f"sweep.html, the charts and cases/")
+
+
+@app.command()
 def compare(
     runs: Annotated[list[Path], typer.Argument(help="Run output folders (with plan.json).")],
     csv_out: Annotated[

@@ -543,6 +543,13 @@ class OptimiseConfig(_Frozen):
     )
     fixed_open: tuple[str, ...] = Field((), description="Site ids forced into the plan.")
     fixed_closed: tuple[str, ...] = Field((), description="Site ids kept out of the plan.")
+    fixed_sites: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description=(
+            "Site id → fewest chargers (H2: modules) kept there (chargers); each site is forced "
+            "into the plan with at least that many (the earlier stages of a staged roll-out)."
+        ),
+    )
     solver: Literal["highs", "cbc"] = Field("highs", description="MILP solver.")
     time_limit_s: float = Field(120.0, gt=0, description="Solver time limit (s).")
     mip_gap: float = Field(0.0, ge=0, lt=1, description="Relative MIP gap accepted (fraction).")

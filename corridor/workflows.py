@@ -45,6 +45,7 @@ __all__ = [
     "grid_report",
     "plan_vehicle_profile",
     "run",
+    "run_stage",
     "run_stages",
     "with_capacity_tables",
     "write_run",
@@ -134,11 +135,11 @@ def corridor_flows(od: pd.DataFrame, config: FlowsConfig) -> pd.DataFrame:
 
 @contextmanager
 def _stage(name: str, timings: dict[str, float], progress: Progress | None) -> Iterator[None]:
-    if progress:
+    if progress and name not in timings:  # the instance and the solve share one label
         progress(name)
     t0 = time.perf_counter()
     yield
-    timings[name] = time.perf_counter() - t0
+    timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
     log.info("%s done in %.1f s", name, timings[name])
 
 
@@ -200,56 +201,88 @@ def run_stages(
     InputDataError
         If an input is missing or malformed.
     """
+    if until not in STAGES:
+        msg = f"until must be one of {STAGES}, got {until!r}"
+        raise ValueError(msg)
+    out = Stages(scenario)
+    for name in STAGES[: STAGES.index(until) + 1]:
+        with _stage(_STAGE_LABELS[name], out.timings_s, progress):
+            run_stage(name, out, catalogue)
+    return out
+
+
+#: Progress label (and timing key) of each stage; the instance is timed with the optimise stage.
+_STAGE_LABELS = {
+    "network": "road network",
+    "flows": "truck flows",
+    "sites": "candidate sites",
+    "grid": "grid",
+    "instance": "optimise",
+    "optimise": "optimise",
+}
+
+
+def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
+    """Run one stage of :data:`STAGES` on ``st`` in place, from the earlier results it needs.
+
+    What each stage reads of ``st``: ``flows`` and ``sites`` the graph; ``grid`` the candidates;
+    ``instance`` the graph, flows, corridor flows, candidates and sites; ``optimise`` the graph,
+    sites, instance and corridor flows. :func:`run_stages` runs them in order; a sweep
+    (:mod:`corridor.sweep`) runs each once per distinct input and hands the results on.
+
+    Parameters
+    ----------
+    name
+        The stage, one of :data:`STAGES`.
+    st
+        The results so far (``st.scenario`` is the scenario); the stage's fields are set.
+    catalogue
+        Where the input data lives.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a stage.
+    InputDataError
+        If an input is missing or malformed.
+    """
     from corridor.flows import build_flows
     from corridor.grid import attach_grid
     from corridor.network import afir_corridor_paths, load_graph
     from corridor.optimise import instance_from_pipeline, solve
     from corridor.sites import build_candidates
 
-    if until not in STAGES:
-        msg = f"until must be one of {STAGES}, got {until!r}"
-        raise ValueError(msg)
-    last = STAGES.index(until)
-    out = Stages(scenario)
-    t = out.timings_s
-    with _stage("road network", t, progress):
-        out.graph = graph = load_graph(catalogue, scenario.network)
-    if last < STAGES.index("flows"):
-        return out
-    with _stage("truck flows", t, progress):
-        out.flows = flows = build_flows(graph, catalogue, scenario.flows)
-        out.corridor_od = corridor_od = corridor_flows(flows.od, scenario.flows)
-    if last < STAGES.index("sites"):
-        return out
-    with _stage("candidate sites", t, progress):
-        out.candidates = candidates = build_candidates(graph, catalogue, scenario.sites)
-    if last < STAGES.index("grid"):
-        return out
-    with _stage("grid", t, progress):
-        out.substations, out.areas = grid_layers(scenario, catalogue)
-        out.sites = attach_grid(candidates.sites, out.substations, out.areas, scenario.grid)
-    if last < STAGES.index("instance"):
-        return out
-    with _stage("optimise", t, progress):
-        corridor_set = _with_od(flows, corridor_od)
-        out.instance = instance_from_pipeline(
-            corridor_set,
-            candidates,
-            out.sites,
+    scenario = st.scenario
+    if name == "network":
+        st.graph = load_graph(catalogue, scenario.network)
+    elif name == "flows":
+        st.flows = build_flows(st.graph, catalogue, scenario.flows)
+        st.corridor_od = corridor_flows(st.flows.od, scenario.flows)
+    elif name == "sites":
+        st.candidates = build_candidates(st.graph, catalogue, scenario.sites)
+    elif name == "grid":
+        st.substations, st.areas = grid_layers(scenario, catalogue)
+        st.sites = attach_grid(st.candidates.sites, st.substations, st.areas, scenario.grid)
+    elif name == "instance":
+        st.instance = instance_from_pipeline(
+            _with_od(st.flows, st.corridor_od),
+            st.candidates,
+            st.sites,
             scenario.optimise.vehicle,
-            graph,
+            st.graph,
             corridor_axis_deg=scenario.optimise.corridor_axis_deg,
             round_trip=scenario.optimise.round_trip,
-            corridors=afir_corridor_paths(graph) if _afir_on(scenario) else None,
+            corridors=afir_corridor_paths(st.graph) if _afir_on(scenario) else None,
         )
-        if last < STAGES.index("optimise"):
-            return out
+    elif name == "optimise":
         if scenario.optimise.corridor:
-            out.corridor = choose_corridor(scenario, graph, out.sites, out.instance, corridor_od)
-            out.instance, out.plan = out.corridor.instance, out.corridor.plan
+            st.corridor = choose_corridor(scenario, st.graph, st.sites, st.instance, st.corridor_od)
+            st.instance, st.plan = st.corridor.instance, st.corridor.plan
         else:
-            out.plan = solve(out.instance, scenario.optimise)
-    return out
+            st.plan = solve(st.instance, scenario.optimise)
+    else:
+        msg = f"stage must be one of {STAGES}, got {name!r}"
+        raise ValueError(msg)
 
 
 def choose_corridor(

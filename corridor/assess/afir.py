@@ -351,8 +351,9 @@ def afir_report(
                     }
                 )
     table = pd.DataFrame(rows, columns=AFIR_COLUMNS)
+    # a graph no named corridor routes on (a small region) gives empty layers, not an error
     stretches = gpd.GeoDataFrame(
-        pd.DataFrame(stretch_rows), geometry=stretch_geoms or None, crs=crs
+        pd.DataFrame(stretch_rows), geometry=gpd.GeoSeries(stretch_geoms), crs=crs
     )
-    cor_gdf = gpd.GeoDataFrame(pd.DataFrame(cor_rows), geometry=cor_geoms or None, crs=crs)
+    cor_gdf = gpd.GeoDataFrame(pd.DataFrame(cor_rows), geometry=gpd.GeoSeries(cor_geoms), crs=crs)
     return AfirReport(table, stretches, cor_gdf, tuple(skipped))

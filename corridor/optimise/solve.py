@@ -431,9 +431,17 @@ def _spec(
         capacity_table=capacity_table(config),
         battery_max_mw=battery_mw,
         battery_cost_eur_per_mw=config.battery_cost_eur_per_mwh * config.battery_hours,
-        min_chargers_at=dict.fromkeys(pool_sites, _pool_chargers(config)),
+        min_chargers_at=_min_chargers_at(config, pool_sites),
         **switches,
     )
+
+
+def _min_chargers_at(config: OptimiseConfig, pool_sites: set[str] | frozenset[str]) -> dict:
+    """Per-site charger minimum: the AFIR pool's and the kept sites' (``fixed_sites``)."""
+    low = dict.fromkeys(pool_sites, _pool_chargers(config))
+    for s, n in config.fixed_sites.items():
+        low[s] = max(low.get(s, 0), n)
+    return low
 
 
 def _without_dominated(
@@ -603,6 +611,9 @@ def _solve_model(
         )
         raise ScenarioError(msg)
     instance = _with_effective_headroom(instance, config)
+    if config.fixed_sites:  # kept sites are fixed open sites with a charger minimum (_spec)
+        opened = tuple(dict.fromkeys((*config.fixed_open, *config.fixed_sites)))
+        config = config.model_copy(update={"fixed_open": opened})
     usable, excluded = usable_sites(instance, config)
     _check_before_solving(instance, config, usable, excluded)
     afir = _afir_covers(instance, config, usable, excluded)
