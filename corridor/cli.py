@@ -627,8 +627,48 @@ def sweep(
             if cluster is not None:
                 cluster.close()
     n_ok = int((frame["status"] == "ok").sum())
-    out.print(f"{n_ok} of {len(frame)} cases solved; wrote {out_dir}/sweep.parquet, sweep.csv, "
-              f"sweep.html, the charts and cases/")
+    out.print(
+        f"{n_ok} of {len(frame)} cases solved; wrote {out_dir}/sweep.parquet, sweep.csv, "
+        f"sweep.html, the charts and cases/"
+    )
+
+
+@app.command()
+def rollout(
+    rollout_file: Annotated[
+        Path, typer.Argument(help="Roll-out file (TOML: base, [[stages]]).", dir_okay=False)
+    ],
+    out_dir: OutOpt = Path("out/rollout"),
+    data_dir: DataDir = None,
+) -> None:
+    """Plan a staged roll-out (each stage keeps the earlier sites); stage by stage."""
+    from corridor.rollout import load_rollout, run_rollout
+
+    with _errors(), output_folder(out_dir):
+        ro = load_rollout(rollout_file)
+        cat = Catalogue.from_env(data_dir)
+        _check_solver(ro.base)
+        with _progress() as tell:
+            result = run_rollout(ro, cat, out_dir, progress=tell)
+    table = Table("year", "sites (+added)", "chargers (+added)", "served trucks/day", "status")
+    for r in result["table"].itertuples():
+        table.add_row(
+            str(r.year),
+            f"{r.sites} (+{r.sites_added})",
+            f"{r.chargers} (+{r.chargers_added})",
+            _cell(r.served_trucks_per_day),
+            str(r.status),
+        )
+    out.print(table)
+    out.print(
+        f"solved stage by stage; planning {ro.stages[-1].year} alone serves "
+        f"{_cell(result['alone_trucks_per_day'])} trucks/day: "
+        f"{_cell(result['value_lost_trucks_per_day'])} trucks/day lost by staging"
+    )
+    out.print(
+        f"wrote {out_dir}/rollout.csv, rollout_sites.csv, rollout_map.png, rollout.html, "
+        "rollout_summary.md, stages/, alone/"
+    )
 
 
 @app.command()
@@ -637,23 +677,39 @@ def compare(
     csv_out: Annotated[
         Path | None, typer.Option("--csv", help="Also write the table as CSV.")
     ] = None,
+    map_out: Annotated[
+        Path | None,
+        typer.Option("--map", help="Also draw the compared runs' sites on one map (PNG)."),
+    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
-    """Tabulate the headline figures of several runs."""
+    """Tabulate the headline figures of several runs (run, sweep or roll-out folders)."""
     from corridor._files import write_atomic
-    from corridor.outputs.summary import compare_runs
+    from corridor.outputs.summary import compare_runs, compared_sites
 
     with _errors():
-        if csv_out is not None:
-            _check_file_target(csv_out, "--csv")
+        for path, flag in ((csv_out, "--csv"), (map_out, "--map")):
+            if path is not None:
+                _check_file_target(path, flag)
         df = compare_runs(runs)
         if csv_out is not None:
             write_atomic(csv_out, df.to_csv)
+        if map_out is not None:
+            from corridor.outputs.charts import runs_map
+
+            try:
+                cat = Catalogue.from_env(data_dir)
+            except CorridorError:  # the map is drawn without country outlines
+                cat = None
+            sites = compared_sites(runs)
+            write_atomic(map_out, lambda p: runs_map(sites, p, catalogue=cat))
     table = Table("figure", *[str(c) for c in df.index])
     for col in df.columns:
         table.add_row(col, *[_cell(v) for v in df[col]])
     out.print(table)
-    if csv_out is not None:
-        out.print(f"wrote {csv_out}")
+    for path in (csv_out, map_out):
+        if path is not None:
+            out.print(f"wrote {path}")
 
 
 def _check_file_target(path: Path, flag: str) -> None:

@@ -53,7 +53,9 @@ __all__ = [
     "case_row",
     "check_key",
     "load_sweep",
+    "plan_run",
     "run_sweep",
+    "shared_stages",
     "solver_threads",
     "stage_key",
 ]
@@ -345,13 +347,56 @@ def compute_stage(stage: str, scenario: Scenario, catalogue: Catalogue, *parts: 
     return own
 
 
+def shared_stages(scenario: Scenario, catalogue: Catalogue, cache: dict[str, Stages]) -> Stages:
+    """Run the stages up to the instance for ``scenario``, each from ``cache`` when computed.
+
+    In-process counterpart of the sweep's tasks (a staged roll-out's stages share the graph,
+    the candidates and the grid; only the flows of each year are new).
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    catalogue
+        Where the input data lives.
+    cache
+        Stage results by :func:`stage_key`; filled with what is computed here.
+    """
+    parts: dict[str, Stages] = {}
+    for stage in STAGE_SECTIONS:
+        key = stage_key(stage, scenario)
+        if key not in cache:
+            deps = [parts[s] for s in STAGE_INPUTS[stage]]
+            cache[key] = compute_stage(stage, scenario, catalogue, *deps)
+        parts[stage] = cache[key]
+    return _merged(scenario, parts.values())
+
+
+def plan_run(st: Stages) -> PlanRun:
+    """Return the :class:`~corridor.workflows.PlanRun` of completed stages (for ``write_run``)."""
+    return PlanRun(
+        st.scenario,
+        st.graph,
+        st.flows,
+        st.corridor_od,
+        st.candidates,
+        st.sites,
+        st.substations,
+        st.areas,
+        st.instance,
+        st.plan,
+        st.timings_s,
+        st.corridor,
+    )
+
+
 def solver_threads(cores: int, tasks_at_once: int) -> int:
     """Solver threads per task so that ``tasks_at_once`` tasks use at most ``cores`` cores."""
     return max(1, cores // max(1, tasks_at_once))
 
 
 def case_row(case: Case) -> dict[str, Any]:
-    """The first columns of a case's row: its id and values (named cases: ``name``)."""
+    """Return the first columns of a case's row: its id, values (and ``name``) and hash."""
     return {"case_id": case.case_id, **case.values, "config_hash": case.config_hash}
 
 
@@ -387,9 +432,7 @@ def run_case(
     sc = case.scenario
     assert sc is not None
     if threads and sc.optimise.threads is None:
-        sc = sc.model_copy(
-            update={"optimise": sc.optimise.model_copy(update={"threads": threads})}
-        )
+        sc = sc.model_copy(update={"optimise": sc.optimise.model_copy(update={"threads": threads})})
     st = _merged(sc, parts)
     row = case_row(case)
     folder = Path(out_dir) / "cases" / case.case_id
@@ -403,20 +446,7 @@ def run_case(
         row["case_time_s"] = time.perf_counter() - t0
         _write_record(folder, row)
         return row
-    result = PlanRun(
-        st.scenario,
-        st.graph,
-        st.flows,
-        st.corridor_od,
-        st.candidates,
-        st.sites,
-        st.substations,
-        st.areas,
-        st.instance,
-        st.plan,
-        st.timings_s,
-        st.corridor,
-    )
+    result = plan_run(st)
     write_run(result, folder)
     doc = read_json(folder / "plan.json", "plan file")
     head = headline(doc)
@@ -452,7 +482,7 @@ def _write_record(folder: Path, row: Mapping[str, Any]) -> None:
 
 
 def _finished(out_dir: Path, case: Case) -> dict[str, Any] | None:
-    """The recorded row of a case finished earlier with the same config hash, else None."""
+    """Return the recorded row of a case finished earlier with the same config hash, or None."""
     record = out_dir / "cases" / case.case_id / "case.json"
     if not record.is_file():
         return None
@@ -485,7 +515,7 @@ class _Serial:
                 vals.append(a)
         try:
             self.memo[key] = (True, fn(*vals))
-        except Exception as exc:  # noqa: BLE001 - reported as the case's error
+        except Exception as exc:  # reported as the case's error
             self.memo[key] = (False, exc)
         return key
 
@@ -675,7 +705,7 @@ def cores() -> int:
 
 
 def local_cluster(workers: int | None = None, *, processes: bool = True) -> Any:
-    """A ``dask.distributed`` LocalCluster sized to the machine, one thread per worker.
+    """Start a ``dask.distributed`` LocalCluster sized to the machine, one thread per worker.
 
     Parameters
     ----------

@@ -28,6 +28,7 @@ __all__ = [
     "chart_page",
     "coverage_chart",
     "power_cost_chart",
+    "runs_map",
     "site_counts",
     "sites_map",
     "sweep_charts",
@@ -297,6 +298,71 @@ def sites_map(
         plt.close(fig)
 
 
+def runs_map(sites: pd.DataFrame, path: Path, *, catalogue: Catalogue | None = None) -> None:
+    """Draw the open sites of several runs on one map, one colour per run.
+
+    A site several runs open gets one ring per run (the first run's largest), so shared and
+    differing choices are told apart at a glance.
+
+    Parameters
+    ----------
+    sites
+        :func:`corridor.outputs.summary.compared_sites`: ``run``, ``site_id``, ``name``,
+        ``lon``, ``lat``.
+    path
+        The PNG to write.
+    catalogue
+        For the NUTS country outlines (drawn when present).
+    """
+    plt = _plt()
+    import matplotlib
+
+    runs = list(dict.fromkeys(sites["run"]))
+    fig, ax = plt.subplots(figsize=(9, 7.5), dpi=100)
+    if len(sites):
+        lon, lat = sites["lon"].astype(float), sites["lat"].astype(float)
+        pad = 0.4
+        box = (lon.min() - pad, lat.min() - pad, lon.max() + pad, lat.max() + pad)
+        outlines = _outlines(catalogue)
+        if outlines is not None:
+            outlines.cx[box[0] : box[2], box[1] : box[3]].plot(
+                ax=ax, facecolor="#f4f4f0", edgecolor="#888", linewidth=0.8
+            )
+        cmap = matplotlib.colormaps["tab10" if len(runs) <= 10 else "tab20"]
+        for i, run in enumerate(runs):
+            m = sites["run"] == run
+            ax.scatter(
+                lon[m],
+                lat[m],
+                s=40.0 + 260.0 * (len(runs) - i) / len(runs),
+                facecolors="none",
+                edgecolors=[cmap(i % cmap.N)],
+                linewidths=1.6,
+                label=f"{run} ({int(m.sum())} sites)",
+                zorder=3 + i,
+            )
+        ax.set_xlim(box[0], box[2])
+        ax.set_ylim(box[1], box[3])
+        ax.set_aspect(1.0 / math.cos(math.radians(float(lat.mean()))))
+        ax.legend(fontsize=7, loc="best")
+    else:
+        ax.text(0.5, 0.5, "no sites", ha="center", transform=ax.transAxes)
+    ax.set(xlabel="longitude (°)", ylabel="latitude (°)", title="Sites of the compared runs")
+    ax.grid(alpha=0.2)
+    fig.text(
+        0.01,
+        0.005,
+        "Sites © OpenStreetMap contributors; outlines © EuroGeographics",
+        fontsize=7,
+        color="#555",
+    )
+    fig.tight_layout()
+    try:
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+
+
 def sweep_charts(
     frame: pd.DataFrame,
     axes: Sequence[str],
@@ -399,10 +465,8 @@ _PAGE_COLUMNS = (
 )
 
 
-def sweep_html(
-    title: str, frame: pd.DataFrame, charts: Sequence[str], axes: Sequence[str]
-) -> str:
-    """The sweep's page (``sweep.html``): the charts and the table of cases."""
+def sweep_html(title: str, frame: pd.DataFrame, charts: Sequence[str], axes: Sequence[str]) -> str:
+    """Render the sweep's page (``sweep.html``): the charts and the table of cases."""
     n_ok = int((frame["status"] == "ok").sum())
     bad = frame[frame["status"] != "ok"]
     notes = [f"{len(frame)} cases, {n_ok} solved; axes: {', '.join(axes) or '(named cases)'}."]

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 __all__ = [
     "NL_REST_AREA_POINTS_2030",
     "compare_runs",
+    "compared_sites",
     "headline",
+    "run_plans",
     "scenario_dataset_keys",
     "summary_markdown",
     "target_checks",
@@ -106,13 +108,64 @@ def _chosen_corridor(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def run_plans(run_dirs: Sequence[str | Path]) -> list[tuple[str, Path]]:
+    """List the plan files of run, sweep and roll-out folders, with a label each.
+
+    A run folder (``plan.json``) or a ``plan.json`` file is one run labelled by its folder; a
+    sweep folder (``sweep.csv`` with ``cases/``) gives each solved case, labelled
+    ``<sweep>/<case_id>``; a roll-out folder (``rollout.csv``) gives each stage and the last year
+    planned alone, labelled ``<rollout>/<year>`` and ``<rollout>/alone``.
+
+    Raises
+    ------
+    InputDataError
+        If none is given.
+    """
+    if not run_dirs:
+        msg = "compare needs at least one run folder (holding plan.json), sweep or roll-out folder"
+        raise InputDataError(msg)
+    out: list[tuple[str, Path]] = []
+    for d in run_dirs:
+        p = Path(d)
+        if p.suffix == ".json":
+            out.append((p.parent.name if p.name == "plan.json" else p.stem, p))
+        elif (p / "sweep.csv").is_file() and (p / "cases").is_dir():
+            cases = sorted(c for c in (p / "cases").iterdir() if (c / "plan.json").is_file())
+            out += [(f"{p.name}/{c.name}", c / "plan.json") for c in cases]
+        elif (p / "rollout.csv").is_file() and (p / "stages").is_dir():
+            stages = sorted(c for c in (p / "stages").iterdir() if (c / "plan.json").is_file())
+            out += [(f"{p.name}/{c.name}", c / "plan.json") for c in stages]
+            if (p / "alone" / "plan.json").is_file():
+                out.append((f"{p.name}/alone", p / "alone" / "plan.json"))
+        else:
+            out.append((p.name, p / "plan.json"))
+    return out
+
+
+def _plan_doc(plan: Path) -> dict[str, Any]:
+    doc = read_json(
+        plan,
+        "plan file",
+        hint="pass run output folders written by `corridor plan --out DIR` (or sweep / "
+        "roll-out folders)",
+    )
+    if not isinstance(doc, dict) or not isinstance(doc.get("sites", []), list):
+        msg = (
+            f"plan file {plan} holds a JSON {type(doc).__name__}, not a plan object; pass "
+            "run output folders written by `corridor plan --out DIR`"
+        )
+        raise InputDataError(msg)
+    return doc
+
+
 def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
     """Headline figures of several runs side by side.
 
     Parameters
     ----------
     run_dirs
-        Run output folders (each holding a ``plan.json``) or ``plan.json`` files.
+        Run output folders (each holding a ``plan.json``), ``plan.json`` files, sweep folders or
+        roll-out folders (each of their runs, see :func:`run_plans`).
 
     Returns
     -------
@@ -124,27 +177,29 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
     InputDataError
         If a folder has no ``plan.json`` or it is not valid JSON.
     """
-    if not run_dirs:
-        msg = "compare needs at least one run folder (holding plan.json)"
-        raise InputDataError(msg)
     rows = []
-    for d in run_dirs:
-        p = Path(d)
-        plan = p if p.suffix == ".json" else p / "plan.json"
-        doc = read_json(
-            plan, "plan file", hint="pass run output folders written by `corridor plan --out DIR`"
-        )
-        if not isinstance(doc, dict) or not isinstance(doc.get("sites", []), list):
-            msg = (
-                f"plan file {plan} holds a JSON {type(doc).__name__}, not a plan object; pass "
-                "run output folders written by `corridor plan --out DIR`"
-            )
-            raise InputDataError(msg)
-        row = headline(doc)
-        row["run"] = plan.parent.name if plan.name == "plan.json" else plan.stem
+    for label, plan in run_plans(run_dirs):
+        row = headline(_plan_doc(plan))
+        row["run"] = label
         rows.append(row)
-    df = pd.DataFrame(rows).set_index("run")
-    return df
+    return pd.DataFrame(rows).set_index("run")
+
+
+def compared_sites(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
+    """List the open sites of every compared run (see :func:`run_plans`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``run, site_id, name, country, lon, lat, chargers``, one row per run and site.
+    """
+    cols = ["site_id", "name", "country", "lon", "lat", "chargers"]
+    rows = [
+        {"run": label, **{k: s.get(k) for k in cols}}
+        for label, plan in run_plans(run_dirs)
+        for s in _plan_doc(plan).get("sites", [])
+    ]
+    return pd.DataFrame(rows, columns=["run", *cols])
 
 
 def target_checks(
