@@ -7,6 +7,7 @@ with the key path and the allowed values, see :func:`load_scenario`.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -445,6 +446,7 @@ def _corridor_key(name: str) -> str:
     return _DASHES.sub("-", " ".join(name.split())).casefold()
 
 
+@functools.lru_cache(maxsize=256)  # every scenario validation checks the same few names
 def _canonical_corridor(name: str, otherwise: str) -> str:
     """Return the corridor files' spelling of ``name``.
 

@@ -317,7 +317,7 @@ def _site_table(
 
 
 def summary_markdown(rollout: Rollout, result: Mapping[str, Any]) -> str:
-    """Render the roll-out's ``rollout_summary.md``: method, stage table and the value lost by staging."""
+    """Render ``rollout_summary.md``: the method, the stage table and the value lost by staging."""
     table: pd.DataFrame = result["table"]
     last = rollout.stages[-1].year
     lost = result["value_lost_trucks_per_day"]

@@ -584,7 +584,11 @@ def run_sweep(
 
     def submit(stage: str, case: Case) -> Any:
         sc = case.scenario
-        key = stage_key(stage, sc) if stage != "optimise" else f"case-{case.config_hash}"
+        key = (
+            stage_key(stage, sc)
+            if stage != "optimise"
+            else f"case-{case.case_id}-{case.config_hash}"
+        )
         if not reuse and stage != "optimise":
             key = f"{key}-{case.config_hash}"
         if key not in refs:
@@ -721,7 +725,7 @@ def local_cluster(workers: int | None = None, *, processes: bool = True) -> Any:
         n_workers=n,
         threads_per_worker=1,
         processes=processes,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port (the scheduler serves HTTP in any case)
         silence_logs=logging.CRITICAL,  # failures are reported per case
     )
 

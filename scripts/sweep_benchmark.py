@@ -22,6 +22,7 @@ default scenario). Results are printed as a table (and the per-case rows of the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import threading
 import time
@@ -49,10 +50,8 @@ class PeakMemory:
         while not self._stop.is_set():
             total = 0
             for p in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):  # a child that just ended
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak_mb = max(self.peak_mb, total / 2**20)
             self._stop.wait(self.every_s)
 
@@ -119,14 +118,16 @@ def main() -> None:
             res = one_mode(mode, args.sweep, args.workers, root / mode)
             results.append(res)
             print(
-                f"{mode:18s} {res['wall_s']:7.1f} s wall (cluster start {res['cluster_start_s']:.1f}"
-                f" s), peak RSS {res['peak_mb']:6.0f} MB, {res['solved']}/{res['cases']} solved",
+                f"{mode:18s} {res['wall_s']:7.1f} s wall (cluster start "
+                f"{res['cluster_start_s']:.1f} s), peak RSS {res['peak_mb']:6.0f} MB, {res['solved']}/{res['cases']} solved",
                 flush=True,
             )
     print(f"\n{args.sweep.name}, {cores()} cores, {args.workers} Dask workers")
     print(f"{'mode':18s} {'wall s':>8s} {'peak MB':>8s} {'solved':>7s}")
     for r in results:
-        print(f"{r['mode']:18s} {r['wall_s']:8.1f} {r['peak_mb']:8.0f} {r['solved']:4d}/{r['cases']}")
+        print(
+            f"{r['mode']:18s} {r['wall_s']:8.1f} {r['peak_mb']:8.0f} {r['solved']:4d}/{r['cases']}"
+        )
     first = results[0]["frame"].set_index("case_id")["served_trucks_per_day"]
     for r in results[1:]:
         other = r["frame"].set_index("case_id")["served_trucks_per_day"]

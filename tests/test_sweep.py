@@ -7,6 +7,7 @@ stop), marked slow through the ``catalogue`` fixture.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -81,14 +82,22 @@ def client() -> Any:
 def dask_sweep(files: Path, catalogue, client, tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     out = tmp_path_factory.mktemp("sweep") / "grid"
     seen: list[dict] = []
-    frame = run_sweep(load_sweep(files / "grid.toml"), catalogue, out, client=client,
-                      threads=1, progress=seen.append)
+    frame = run_sweep(
+        load_sweep(files / "grid.toml"),
+        catalogue,
+        out,
+        client=client,
+        threads=1,
+        progress=seen.append,
+    )
     assert len(seen) == len(frame) == 6
     return out, frame
 
 
 def test_sweep_keys_are_checked_against_the_scenario(tmp_path: Path) -> None:
-    bad = _write(tmp_path, "s.toml", 'base = "nl-de-bev-pilot"\n[axes]\n"optimise.max_site" = [4]\n')
+    bad = _write(
+        tmp_path, "s.toml", 'base = "nl-de-bev-pilot"\n[axes]\n"optimise.max_site" = [4]\n'
+    )
     with pytest.raises(ScenarioError, match=r"'optimise.max_site' is not a scenario key"):
         load_sweep(bad)
     res = CliRunner().invoke(app, ["sweep", str(bad), "--out", str(tmp_path / "o")])
@@ -96,7 +105,9 @@ def test_sweep_keys_are_checked_against_the_scenario(tmp_path: Path) -> None:
     assert "error:" in res.output and "optimise.max_site" in res.output
     assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
     # a value that does not fit its key is bad input too
-    wrong = _write(tmp_path, "w.toml", 'base = "nl-de-bev-pilot"\n[axes]\n"optimise.max_sites" = ["many"]\n')
+    wrong = _write(
+        tmp_path, "w.toml", 'base = "nl-de-bev-pilot"\n[axes]\n"optimise.max_sites" = ["many"]\n'
+    )
     with pytest.raises(ScenarioError, match=r"optimise.max_sites"):
         load_sweep(wrong)
 
@@ -115,7 +126,11 @@ def test_smallest_sweep_file_as_written(tmp_path: Path) -> None:
     for stage in ("network", "flows", "sites", "grid", "instance"):
         assert len({stage_key(stage, c.scenario) for c in sw.cases}) == 1
     # a case below the pilot's min_sites is a case outcome (invalid, with the reason)
-    low = load_sweep(_write(tmp_path, "l.toml", 'base = "nl-de-bev-pilot"\n[axes]\n"optimise.max_sites" = [2, 4]\n'))
+    low = load_sweep(
+        _write(
+            tmp_path, "l.toml", 'base = "nl-de-bev-pilot"\n[axes]\n"optimise.max_sites" = [2, 4]\n'
+        )
+    )
     assert low.cases[0].scenario is None and "min_sites = 4" in low.cases[0].error
     assert low.cases[1].scenario is not None
 
@@ -128,7 +143,10 @@ def test_stage_keys_follow_the_sections_each_stage_reads(tmp_path: Path) -> None
         '"optimise.vehicle.battery_kwh" = [400.0, 600.0]\n',
     )
     cases = load_sweep(path).cases
-    n = {s: len({stage_key(s, c.scenario) for c in cases}) for s in ("network", "flows", "sites", "grid", "instance")}
+    n = {
+        s: len({stage_key(s, c.scenario) for c in cases})
+        for s in ("network", "flows", "sites", "grid", "instance")
+    }
     assert n == {"network": 1, "flows": 2, "sites": 1, "grid": 1, "instance": 4}
 
 
@@ -150,7 +168,9 @@ def test_sweep_on_dask_matches_the_cases_run_one_by_one(dask_sweep, files: Path,
     for case in load_sweep(files / "grid.toml").cases:
         alone = run(case.scenario, catalogue)
         row = frame.set_index("case_id").loc[case.case_id]
-        assert row["served_trucks_per_day"] == pytest.approx(alone.plan.served_trucks_per_day, rel=1e-6)
+        assert row["served_trucks_per_day"] == pytest.approx(
+            alone.plan.served_trucks_per_day, rel=1e-6
+        )
         assert row["sites"] == len(alone.plan.sites)
         assert (out / "cases" / case.case_id / "plan.json").is_file()
     # the coverage curve never falls as more sites are allowed
@@ -160,7 +180,19 @@ def test_sweep_on_dask_matches_the_cases_run_one_by_one(dask_sweep, files: Path,
         assert served[-1] > served[0]
     table = pd.read_parquet(out / "sweep.parquet")
     assert list(table["case_id"]) == list(frame["case_id"])
-    assert {"optimise.max_sites", "status", "gap", "served_trucks_per_day", "served_share", "sites", "chargers", "power_mw", "energy_mwh_per_day", "cost_eur", "solve_time_s"} <= set(table.columns)
+    assert {
+        "optimise.max_sites",
+        "status",
+        "gap",
+        "served_trucks_per_day",
+        "served_share",
+        "sites",
+        "chargers",
+        "power_mw",
+        "energy_mwh_per_day",
+        "cost_eur",
+        "solve_time_s",
+    } <= set(table.columns)
     assert pd.read_csv(out / "sweep.csv").shape[0] == 6
 
 
@@ -174,7 +206,9 @@ def test_rerun_skips_finished_cases(dask_sweep, files: Path, catalogue) -> None:
     pd.testing.assert_series_equal(again["served_trucks_per_day"], frame["served_trucks_per_day"])
 
 
-def test_failing_case_is_reported_and_the_others_finish(files: Path, catalogue, client, tmp_path: Path) -> None:
+def test_failing_case_is_reported_and_the_others_finish(
+    files: Path, catalogue, client, tmp_path: Path
+) -> None:
     path = _write(
         files,
         "named.toml",
@@ -183,7 +217,9 @@ def test_failing_case_is_reported_and_the_others_finish(files: Path, catalogue, 
         '[[cases]]\nname = "bad-corridor"\n"optimise.corridor" = "Groningen–Leer–Bremen"\n'
         '[[cases]]\nname = "too-many-minimum"\n"optimise.min_sites" = 5\n',
     )
-    frame = run_sweep(load_sweep(path), catalogue, tmp_path / "named", client=client).set_index("case_id")
+    frame = run_sweep(load_sweep(path), catalogue, tmp_path / "named", client=client).set_index(
+        "case_id"
+    )
     assert frame.at["good", "status"] == "ok" and frame.at["good", "served_trucks_per_day"] > 0
     assert frame.at["bad-corridor", "status"] == "error"
     assert "not a corridor on this scenario's graph" in frame.at["bad-corridor", "reason"]
@@ -209,9 +245,11 @@ def test_rollout_keeps_every_earlier_site(files: Path, catalogue, tmp_path: Path
     table = result["table"]
     assert list(table["year"]) == [2027, 2030, 2035]
     assert list(table["sites"]) == [1, 2, 4] and list(table["sites_added"]) == [1, 1, 2]
-    plans = [json.loads((out / "stages" / str(y) / "plan.json").read_text()) for y in (2027, 2030, 2035)]
+    plans = [
+        json.loads((out / "stages" / str(y) / "plan.json").read_text()) for y in (2027, 2030, 2035)
+    ]
     chargers = [{s["site_id"]: s["chargers"] for s in p["sites"]} for p in plans]
-    for early, late in zip(chargers, chargers[1:]):
+    for early, late in itertools.pairwise(chargers):
         assert set(early) <= set(late)
         assert all(late[s] >= n for s, n in early.items())
     sites = result["sites"]
@@ -221,7 +259,9 @@ def test_rollout_keeps_every_earlier_site(files: Path, catalogue, tmp_path: Path
     assert result["value_lost_trucks_per_day"] >= -1e-6
     text = (out / "rollout_summary.md").read_text()
     assert "stage by stage" in text and "lost by staging" in text
-    assert {"rollout.csv", "rollout_sites.csv", "rollout_map.png", "rollout.html"} <= {p.name for p in out.iterdir()}
+    assert {"rollout.csv", "rollout_sites.csv", "rollout_map.png", "rollout.html"} <= {
+        p.name for p in out.iterdir()
+    }
 
 
 def test_compare_takes_sweep_folders_and_draws_their_sites(dask_sweep, tmp_path: Path) -> None:
