@@ -119,7 +119,8 @@ def main() -> None:
             results.append(res)
             print(
                 f"{mode:18s} {res['wall_s']:7.1f} s wall (cluster start "
-                f"{res['cluster_start_s']:.1f} s), peak RSS {res['peak_mb']:6.0f} MB, {res['solved']}/{res['cases']} solved",
+                f"{res['cluster_start_s']:.1f} s), peak RSS {res['peak_mb']:6.0f} MB, "
+                f"{res['solved']}/{res['cases']} solved",
                 flush=True,
             )
     print(f"\n{args.sweep.name}, {cores()} cores, {args.workers} Dask workers")
