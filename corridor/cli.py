@@ -592,7 +592,7 @@ def sweep(
         from distributed import Client
 
         if not logging.getLogger().isEnabledFor(logging.INFO):
-            logging.getLogger("distributed").setLevel(logging.WARNING)
+            logging.getLogger("distributed").setLevel(logging.ERROR)
         cluster = None
         if scheduler is None:
             console.log(f"starting a local Dask cluster ({workers or 'one per core'} workers)")

@@ -193,6 +193,49 @@ def _outlines(catalogue: Catalogue | None) -> Any:
         return None
 
 
+def _map_frame(sites: pd.DataFrame, catalogue: Catalogue | None) -> tuple[Any, Any]:
+    """Figure and axes framing ``lon`` / ``lat`` with the country outlines, sized to the box."""
+    plt = _plt()
+    lon, lat = sites["lon"].astype(float), sites["lat"].astype(float)
+    pad = 0.4
+    box = (lon.min() - pad, lat.min() - pad, lon.max() + pad, lat.max() + pad)
+    stretch = 1.0 / math.cos(math.radians(float(lat.mean())))
+    ratio = (box[3] - box[1]) * stretch / (box[2] - box[0])
+    fig, ax = plt.subplots(figsize=(9.5, min(9.0, max(4.0, 7.0 * ratio + 1.5))), dpi=100)
+    outlines = _outlines(catalogue)
+    if outlines is not None:
+        outlines.cx[box[0] : box[2], box[1] : box[3]].plot(
+            ax=ax, facecolor="#f4f4f0", edgecolor="#888", linewidth=0.8
+        )
+    ax.set_xlim(box[0], box[2])
+    ax.set_ylim(box[1], box[3])
+    ax.set_aspect(stretch)
+    return fig, ax
+
+
+def _finish_map(fig: Any, ax: Any, title: str, path: Path) -> None:
+    ax.set(xlabel="longitude (°)", ylabel="latitude (°)", title=title)
+    ax.grid(alpha=0.2)
+    fig.text(
+        0.01,
+        0.005,
+        "Sites © OpenStreetMap contributors; outlines © EuroGeographics",
+        fontsize=7,
+        color="#555",
+    )
+    fig.tight_layout()
+    try:
+        fig.savefig(path, format="png")
+    finally:
+        _plt().close(fig)
+
+
+def _empty_map(title: str, path: Path) -> None:
+    fig, ax = _plt().subplots(figsize=(6, 4), dpi=100)
+    ax.text(0.5, 0.5, "no sites", ha="center", transform=ax.transAxes)
+    _finish_map(fig, ax, title, path)
+
+
 def sites_map(
     sites: pd.DataFrame,
     path: Path,
@@ -226,76 +269,52 @@ def sites_map(
     labels
         Label this many sites (the first rows) with their names.
     """
-    plt = _plt()
     import matplotlib
 
-    fig, ax = plt.subplots(figsize=(8.5, 7.5), dpi=100)
-    if len(sites):
-        lon, lat = sites["lon"].astype(float), sites["lat"].astype(float)
-        pad = 0.4
-        box = (lon.min() - pad, lat.min() - pad, lon.max() + pad, lat.max() + pad)
-        outlines = _outlines(catalogue)
-        if outlines is not None:
-            outlines.cx[box[0] : box[2], box[1] : box[3]].plot(
-                ax=ax, facecolor="#f4f4f0", edgecolor="#888", linewidth=0.8
-            )
-        area = 40.0 if size is None else 30.0 + 220.0 * sites[size] / max(sites[size].max(), 1)
-        if categorical:
-            cats = sorted(sites[colour].unique())
-            cmap = matplotlib.colormaps["viridis"].resampled(max(len(cats), 2))
-            for i, cat in enumerate(cats):
-                m = sites[colour] == cat
-                ax.scatter(
-                    lon[m],
-                    lat[m],
-                    s=area[m] if size else area,
-                    color=cmap(i),
-                    edgecolor="k",
-                    linewidth=0.5,
-                    label=str(cat),
-                    zorder=3,
-                )
-            ax.legend(title=colour.replace("_", " "), fontsize=8)
-        else:
-            pts = ax.scatter(
-                lon,
-                lat,
-                s=area,
-                c=sites[colour].astype(float),
-                cmap="viridis",
+    if not len(sites):
+        _empty_map(title, path)
+        return
+    fig, ax = _map_frame(sites, catalogue)
+    lon, lat = sites["lon"].astype(float), sites["lat"].astype(float)
+    area = 40.0 if size is None else 30.0 + 220.0 * sites[size] / max(sites[size].max(), 1)
+    if categorical:
+        cats = sorted(sites[colour].unique())
+        cmap = matplotlib.colormaps["viridis"].resampled(max(len(cats), 2))
+        for i, cat in enumerate(cats):
+            m = sites[colour] == cat
+            ax.scatter(
+                lon[m],
+                lat[m],
+                s=area[m] if size else area,
+                color=cmap(i),
                 edgecolor="k",
                 linewidth=0.5,
+                label=str(cat),
                 zorder=3,
             )
-            fig.colorbar(pts, ax=ax, shrink=0.7, label=colour.replace("_", " "))
-        for _, row in sites.head(labels).iterrows():
-            ax.annotate(
-                str(row.get("name") or row.get("site_id"))[:32],
-                (float(row["lon"]), float(row["lat"])),
-                fontsize=7,
-                xytext=(4, 4),
-                textcoords="offset points",
-                zorder=4,
-            )
-        ax.set_xlim(box[0], box[2])
-        ax.set_ylim(box[1], box[3])
-        ax.set_aspect(1.0 / math.cos(math.radians(float(lat.mean()))))
+        ax.legend(title=colour.replace("_", " "), fontsize=8)
     else:
-        ax.text(0.5, 0.5, "no sites", ha="center", transform=ax.transAxes)
-    ax.set(xlabel="longitude (°)", ylabel="latitude (°)", title=title)
-    ax.grid(alpha=0.2)
-    fig.text(
-        0.01,
-        0.005,
-        "Sites © OpenStreetMap contributors; outlines © EuroGeographics",
-        fontsize=7,
-        color="#555",
-    )
-    fig.tight_layout()
-    try:
-        fig.savefig(path, format="png")
-    finally:
-        plt.close(fig)
+        pts = ax.scatter(
+            lon,
+            lat,
+            s=area,
+            c=sites[colour].astype(float),
+            cmap="viridis",
+            edgecolor="k",
+            linewidth=0.5,
+            zorder=3,
+        )
+        fig.colorbar(pts, ax=ax, shrink=0.7, label=colour.replace("_", " "))
+    for _, row in sites.head(labels).iterrows():
+        ax.annotate(
+            str(row.get("name") or row.get("site_id"))[:32],
+            (float(row["lon"]), float(row["lat"])),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+            zorder=4,
+        )
+    _finish_map(fig, ax, title, path)
 
 
 def runs_map(sites: pd.DataFrame, path: Path, *, catalogue: Catalogue | None = None) -> None:
@@ -314,53 +333,30 @@ def runs_map(sites: pd.DataFrame, path: Path, *, catalogue: Catalogue | None = N
     catalogue
         For the NUTS country outlines (drawn when present).
     """
-    plt = _plt()
     import matplotlib
 
+    title = "Sites of the compared runs"
+    if not len(sites):
+        _empty_map(title, path)
+        return
     runs = list(dict.fromkeys(sites["run"]))
-    fig, ax = plt.subplots(figsize=(9, 7.5), dpi=100)
-    if len(sites):
-        lon, lat = sites["lon"].astype(float), sites["lat"].astype(float)
-        pad = 0.4
-        box = (lon.min() - pad, lat.min() - pad, lon.max() + pad, lat.max() + pad)
-        outlines = _outlines(catalogue)
-        if outlines is not None:
-            outlines.cx[box[0] : box[2], box[1] : box[3]].plot(
-                ax=ax, facecolor="#f4f4f0", edgecolor="#888", linewidth=0.8
-            )
-        cmap = matplotlib.colormaps["tab10" if len(runs) <= 10 else "tab20"]
-        for i, run in enumerate(runs):
-            m = sites["run"] == run
-            ax.scatter(
-                lon[m],
-                lat[m],
-                s=40.0 + 260.0 * (len(runs) - i) / len(runs),
-                facecolors="none",
-                edgecolors=[cmap(i % cmap.N)],
-                linewidths=1.6,
-                label=f"{run} ({int(m.sum())} sites)",
-                zorder=3 + i,
-            )
-        ax.set_xlim(box[0], box[2])
-        ax.set_ylim(box[1], box[3])
-        ax.set_aspect(1.0 / math.cos(math.radians(float(lat.mean()))))
-        ax.legend(fontsize=7, loc="best")
-    else:
-        ax.text(0.5, 0.5, "no sites", ha="center", transform=ax.transAxes)
-    ax.set(xlabel="longitude (°)", ylabel="latitude (°)", title="Sites of the compared runs")
-    ax.grid(alpha=0.2)
-    fig.text(
-        0.01,
-        0.005,
-        "Sites © OpenStreetMap contributors; outlines © EuroGeographics",
-        fontsize=7,
-        color="#555",
-    )
-    fig.tight_layout()
-    try:
-        fig.savefig(path, format="png")
-    finally:
-        plt.close(fig)
+    fig, ax = _map_frame(sites, catalogue)
+    lon, lat = sites["lon"].astype(float), sites["lat"].astype(float)
+    cmap = matplotlib.colormaps["tab10" if len(runs) <= 10 else "tab20"]
+    for i, run in enumerate(runs):
+        m = sites["run"] == run
+        ax.scatter(
+            lon[m],
+            lat[m],
+            s=40.0 + 260.0 * (len(runs) - i) / len(runs),
+            facecolors="none",
+            edgecolors=[cmap(i % cmap.N)],
+            linewidths=1.6,
+            label=f"{run} ({int(m.sum())} sites)",
+            zorder=3 + i,
+        )
+    ax.legend(fontsize=7, loc="best")
+    _finish_map(fig, ax, title, path)
 
 
 def sweep_charts(
