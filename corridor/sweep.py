@@ -730,10 +730,26 @@ def local_cluster(workers: int | None = None, *, processes: bool = True) -> Any:
     )
 
 
+def _host_cores() -> tuple[str, int]:
+    import socket
+
+    return socket.gethostname(), cores()
+
+
 def cluster_threads(client: Any) -> int:
-    """Solver threads per task on a cluster: a worker's cores over its task threads (min)."""
-    per = client.run(cores)
+    """Solver threads per task on a cluster so that no host runs more threads than cores.
+
+    The workers on one host share its cores: each task gets the host's cores over the task
+    threads of all its workers (at least 1); the smallest over the hosts.
+    """
+    where = client.run(_host_cores)
     nthreads = client.nthreads()
-    if not nthreads:
+    if not nthreads or not where:
         return 1
-    return min(solver_threads(per.get(w, 1), n) for w, n in nthreads.items())
+    tasks: dict[str, int] = {}
+    host_cores: dict[str, int] = {}
+    for worker, n in nthreads.items():
+        host, n_cores = where.get(worker, ("?", 1))
+        tasks[host] = tasks.get(host, 0) + n
+        host_cores[host] = n_cores
+    return min(solver_threads(host_cores[h], n) for h, n in tasks.items())

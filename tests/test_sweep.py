@@ -78,6 +78,14 @@ def client() -> Any:
     cluster.close()
 
 
+def test_solver_threads_share_the_cores_of_a_host(client) -> None:
+    from corridor.sweep import cluster_threads, cores, solver_threads
+
+    # two one-thread workers on this machine: each task gets half its cores, at least one
+    assert cluster_threads(client) == solver_threads(cores(), 2) == max(1, cores() // 2)
+    assert solver_threads(8, 3) == 2 and solver_threads(1, 4) == 1
+
+
 @pytest.fixture(scope="module")
 def dask_sweep(files: Path, catalogue, client, tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     out = tmp_path_factory.mktemp("sweep") / "grid"
