@@ -583,7 +583,7 @@ def sweep(
     """Run a scenario sweep on Dask; write sweep.parquet/.csv, charts, sweep.html, cases/."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from corridor.sweep import cluster_threads, load_sweep, local_cluster, run_sweep
+    from corridor.sweep import cluster_threads, cores, load_sweep, local_cluster, run_sweep
 
     with _errors(), output_folder(out_dir):
         sw = load_sweep(sweep_file)
@@ -595,7 +595,7 @@ def sweep(
             logging.getLogger("distributed").setLevel(logging.ERROR)
         cluster = None
         if scheduler is None:
-            console.log(f"starting a local Dask cluster ({workers or 'one per core'} workers)")
+            console.log(f"starting a local Dask cluster of {workers or cores()} workers")
             cluster = local_cluster(workers)
         try:
             with Client(scheduler or cluster) as client:
