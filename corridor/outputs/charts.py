@@ -130,12 +130,14 @@ def power_cost_chart(frame: pd.DataFrame, axes: Sequence[str], path: Path) -> No
     if not ok.empty and not (ok["cost_eur"].fillna(0) > 0).any():
         right.text(
             0.5,
-            0.5,
-            "the scenario prices no sites or chargers\n(optimise.charger_cost_eur, site cost_eur)",
+            0.8,
+            "the scenario prices no sites or chargers: cost 0\n"
+            "(optimise.charger_cost_eur, the sites' cost_eur)",
             ha="center",
             va="center",
             transform=right.transAxes,
             fontsize=9,
+            bbox={"facecolor": "white", "edgecolor": "#ccc"},
         )
     for ax in (left, right):
         ax.grid(alpha=0.3)
