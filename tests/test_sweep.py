@@ -235,6 +235,14 @@ def test_failing_case_is_reported_and_the_others_finish(
     assert "min_sites = 5 must not exceed max_sites = 3" in frame.at["too-many-minimum", "reason"]
     record = json.loads((tmp_path / "named" / "cases" / "bad-corridor" / "case.json").read_text())
     assert record["status"] == "error"
+    # the command on an existing cluster (--scheduler): one line per case, the bar, exit 0
+    out = tmp_path / "cli"
+    addr = client.scheduler.address
+    res = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "--scheduler", addr])
+    assert res.exit_code == 0, res.output
+    assert "1 of 3 cases solved" in res.output
+    assert "bad-corridor: error:" in res.output and "too-many-minimum: invalid" in res.output
+    assert (out / "sweep.html").is_file() and (out / "cases" / "good" / "plan.json").is_file()
 
 
 def test_rollout_keeps_every_earlier_site(files: Path, catalogue, tmp_path: Path) -> None:
