@@ -483,6 +483,14 @@ class OptimiseConfig(_Frozen):
             "the servable trucks/day."
         ),
     )
+    pilot_first: bool = Field(
+        False,
+        description=(
+            "Serve the pilot fleet first (flows.pilot_fleet): maximise the pilot trucks/day "
+            "served, then, keeping that, the objective; corridor mode also ranks the corridors "
+            "by pilot trucks/day served first. Needs objective max_trucks or max_truck_km."
+        ),
+    )
     target_share: float = Field(
         0.8,
         ge=0,
@@ -647,6 +655,16 @@ class OptimiseConfig(_Frozen):
     @classmethod
     def _known_corridor_candidates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_canonical_corridor(v, "or [] for every corridor") for v in value)
+
+    @model_validator(mode="after")
+    def _pilot_first_objective(self) -> OptimiseConfig:
+        if self.pilot_first and self.objective == "min_sites":
+            msg = (
+                "pilot_first needs objective max_trucks or max_truck_km (min_sites already "
+                "serves a share of every flow); set one of them or pilot_first = false"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _site_bounds(self) -> OptimiseConfig:

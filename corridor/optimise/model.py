@@ -416,6 +416,10 @@ class Model:
         sanitises names for file formats, these are the originals.
     build_time_s
         Wall time to build.
+    assignment
+        The capacity part (capacity in the model), else None.
+    groups
+        The flow groups ``y`` refers to (``Preprocessed.groups``).
     """
 
     problem: Any
@@ -425,6 +429,7 @@ class Model:
     constraint_names: list[str]
     build_time_s: float = 0.0
     assignment: Assignment | None = None
+    groups: tuple[CoverGroup, ...] = ()
 
 
 @dataclass
@@ -908,7 +913,7 @@ def build_model(
     _add_fixed(b, x, spec)
     _add_budget(b, x, z, sites, spec, lp_sum, assignment)
     _add_afir(b, x, spec, lp_sum)
-    model = Model(prob, x, z, y, b.names, assignment=assignment)
+    model = Model(prob, x, z, y, b.names, assignment=assignment, groups=pre.groups)
     if extra is not None:
         extra(model)
     model.build_time_s = time.perf_counter() - t0
