@@ -13,6 +13,15 @@ Cases (each solved in this process, one row per formulation):
   solver and with the interior-point LP inside the MILP (``mip_lp_solver = "ipm"``). The
   incumbent is ``objective``, the proven upper bound ``bound``.
 
+What binds on ``grid-625`` is the bound, not the incumbent: the model is the arc-cover
+path-cover form of Capar et al. (2013) with shared cover sets and multi-stop rows, whose LP
+relaxation gives 12,111 trucks/day (the multi-stop rows do not move it), while the best plan
+known serves 9,022; HiGHS's dual simplex does not finish that root LP in 120 s (it then reports
+the trivial bound, the sum of all modelled trucks/day), the interior-point LP reaches it in about
+25 s, and even after 600 s HiGHS has not left the root node. A ≤ 1 % gap would need a much
+stronger bound than this LP (the per-flow cover rows already describe each flow's own hull; the
+gap comes from sharing 40 sites among thousands of flows, as in maximum coverage).
+
 Reports variables, rows, build and solve time, the warm start's value and time, status,
 objective, bound and gap. Usage::
 
