@@ -555,6 +555,15 @@ class OptimiseConfig(_Frozen):
     time_limit_s: float = Field(120.0, gt=0, description="Solver time limit (s).")
     mip_gap: float = Field(0.0, ge=0, lt=1, description="Relative MIP gap accepted (fraction).")
     threads: int | None = Field(None, ge=1, description="Solver threads; None: solver default.")
+    mip_lp_solver: Literal["choose", "simplex", "ipm"] = Field(
+        "choose",
+        description=(
+            "HiGHS only: the LP solver inside the MILP. 'ipm' (interior point) reaches the LP "
+            "bound of large network-wide models whose root LP the dual simplex does not finish "
+            "within the time limit (then the reported bound is the trivial one); 'choose': the "
+            "HiGHS default."
+        ),
+    )
     corridor: str | None = Field(
         None,
         description=(
