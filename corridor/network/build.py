@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -120,22 +121,23 @@ def oneway_direction(
     return out
 
 
-def oneway_counts(oneway: pd.Series, highway: pd.Series, junction: pd.Series) -> dict[str, int]:
+def oneway_counts(oneway: pd.Series, junction: pd.Series) -> dict[str, Any]:
     """Count the lines per one-way rule applied by :func:`oneway_direction` (for the report).
 
     Returns
     -------
     dict
-        ``roundabout_oneway_implied`` (roundabout/circular without ``oneway``),
+        ``roundabout_oneway_implied`` (roundabout/circular without a known ``oneway`` value),
         ``reversed_oneway`` (``-1``/``reverse``/``T``), ``alternating_two_way``,
         ``reversible_dropped`` and ``unknown_oneway_values`` (value → lines, read as missing).
     """
     tag = oneway.astype("string").str.strip().str.lower().fillna("")
     jn = junction.astype("string").str.strip().str.lower().fillna("")
     known = _ONEWAY_YES | _ONEWAY_REVERSE | _ONEWAY_NO | _ONEWAY_ALTERNATING | _ONEWAY_REVERSIBLE
-    unknown = tag[~tag.isin(known) & (tag != "")]
+    missing = ~tag.isin(known)
+    unknown = tag[missing & (tag != "")]
     return {
-        "roundabout_oneway_implied": int(((tag == "") & jn.isin(_IMPLIED_ONEWAY_JUNCTION)).sum()),
+        "roundabout_oneway_implied": int((missing & jn.isin(_IMPLIED_ONEWAY_JUNCTION)).sum()),
         "reversed_oneway": int(tag.isin(_ONEWAY_REVERSE).sum()),
         "alternating_two_way": int(tag.isin(_ONEWAY_ALTERNATING).sum()),
         "reversible_dropped": int(tag.isin(_ONEWAY_REVERSIBLE).sum()),
@@ -189,7 +191,7 @@ def _prepare_lines(
     oneway = oneway.reset_index(drop=True)
     junction = pd.Series(cols.pop("junction"))
     direction = oneway_direction(oneway, df["highway"].reset_index(drop=True), junction)
-    stats: dict = oneway_counts(oneway, df["highway"], junction)
+    stats: dict = oneway_counts(oneway, junction)
     out = gpd.GeoDataFrame(
         {"highway": df["highway"].astype(str).to_numpy(object), **cols, "direction": direction},
         geometry=df.geometry.to_numpy(),
