@@ -20,7 +20,7 @@ from shapely import LineString
 
 from corridor.config import NetworkConfig
 from corridor.network import edges_gdf, graph_from_lines, lines_from_osmnx, read_lines, read_osm
-from corridor.network.build import DROPPED, oneway_direction
+from corridor.network.build import DROPPED, oneway_counts, oneway_direction
 
 CFG = NetworkConfig(ramp_connector_m=0.0, snap_tolerance_m=0.0)
 CRS = "EPSG:3035"
@@ -91,6 +91,17 @@ def test_oneway_codes_junctions_and_documented_values():
     assert d.tolist() == [1, -1, 0, 0, DROPPED, 0, 1, 1, 0, -1, -1, 1]
     # without a junction column a tagless trunk stays two-way
     assert oneway_direction(pd.Series([None]), pd.Series(["trunk"])).tolist() == [0]
+    counts = oneway_counts(
+        pd.Series(["yes;no", None, "T", "-1", "alternating", "reversible", "unknown"]),
+        pd.Series(["roundabout", "circular", "", "", "", "", "roundabout"]),
+    )
+    assert counts == {
+        "roundabout_oneway_implied": 3,  # "unknown" is read as missing, like a missing tag
+        "reversed_oneway": 2,
+        "alternating_two_way": 1,
+        "reversible_dropped": 1,
+        "unknown_oneway_values": {"yes;no": 1, "unknown": 1},
+    }
 
 
 @pytest.mark.parametrize("junction", ["roundabout", "circular"])
