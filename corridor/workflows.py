@@ -624,6 +624,7 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     from corridor._files import write_outputs
     from corridor.assess.afir import afir_report, load_afir_corridors
     from corridor.assess.marginal import add_marginal_values, marginal_values
+    from corridor.assess.sanity import plan_warnings
     from corridor.network import edges_gdf
     from corridor.outputs.afir import add_afir_layer, afir_markdown, write_afir_csv
     from corridor.outputs.corridors import (
@@ -659,6 +660,9 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         shortlist, marginal_values(result.instance, list(result.plan.sites.index))
     )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
+    doc["warnings"] = plan_warnings(
+        result.plan.model_stats, sc.optimise, result.instance.sites["cost_eur"]
+    )
     afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
     sections = {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
     if result.corridor is not None:

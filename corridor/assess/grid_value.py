@@ -181,7 +181,8 @@ def grid_value(
         One row per group and added MW: ``level``, ``group_id``, ``why``, ``spare_mw``,
         ``added_mw``, ``base_trucks_per_day``, ``trucks_per_day``, ``more_trucks_per_day``,
         ``status`` (of the re-solve, ``not re-solved`` when it cannot change the plan),
-        ``solve_time_s``.
+        ``solve_time_s``, ``binding`` (per group: True when some added MW serves more trucks;
+        a group at its headroom whose raises all gain nothing does not bind the plan).
     """
     from corridor.optimise import solve
     from corridor.optimise.solve import usable_sites
@@ -224,7 +225,7 @@ def grid_value(
                     "solve_time_s": float(t),
                 }
             )
-    return pd.DataFrame(
+    table = pd.DataFrame(
         rows,
         columns=[
             "level",
@@ -239,12 +240,33 @@ def grid_value(
             "solve_time_s",
         ],
     )
+    gain = table.groupby(["level", "group_id"], sort=False)["more_trucks_per_day"].transform("max")
+    table["binding"] = gain > _GAIN_EPS
+    return table
+
+
+#: Trucks/day below which a what-if counts as no gain (solver tolerance).
+_GAIN_EPS = 1e-6
+
+
+_NONE_BINDS = "No substation or congestion area binds the plan: more headroom adds nothing."
 
 
 def grid_value_markdown(table: pd.DataFrame) -> list[str]:
     """Summary lines: one row per group, one column per added MW (more trucks/day)."""
     if table.empty:
-        return ["No substation or congestion area binds the plan: more headroom adds nothing."]
+        return [_NONE_BINDS]
+    loose = table[~table["binding"]].drop_duplicates(["level", "group_id"])
+    note = (
+        "At their limit but not binding (more headroom serves no more trucks): "
+        + ", ".join(f"{r.level} {r.group_id} ({r.why})" for r in loose.itertuples())
+        + "."
+        if len(loose)
+        else ""
+    )
+    table = table[table["binding"]]
+    if table.empty:
+        return [_NONE_BINDS, note]
     lines = [
         "More trucks/day the plan could serve with more grid headroom at a binding substation "
         "or area (re-solved; see grid_value.csv):",
@@ -268,4 +290,4 @@ def grid_value_markdown(table: pd.DataFrame) -> list[str]:
             for a in added
         )
         lines.append(f"| {level} | {gid} | {g['why'].iloc[0]} | {cells} |")
-    return lines
+    return [*lines, "", note] if note else lines
