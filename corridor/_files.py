@@ -504,7 +504,9 @@ def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
     pandas.DataFrame
         One ``str`` column per header field, one row per data line (empty cells are ``""``).
         ``attrs["lines"]`` holds the file line number of each row, ``attrs["format"]`` a
-        description such as ``"Windows-1252, ';'-separated, decimal comma"``.
+        description such as ``"Windows-1252, ';'-separated, decimal comma"``,
+        ``attrs["separator"]`` the separator and ``attrs["decimal"]`` the file's decimal mark
+        (``","`` or ``"."``; the cells always come back with decimal points).
 
     Raises
     ------
@@ -595,4 +597,6 @@ def read_table(path: str | Path, what: str = "table", *, hint: str = "") -> Any:
     frame = pd.DataFrame(body, columns=header, dtype=str)
     frame.attrs["lines"] = body_lines
     frame.attrs["format"] = fmt
+    frame.attrs["separator"] = sep
+    frame.attrs["decimal"] = "," if comma_cell is not None else "."
     return frame

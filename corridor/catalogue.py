@@ -8,6 +8,7 @@ them where they are.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 from corridor.errors import InputDataError
 
 __all__ = ["CANDIDATE_LAYERS", "DATASETS", "Catalogue", "Dataset", "resolve_data_root"]
+
+log = logging.getLogger(__name__)
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 FLOWS_ATTRIBUTION = (
@@ -280,14 +283,48 @@ class Catalogue:
         return p
 
     def paths(self, key: str) -> list[Path]:
-        """Return the sorted files of a dataset given by a glob pattern (or its single path)."""
+        """Return the sorted files of a dataset given by a glob pattern (or its single path).
+
+        Files of another type in the pattern's folder (say an ``.osm.pbf`` dropped among the
+        ``*.geojson`` road layers) are not read; a warning names them (see :meth:`ignored`).
+        """
         ds = self.dataset(key)
         if "*" not in ds.relpath:
             return [self.path(key)]
         found = sorted(self.root.glob(ds.relpath))
         if not found:
             raise InputDataError(self._missing_message(ds))
+        ignored = self.ignored(key)
+        if ignored:
+            log.warning(
+                "dataset '%s': %d file(s) in %s not read, as they do not match %s: %s",
+                key,
+                len(ignored),
+                found[0].parent,
+                Path(ds.relpath).name,
+                ", ".join(p.name for p in ignored),
+            )
         return found
+
+    def ignored(self, key: str) -> list[Path]:
+        """Files beside a glob dataset's files with another file type, which it does not read.
+
+        Only the pattern's own folder is looked at, and only files whose type (the part of the
+        name from the first ``.``, e.g. ``.osm.pbf``) differs from the pattern's, so sibling
+        datasets of the same type in one folder are not reported.
+        """
+        ds = self.dataset(key)
+        pattern = Path(ds.relpath)
+        folder = self.root / pattern.parent
+        if "*" not in ds.relpath or "*" in str(pattern.parent) or not folder.is_dir():
+            return []
+        kind = pattern.name[pattern.name.rfind("*") + 1 :]
+        kind = kind[kind.find(".") :] if "." in kind else kind
+        return sorted(
+            p
+            for p in folder.iterdir()
+            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(kind)
+        )
 
     def _missing_message(self, ds: Dataset) -> str:
         return (

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from corridor._files import output_folder
 from corridor.catalogue import Catalogue
@@ -29,17 +30,71 @@ from corridor.directions import arrow
 from corridor.errors import CorridorError, InfeasibleError
 from corridor.workflows import DEFAULT_SCENARIO
 
-app = typer.Typer(
-    help="corridor: plan heavy-duty truck charging (1+ MW, MCS) and hydrogen corridors.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 console = Console(stderr=True)
 out = Console()
 
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
+
+
+class _OneLineUsageErrors(TyperGroup):
+    """The command group, with click's usage errors as ONE ``error:`` line and exit 2.
+
+    Unknown option or command, missing argument, bad value: like every other bad input, instead
+    of click's multi-line box.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], **extra: Any) -> Any:
+        """Parse the global options; a usage error becomes one line."""
+        with _usage_errors("corridor"):
+            return super().make_context(info_name, args, **extra)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """Find the subcommand; remember its name for the messages."""
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta["corridor.command"] = f"{_command_path(ctx)} {name}"
+        return name, cmd, rest
+
+    def invoke(self, ctx: Any) -> Any:
+        """Resolve and parse the subcommand; a usage error becomes one line."""
+        with _usage_errors(lambda: ctx.meta.get("corridor.command", _command_path(ctx))):
+            return super().invoke(ctx)
+
+
+def _command_path(ctx: Any) -> str:
+    """``corridor route``: the command's path, named ``corridor`` whatever ran it."""
+    names = []
+    while ctx is not None:
+        names.append(ctx.info_name if ctx.parent is not None else "corridor")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+@contextmanager
+def _usage_errors(command: str | Callable[[], str]) -> Iterator[None]:
+    try:
+        yield
+    except typer.TyperException as exc:
+        # click's UsageError family (exit code 2; typer vendors click, so matched by its code);
+        # "no arguments" shows the help instead, as typer does
+        if getattr(exc, "exit_code", None) != 2 or type(exc).__name__ == "NoArgsIsHelpError":
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            where = _command_path(ctx)
+        else:
+            where = command() if callable(command) else command
+        _fail("error", f"{where}: {exc.format_message().rstrip('.')}; see {where} --help")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+app = typer.Typer(
+    help="corridor: plan heavy-duty truck charging (1+ MW, MCS) and hydrogen corridors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    cls=_OneLineUsageErrors,
+)
 
 DataDir = Annotated[
     Path | None,
@@ -280,6 +335,17 @@ def network(
             f"dropped {rep.get('dropped_km', 0):,.1f} km outside the largest strongly connected "
             "component"
         )
+        out.print(
+            f"OSM rules: {rep.get('roundabout_oneway_implied', 0):,} roundabouts one-way, "
+            f"{rep.get('reversed_oneway_lines', 0):,} lines reversed (oneway=-1/T), "
+            f"{rep.get('alternating_two_way_lines', 0):,} alternating kept both ways, "
+            f"{rep.get('reversible_lines_dropped', 0):,} reversible dropped "
+            f"({rep.get('reversible_km_dropped', 0):,.1f} km); "
+            f"{rep.get('lines_split_at_border', 0):,} lines cut at borders; edges split at "
+            f"{rep.get('chain_breaks_at_ref_change', 0):,} ref changes and "
+            f"{rep.get('chain_breaks_at_border', 0):,} borders; "
+            f"{rep.get('ways_split_at_missing_nodes', 0):,} ways split at missing nodes"
+        )
         out.print(f"wrote {', '.join(str(f) for f in files)}")
 
 
@@ -438,7 +504,9 @@ def grid(
                     "–" if math.isnan(row["spare_mw"]) else f"{row['spare_mw']:.1f}",
                     f"{row['headroom_mw']:.1f}",
                     str(row["hours_over_headroom"]),
-                    f"{row['battery_needed_mwh']:.2f}",
+                    f"{row['battery_needed_mwh']:.2f}"
+                    if row["battery_can_cover"]
+                    else "none can cover",
                     str(row["hours_loaded_in_restricted_window"]),
                 )
         out.print(table)

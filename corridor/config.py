@@ -485,6 +485,14 @@ class OptimiseConfig(_Frozen):
             "the servable trucks/day."
         ),
     )
+    pilot_first: bool = Field(
+        False,
+        description=(
+            "Serve the pilot fleet first (flows.pilot_fleet): maximise the pilot trucks/day "
+            "served, then, keeping that, the objective; corridor mode also ranks the corridors "
+            "by pilot trucks/day served first. Needs objective max_trucks or max_truck_km."
+        ),
+    )
     target_share: float = Field(
         0.8,
         ge=0,
@@ -556,6 +564,15 @@ class OptimiseConfig(_Frozen):
     time_limit_s: float = Field(120.0, gt=0, description="Solver time limit (s).")
     mip_gap: float = Field(0.0, ge=0, lt=1, description="Relative MIP gap accepted (fraction).")
     threads: int | None = Field(None, ge=1, description="Solver threads; None: solver default.")
+    mip_lp_solver: Literal["choose", "simplex", "ipm"] = Field(
+        "choose",
+        description=(
+            "HiGHS only: the LP solver inside the MILP. 'ipm' (interior point) reaches the LP "
+            "bound of large network-wide models whose root LP the dual simplex does not finish "
+            "within the time limit (then the reported bound is the trivial one); 'choose': the "
+            "HiGHS default."
+        ),
+    )
     corridor: str | None = Field(
         None,
         description=(
@@ -656,6 +673,16 @@ class OptimiseConfig(_Frozen):
     @classmethod
     def _known_corridor_candidates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_canonical_corridor(v, "or [] for every corridor") for v in value)
+
+    @model_validator(mode="after")
+    def _pilot_first_objective(self) -> OptimiseConfig:
+        if self.pilot_first and self.objective == "min_sites":
+            msg = (
+                "pilot_first needs objective max_trucks or max_truck_km (min_sites already "
+                "serves a share of every flow); set one of them or pilot_first = false"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _site_bounds(self) -> OptimiseConfig:

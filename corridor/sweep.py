@@ -79,6 +79,10 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
         "optimise.round_trip",
         "optimise.afir_max_gap_km",
         "optimise.afir_min_pool_power_mw",
+        # corridor mode builds the instance for the candidate corridors' sites only
+        "optimise.corridor",
+        "optimise.corridor_candidates",
+        "optimise.corridor_buffer_km",
     ),
 }
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from corridor.catalogue import Catalogue
 from corridor.config import FlowsConfig, Scenario, load_scenario
@@ -163,6 +165,7 @@ class Stages:
     plan: PlanResult | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
     corridor: CorridorChoice | None = None  # in corridor mode
+    corridor_geometry: CorridorGeometry | None = None  # in corridor mode, from the instance stage
 
 
 def run_stages(
@@ -227,8 +230,9 @@ def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
 
     What each stage reads of ``st``: ``flows`` and ``sites`` the graph; ``grid`` the candidates;
     ``instance`` the graph, flows, corridor flows, candidates and sites; ``optimise`` the graph,
-    sites, instance and corridor flows. :func:`run_stages` runs them in order; a sweep
-    (:mod:`corridor.sweep`) runs each once per distinct input and hands the results on.
+    sites, instance, corridor flows and (corridor mode) the corridor geometry.
+    :func:`run_stages` runs them in order; a sweep (:mod:`corridor.sweep`) runs each once per
+    distinct input and hands the results on.
 
     Parameters
     ----------
@@ -246,37 +250,59 @@ def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
     InputDataError
         If an input is missing or malformed.
     """
+    from corridor._cache import cached_stage
     from corridor.flows import build_flows
     from corridor.grid import attach_grid
     from corridor.network import afir_corridor_paths, load_graph
     from corridor.optimise import instance_from_pipeline, solve
     from corridor.sites import build_candidates
 
-    scenario = st.scenario
+    scenario, graph = st.scenario, st.graph
+    graph_key = (graph.graph.get("cache") or {}).get("file") if graph is not None else None
     if name == "network":
         st.graph = load_graph(catalogue, scenario.network)
     elif name == "flows":
-        st.flows = build_flows(st.graph, catalogue, scenario.flows)
+        st.flows = cached_stage(
+            "flows",
+            graph_key=graph_key,
+            section=scenario.flows,
+            data_root=catalogue.root,
+            compute=lambda: build_flows(graph, catalogue, scenario.flows),
+        )
         st.corridor_od = corridor_flows(st.flows.od, scenario.flows)
     elif name == "sites":
-        st.candidates = build_candidates(st.graph, catalogue, scenario.sites)
+        st.candidates = cached_stage(
+            "candidates",
+            graph_key=graph_key,
+            section=scenario.sites,
+            data_root=catalogue.root,
+            compute=lambda: build_candidates(graph, catalogue, scenario.sites),
+        )
     elif name == "grid":
         st.substations, st.areas = grid_layers(scenario, catalogue)
         st.sites = attach_grid(st.candidates.sites, st.substations, st.areas, scenario.grid)
     elif name == "instance":
+        candidates = st.candidates
+        if scenario.optimise.corridor:
+            # corridor mode plans along one corridor: only the sites within a candidate corridor's
+            # buffer can be opened, so the instance is built for those sites only
+            st.corridor_geometry = corridor_geometry(scenario, graph, st.sites)
+            candidates = _only_sites(candidates, st.corridor_geometry.site_ids)
         st.instance = instance_from_pipeline(
             _with_od(st.flows, st.corridor_od),
-            st.candidates,
+            candidates,
             st.sites,
             scenario.optimise.vehicle,
-            st.graph,
+            graph,
             corridor_axis_deg=scenario.optimise.corridor_axis_deg,
             round_trip=scenario.optimise.round_trip,
-            corridors=afir_corridor_paths(st.graph) if _afir_on(scenario) else None,
+            corridors=afir_corridor_paths(graph) if _afir_on(scenario) else None,
         )
     elif name == "optimise":
         if scenario.optimise.corridor:
-            st.corridor = choose_corridor(scenario, st.graph, st.sites, st.instance, st.corridor_od)
+            st.corridor = choose_corridor(
+                scenario, graph, st.sites, st.instance, st.corridor_od, st.corridor_geometry
+            )
             st.instance, st.plan = st.corridor.instance, st.corridor.plan
         else:
             st.plan = solve(st.instance, scenario.optimise)
@@ -285,12 +311,136 @@ def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
         raise ValueError(msg)
 
 
+@dataclass(frozen=True)
+class CorridorGeometry:
+    """The candidate corridors of a scenario on its graph (corridor mode).
+
+    Attributes
+    ----------
+    names
+        The corridors to rank (``optimise.corridor`` or ``optimise.corridor_candidates``).
+    paths
+        Graph node path of every corridor direction on the graph (``"<name> outbound"``).
+    lines
+        Road line of each direction of ``names`` (graph CRS).
+    near
+        Candidate site ids within ``optimise.corridor_buffer_km`` of each corridor's
+        carriageways (both directions), by corridor name.
+    km_by_country
+        Outbound km per country code, by corridor name.
+    """
+
+    names: list[str]
+    paths: dict[str, Any]
+    lines: dict[str, Any]
+    near: dict[str, list[str]]
+    km_by_country: dict[str, dict[str, float]]
+
+    @property
+    def site_ids(self) -> list[str]:
+        """Sites near any of the corridors (the union of ``near``), first-seen order."""
+        return list(dict.fromkeys(s for ids in self.near.values() for s in ids))
+
+
+def corridor_geometry(
+    scenario: Scenario, graph: nx.MultiDiGraph, sites: gpd.GeoDataFrame
+) -> CorridorGeometry:
+    """Route the scenario's candidate corridors and find the candidate sites along each.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (``optimise.corridor`` is ``"auto"`` or a corridor name).
+    graph
+        The road graph.
+    sites
+        Candidate sites (graph CRS), indexed by ``site_id``.
+
+    Returns
+    -------
+    CorridorGeometry
+
+    Raises
+    ------
+    ScenarioError
+        If ``optimise.corridor`` names no corridor that routes on this graph (lists those that do).
+    """
+    import shapely
+
+    from corridor.errors import ScenarioError
+    from corridor.network import afir_corridor_paths, path_km_by_country, path_line
+
+    opt = scenario.optimise
+    wanted = [opt.corridor] if opt.corridor != "auto" else list(opt.corridor_candidates)
+    paths = afir_corridor_paths(graph, wanted or None)
+    names = list(dict.fromkeys(k.rsplit(" ", 1)[0] for k in paths))
+    unknown = [n for n in wanted if n not in names]
+    if unknown:  # list every corridor that does route here
+        names = list(dict.fromkeys(k.rsplit(" ", 1)[0] for k in afir_corridor_paths(graph)))
+    if unknown:
+        key = "optimise.corridor" if opt.corridor != "auto" else "optimise.corridor_candidates"
+        msg = (
+            f"{key}: {unknown} not a corridor on this scenario's graph; use one of {names} "
+            "(corridor/data/corridors.toml, corridor/data/afir_corridors.toml)"
+        )
+        raise ScenarioError(msg)
+    if opt.corridor == "auto" and wanted:
+        names = wanted
+    tree = shapely.STRtree(sites.geometry.values)
+    site_ids = sites.index.astype(str).to_numpy()
+    near: dict[str, list[str]] = {}
+    km: dict[str, dict[str, float]] = {}
+    lines = {
+        k: path_line(graph, paths[k])
+        for name in names
+        for k in (path_key(name, d) for d in DIRECTIONS)
+        if k in paths
+    }
+    for name in names:
+        both = [lines[k] for k in (path_key(name, d) for d in DIRECTIONS) if k in lines]
+        hit = tree.query(
+            _pieces(both), predicate="dwithin", distance=opt.corridor_buffer_km * 1000.0
+        )[1]
+        near[name] = site_ids[np.unique(hit)].tolist()  # in the sites' order
+        if path_key(name, "outbound") in paths:
+            km[name] = path_km_by_country(graph, paths[path_key(name, "outbound")])
+    return CorridorGeometry(names, paths, lines, near, km)
+
+
+def _pieces(lines: Sequence[Any], vertices: int = 64) -> np.ndarray:
+    """Cut lines into pieces of at most ``vertices`` vertices (tight boxes for a spatial index)."""
+    import shapely
+
+    out = []
+    for line in shapely.get_parts(np.asarray(lines, dtype=object)):
+        xy = shapely.get_coordinates(line)
+        out += [
+            shapely.LineString(xy[i : i + vertices + 1])
+            for i in range(0, max(len(xy) - 1, 1), vertices)
+            if len(xy[i : i + vertices + 1]) >= 2
+        ]
+    return np.asarray(out, dtype=object)
+
+
+def _only_sites(candidates: Any, site_ids: Sequence[str]) -> Any:
+    """Restrict the candidates to ``site_ids`` (their sites and access rows)."""
+    import dataclasses
+
+    keep = set(site_ids)
+    return dataclasses.replace(
+        candidates,
+        sites=candidates.sites[candidates.sites.index.isin(keep)],
+        access=candidates.access[candidates.access["site_id"].astype(str).isin(keep)],
+    )
+
+
 def choose_corridor(
     scenario: Scenario,
     graph: nx.MultiDiGraph,
     sites: gpd.GeoDataFrame,
     instance: Any,
     corridor_od: pd.DataFrame,
+    geometry: CorridorGeometry | None = None,
 ) -> Any:
     """Corridor mode: rank the named corridors on this graph and plan along the best one.
 
@@ -303,9 +453,12 @@ def choose_corridor(
     sites
         Candidate sites with the grid columns (graph CRS), indexed by ``site_id``.
     instance
-        The network-wide instance.
+        An instance holding at least the corridors' sites (network-wide or built for
+        ``geometry.site_ids``).
     corridor_od
         The corridor flows (``source`` / ``firm`` mark the pilot fleet).
+    geometry
+        The corridors on the graph (:func:`corridor_geometry`); computed when not given.
 
     Returns
     -------
@@ -318,45 +471,10 @@ def choose_corridor(
     InfeasibleError
         If no corridor can meet the scenario's rules.
     """
-    import shapely
-
-    from corridor.errors import ScenarioError
-    from corridor.network import afir_corridor_paths, path_km_by_country, path_line
     from corridor.optimise.corridor import rank_corridors
 
     opt = scenario.optimise
-    paths = afir_corridor_paths(graph)
-    names = list(dict.fromkeys(k.rsplit(" ", 1)[0] for k in paths))
-    wanted = [opt.corridor] if opt.corridor != "auto" else list(opt.corridor_candidates)
-    unknown = [n for n in wanted if n not in names]
-    if unknown:
-        key = "optimise.corridor" if opt.corridor != "auto" else "optimise.corridor_candidates"
-        msg = (
-            f"{key}: {unknown} not a corridor on this scenario's graph; use one of {names} "
-            "(corridor/data/corridors.toml, corridor/data/afir_corridors.toml)"
-        )
-        raise ScenarioError(msg)
-    if opt.corridor == "auto" and wanted:
-        names = wanted
-    points = sites.geometry.values
-    near: dict[str, list[str]] = {}
-    km: dict[str, dict[str, float]] = {}
-    lines = {
-        k: path_line(graph, paths[k])
-        for name in names
-        for k in (path_key(name, d) for d in DIRECTIONS)
-        if k in paths
-    }
-    for name in names:
-        both = [lines[k] for k in (path_key(name, d) for d in DIRECTIONS) if k in lines]
-        dist = shapely.distance(points, shapely.union_all(both))
-        near[name] = [
-            str(s)
-            for s, d in zip(sites.index, dist, strict=True)
-            if d <= opt.corridor_buffer_km * 1000.0
-        ]
-        if path_key(name, "outbound") in paths:
-            km[name] = path_km_by_country(graph, paths[path_key(name, "outbound")])
+    geo = geometry if geometry is not None else corridor_geometry(scenario, graph, sites)
     firms: dict[str, str] = {}
     heading: dict[str, Direction] = {}
     if "source" in corridor_od.columns:
@@ -372,14 +490,14 @@ def choose_corridor(
         }
     choice = rank_corridors(
         instance,
-        near,
+        geo.near,
         opt,
-        km_by_country=km,
+        km_by_country=geo.km_by_country,
         pilot_firms=firms,
         pilot_directions=heading,
         only=None if opt.corridor == "auto" else opt.corridor,
     )
-    choice.lines = lines
+    choice.lines = geo.lines
     choice.buffer_km = opt.corridor_buffer_km
     return choice
 
@@ -502,6 +620,20 @@ def _grid_value(result: PlanRun) -> pd.DataFrame | None:
     )
 
 
+#: Margin (m) around the candidate corridors of a corridor plan that its map shows.
+MAP_MARGIN_M = 30_000.0
+
+
+def _clip_to(frame: gpd.GeoDataFrame, lines: Any, margin_m: float) -> gpd.GeoDataFrame:
+    """Rows of ``frame`` inside the bounding box of ``lines`` grown by ``margin_m`` (same CRS)."""
+    import shapely
+
+    x0, y0, x1, y1 = shapely.total_bounds(np.asarray(list(lines), dtype=object))
+    if not np.isfinite([x0, y0, x1, y1]).all():
+        return frame
+    return frame.cx[x0 - margin_m : x1 + margin_m, y0 - margin_m : y1 + margin_m]
+
+
 def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md, afir.csv, map.html.
 
@@ -527,6 +659,7 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     from corridor._files import write_outputs
     from corridor.assess.afir import afir_report, load_afir_corridors
     from corridor.assess.marginal import add_marginal_values, marginal_values
+    from corridor.assess.sanity import plan_warnings
     from corridor.network import edges_gdf
     from corridor.outputs.afir import add_afir_layer, afir_markdown, write_afir_csv
     from corridor.outputs.corridors import (
@@ -562,6 +695,9 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         shortlist, marginal_values(result.instance, list(result.plan.sites.index))
     )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
+    doc["warnings"] = plan_warnings(
+        result.plan.model_stats, sc.optimise, result.instance.sites["cost_eur"]
+    )
     afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
     sections = {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
     if result.corridor is not None:
@@ -602,13 +738,19 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         writers["grid_value.csv"] = lambda p: value.to_csv(p, index=False)
     if sc.outputs.map_html:
         edges = edges_gdf(result.graph)
+        candidates = result.sites
+        if result.corridor is not None:  # a corridor plan's map shows the corridors' region
+            edges, candidates = (
+                _clip_to(g, result.corridor.lines.values(), MAP_MARGIN_M)
+                for g in (edges, candidates)
+            )
         vol = result.flows.edge_volumes
         flow_edges = edges.merge(vol, on=["u", "v", "key"], how="inner")
         flow_edges = gpd.GeoDataFrame(flow_edges, geometry="geometry", crs=edges.crs)
         fmap = plan_map(
             edges,
             flow_edges,
-            result.sites,
+            candidates,
             shortlist,
             title=sc.description or sc.name,
             technology=tech,

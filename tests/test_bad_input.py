@@ -93,12 +93,47 @@ def _sites(rows: str) -> Callable[[Path], str]:
     return _w("sites.csv", SITES_HEADER + rows)
 
 
+def _capacity_table(text: str) -> Callable[[Path], str]:
+    """A capacity table ``caps.csv`` and a good site list ``sites.csv`` beside it."""
+
+    def make(d: Path) -> str:
+        (d / "sites.csv").write_text(SITES_HEADER + "v,6.1497,51.3695,4,40\n")
+        return _w("caps.csv", text)(d)
+
+    return make
+
+
 def _routes(text: str) -> Callable[[Path], str]:
     return _w("routes.csv", text)
 
 
 def _truck(body: str) -> Callable[[Path], str]:
     return _w("truck.toml", body)
+
+
+def _data_with(relpath: str, text: str) -> Callable[[Path], str]:
+    """A data root that links to the shared data but holds ``text`` at ``relpath``."""
+
+    def make(d: Path) -> str:
+        from corridor.catalogue import resolve_data_root
+
+        real, root = resolve_data_root(None), d / "data"
+        parts = Path(relpath).parts
+        here, there = root, real
+        for part in parts[:-1]:
+            here.mkdir(parents=True, exist_ok=True)
+            for sib in there.iterdir():
+                if sib.name != part:
+                    (here / sib.name).symlink_to(sib)
+            here, there = here / part, there / part
+        here.mkdir(parents=True, exist_ok=True)
+        for sib in there.iterdir():
+            if sib.name != parts[-1]:
+                (here / sib.name).symlink_to(sib)
+        (here / parts[-1]).write_text(text, encoding="utf-8")
+        return str(root)
+
+    return make
 
 
 PLAN = _w("plan.json", json.dumps({"scenario": "nl-de-bev-pilot", "sites": []}))
@@ -120,6 +155,13 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
         None,
         2,
         ("--to 10.20,56.16", "159 km", "road graph of nl-de-bev-pilot"),
+    ),
+    (
+        "route-at-sea",
+        ["route", "--from", "3.30,52.60", "--to", "6.762,51.435"],
+        None,
+        2,
+        ("--from 3.30,52.60", "km from the road graph", "at most 25 km"),
     ),
     (
         "route-madrid",
@@ -378,6 +420,23 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
     ),
     ("flows-unknown-scenario", ["flows", "nope", "--out", "{out}"], None, 2, ("nope",)),
     (
+        "flows-traffic-header-only",
+        ["flows", "--data-dir", "{f}", "--out", "{out}"],
+        _data_with("flows/etisplus_countries/NL/traffic.csv", "origin,destination,volume\n"),
+        2,
+        ("NL/traffic.csv", "country NL", "no truck flows", "0 row(s)", "125-node graph"),
+    ),
+    (
+        "flows-traffic-all-zero",
+        ["flows", "--data-dir", "{f}", "--out", "{out}"],
+        _data_with(
+            "flows/etisplus_countries/DE/traffic.csv",
+            "origin,destination,volume\n100577,100593,0\n100577,100611,0.0\n",
+        ),
+        2,
+        ("DE/traffic.csv", "country DE", "2 row(s), 0 with a volume > 0"),
+    ),
+    (
         "flows-out-below-a-file",
         ["flows", "--out", "{f}/x/y"],
         _w("afile", "x"),
@@ -433,6 +492,13 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
         _sites("a,6.1,51.3,4,nan\n"),
         2,
         ("line 2", "energy_mwh_per_day"),
+    ),
+    (
+        "grid-capacity-ambiguous-thousands",
+        ["grid", "{d}/sites.csv", "--capacity-table", "{f}", "--out", "{out}"],
+        _capacity_table("substation_id;lon;lat;offtake_capacity_kw\nop-1;6.15;51.37;1.500\n"),
+        2,
+        ("caps.csv, line 2, column offtake_capacity_kw", "'1.500' is ambiguous", "write 1500"),
     ),
     (
         "grid-duplicate-id",
@@ -771,6 +837,44 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
         2,
         ("--out", "is a file"),
     ),
+    # ---- usage errors of any command: one line, exit 2 (not click's multi-line box)
+    (
+        "usage-unknown-option",
+        ["route", "--fro", "4.48,51.922", "--to", "6.762,51.435"],
+        None,
+        2,
+        ("corridor route: No such option: --fro", "--from", "see corridor route --help"),
+    ),
+    (
+        "usage-missing-argument",
+        ["compare"],
+        None,
+        2,
+        ("corridor compare: Missing argument 'runs'", "see corridor compare --help"),
+    ),
+    (
+        "usage-option-without-value",
+        ["grid", "--battery-mwh"],
+        None,
+        2,
+        ("corridor grid: Option '--battery-mwh' requires an argument",),
+    ),
+    (
+        "usage-missing-option",
+        ["route", "--to", "6.762,51.435"],
+        None,
+        2,
+        ("corridor route: Missing option '--from'",),
+    ),
+    ("usage-unknown-command", ["plot"], None, 2, ("corridor: No such command 'plot'",)),
+    ("usage-unknown-global-option", ["--bogus", "route"], None, 2, ("No such option: --bogus",)),
+    (
+        "usage-flag-with-value",
+        ["route", "--from", "4.48,51.922", "--to", "6.762,51.435", "--json=yes"],
+        None,
+        2,
+        ("corridor route: Option '--json' does not take a value",),
+    ),
     # ---- compare
     ("compare-missing", ["compare", "{d}/none"], None, 2, ("none", "not found")),
     ("compare-plan-list", ["compare", "{f}"], _w("plan.json", "[1]"), 2, ("plan.json", "list")),
@@ -802,7 +906,11 @@ REAL_DATA_CASES = frozenset(
         "route-swapped",
         "route-aarhus-outside-nl-de",
         "route-madrid",
+        "route-at-sea",
+        "grid-capacity-ambiguous-thousands",
         "network-unknown-country",
+        "flows-traffic-header-only",
+        "flows-traffic-all-zero",
         "grid-swapped",
         "grid-far-away",
         "cov-swapped",
@@ -1206,3 +1314,23 @@ def test_map_gpkg_xlsx_are_byte_identical_on_rerun(tmp_path: Path) -> None:
     first = build(tmp_path / "a")
     time.sleep(1.1)
     assert build(tmp_path / "b") == first
+
+
+def test_unread_file_in_the_roads_folder_is_named(tmp_path: Path, caplog) -> None:
+    import logging
+
+    from corridor.catalogue import Catalogue
+    from corridor.network.load import select_files
+
+    roads = tmp_path / "roads" / "osm_motorways_2021"
+    roads.mkdir(parents=True)
+    (roads / "NL_x.geojson").write_text("{}")
+    (roads / "NL_extra.osm.pbf").write_bytes(b"\x00")
+    (roads / "notes.txt").write_text("x")
+    with caplog.at_level(logging.WARNING):
+        files = select_files(Catalogue(tmp_path), ["NL"])
+    assert [p.name for p in files] == ["NL_x.geojson"]
+    assert (
+        f"dataset 'osm_motorways': 2 file(s) in {roads} not read, as they do not match "
+        "*.geojson: NL_extra.osm.pbf, notes.txt"
+    ) in caplog.text

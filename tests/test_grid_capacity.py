@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -275,10 +276,39 @@ def test_thousands_groups_in_decimal_comma_tables(tmp_path: Path) -> None:
     assert t.loc["op-1", "queue_mw"] == 1500.5
     assert t.loc["op-2", "offtake_capacity_mw"] == 12_345_678.25
     assert t.loc["op-2", "queue_mw"] == 0.5
-    # a ';' file without any decimal comma uses the decimal point: 1.500 is 1.5 there
+
+
+@pytest.mark.parametrize(
+    ("cells", "expect_mw"),
+    [
+        (["1.500", "2.25"], [1.5, 2.25]),  # the column has decimal points: 1.500 is 1.5
+        (["1.500", "1.500.000"], [1500.0, 1_500_000.0]),  # it groups thousands
+        (["1.500", "12"], None),  # neither: ambiguous, an error
+    ],
+)
+def test_thousands_or_decimal_point_in_semicolon_tables_without_decimal_commas(
+    tmp_path: Path, cells: list[str], expect_mw: list[float] | None
+) -> None:
     g = tmp_path / "points.csv"
-    g.write_text("substation_id;lon;lat;offtake_capacity_mw\nop-1;6.1497;51.37;1.500\n")
-    assert read_capacity_table(g)["offtake_capacity_mw"].iloc[0] == 1.5
+    g.write_text(
+        "substation_id;lon;lat;offtake_capacity_mw\n"
+        f"op-1;6.1497;51.370;{cells[0]}\nop-2;6.2;51.4;{cells[1]}\n"  # 51.370 is no MW
+    )
+    if expect_mw is None:
+        with pytest.raises(
+            InputDataError,
+            match=r"points.csv, line 2, column offtake_capacity_mw: '1.500' is ambiguous in a "
+            r"';'-separated file without decimal commas: 1500 .* or 1.5 .*; write 1500 .* or "
+            r"1,500",
+        ):
+            read_capacity_table(g)
+    else:
+        t = read_capacity_table(g)
+        assert t["offtake_capacity_mw"].tolist() == expect_mw
+    # kW columns follow the same rule, before the kW → MW conversion
+    k = tmp_path / "kw.csv"
+    k.write_text("substation_id;lon;lat;queue_kw\nop-1;6.1;51.3;1.500\nop-2;6.2;51.4;2.000.000\n")
+    assert read_capacity_table(k)["queue_mw"].tolist() == [1.5, 2000.0]
 
 
 @pytest.mark.parametrize(
@@ -465,7 +495,32 @@ def test_report_counts_the_shared_pool_and_the_battery_energy() -> None:
     flat = np.full(24, 10.0)
     from corridor.grid.load import _battery_needed
 
-    assert _battery_needed(flat, 9.0) == math.inf and _battery_needed(flat, 10.0) == 0
+    assert math.isnan(_battery_needed(flat, 9.0)) and _battery_needed(flat, 10.0) == 0
+
+
+def test_no_battery_can_cover_is_an_empty_cell_and_a_flag_not_inf(tmp_path: Path) -> None:
+    import warnings
+
+    from corridor._files import write_outputs
+    from corridor.grid import connection_load, grid_load_writers
+
+    sites = _report_sites()
+    sites["energy_mwh_per_day"] = [200.0, 40.0, 20.0]  # S1: 240 MWh/day > 24 h x 6 MW pool
+    per_sub, per_area = connection_load(sites)
+    s1 = per_sub.set_index("substation_id").loc["S1"]
+    assert math.isnan(s1["battery_needed_mwh"]) and not s1["battery_can_cover"]
+    assert per_sub.set_index("substation_id").loc["S2", "battery_can_cover"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no pyogrio "NaN of Infinity value found"
+        write_outputs(tmp_path / "g", grid_load_writers(per_sub, per_area))
+    table = pd.read_csv(tmp_path / "g" / "grid_load.csv")
+    assert not np.isinf(table.select_dtypes("number").to_numpy()).any()
+    row = table[(table["level"] == "substation") & (table["group_id"] == "S1")].iloc[0]
+    assert math.isnan(row["battery_needed_mwh"]) and not row["battery_can_cover"]
+    feats = json.loads((tmp_path / "g" / "grid_load.geojson").read_text())["features"]
+    (s1_feat,) = [f for f in feats if f["properties"]["group_id"] == "S1"]
+    assert s1_feat["properties"]["battery_needed_mwh"] is None
+    assert s1_feat["properties"]["battery_can_cover"] is False
 
 
 def _write_report(out: Path) -> list[Path]:
@@ -551,6 +606,25 @@ def test_grid_value_is_monotone_in_the_added_mw(tmp_path: Path) -> None:
     assert (np.diff(more0.to_numpy()) >= -1e-6).all() and more0.iloc[-1] > 0
     lines = grid_value_markdown(table)
     assert any(line.startswith("| area | A |") for line in lines)
+    assert table["binding"].all()
+
+
+def test_grid_value_with_no_gain_is_not_called_binding(tmp_path: Path) -> None:
+    from corridor.assess.grid_value import grid_value, grid_value_markdown
+
+    # one truck a day: the 3 MW pool of area A is plenty, every raise re-solves to +0.0
+    inst = _line_with_grid(_area_table(tmp_path / "t.geojson", 3.0, 50.0), volume=1.0)
+    config = OptimiseConfig(max_sites=4, min_sites=1)
+    plan = solve(inst, config)
+    table = grid_value(inst, plan, config, groups=[("area", "A")])
+    assert table["status"].isin(["optimal", "not re-solved"]).all()
+    assert (table["more_trucks_per_day"].abs() <= 1e-6).all() and not table["binding"].any()
+    lines = grid_value_markdown(table)
+    assert lines[0].startswith("No substation or congestion area binds the plan")
+    assert lines[1] == (
+        "At their limit but not binding (more headroom serves no more trucks): area A (asked)."
+    )
+    assert not any(line.startswith("| area |") for line in lines)
 
 
 def test_grid_value_skips_resolves_that_cannot_change_an_uncapacitated_plan(
@@ -563,6 +637,24 @@ def test_grid_value_skips_resolves_that_cannot_change_an_uncapacitated_plan(
     plan = solve(inst, config)
     table = grid_value(inst, plan, config, groups=[("area", "B")])
     assert (table["status"] == "not re-solved").all() and (table["more_trucks_per_day"] == 0).all()
+
+
+def test_grid_value_skips_resolves_when_the_capacitated_plan_is_at_the_capacity_free_bound(
+    tmp_path: Path,
+) -> None:
+    from corridor.assess.grid_value import grid_value, raised_instance
+
+    inst = _line_with_grid(_area_table(tmp_path / "t.geojson", 50.0, 50.0))
+    config = OptimiseConfig(max_sites=4, min_sites=1)  # capacity in the model (default)
+    plan = solve(inst, config)
+    assert plan.model_stats["proof"] == "relaxation"
+    table = grid_value(inst, plan, config, groups=[("area", "A"), ("area", "B")])
+    assert (table["status"] == "not re-solved").all() and (table["more_trucks_per_day"] == 0).all()
+    # the skip is right: re-solving with more headroom serves exactly as many trucks
+    for level, gid in [("area", "A"), ("area", "B")]:
+        again = solve(raised_instance(inst, level, gid, 10.0), config)
+        assert again.status == "optimal"
+        assert again.served_trucks_per_day == pytest.approx(plan.served_trucks_per_day)
 
 
 # --- Germany ---------------------------------------------------------------------------------

@@ -218,8 +218,12 @@ def test_region_clip_and_country_speeds(catalogue: Catalogue):
     full = graph_from_lines(lines, cfg, read_countries(cat))
     e = edges_gdf(full)
     assert set(e["country"]) == {"NL", "DE"}
-    assert (e.loc[e["country"] == "NL", "speed_kph"] == 60.0).all()
-    assert (e.loc[e["country"] == "DE", "speed_kph"] == cfg.speed_kph["motorway"]).all()
+    assert (e.loc[e["highway"] == "trunk", "country"] == "NL").all()
+    assert (e.loc[e["highway"] == "trunk", "speed_kph"] == 60.0).all()
+    # the motorway crosses the border: cut there, its NL part is NL, both at motorway speed
+    assert set(e.loc[e["highway"] == "motorway", "country"]) == {"NL", "DE"}
+    assert (e.loc[e["highway"] == "motorway", "speed_kph"] == cfg.speed_kph["motorway"]).all()
+    assert full.graph["build_report"]["lines_split_at_border"] == 1
     region = region_polygon(cat, NetworkConfig(nuts_ids=("NL42",)))
     clipped = graph_from_lines(lines, cfg, read_countries(cat), region=region)
     assert set(edges_gdf(clipped)["country"]) == {"NL"}

@@ -16,6 +16,9 @@ marked by its status.
 
 With ``capacity_in_model = false`` the headroom only decides which sites may open (at least
 ``min_site_power_mw``); a raise that makes no new site usable gains nothing and is not re-solved.
+With capacity in the model the same holds when the base plan (objective ``max_trucks``) already
+serves the capacity-free optimum (``model_stats["proof"] == "relaxation"``): that optimum bounds
+every capacitated plan on the same usable sites, whatever their headroom.
 """
 
 from __future__ import annotations
@@ -178,7 +181,8 @@ def grid_value(
         One row per group and added MW: ``level``, ``group_id``, ``why``, ``spare_mw``,
         ``added_mw``, ``base_trucks_per_day``, ``trucks_per_day``, ``more_trucks_per_day``,
         ``status`` (of the re-solve, ``not re-solved`` when it cannot change the plan),
-        ``solve_time_s``.
+        ``solve_time_s``, ``binding`` (per group: True when some added MW serves more trucks;
+        a group at its headroom whose raises all gain nothing does not bind the plan).
     """
     from corridor.optimise import solve
     from corridor.optimise.solve import usable_sites
@@ -193,12 +197,16 @@ def grid_value(
         todo = [(r.level, r.group_id, r.why, r.spare_mw) for r in found.itertuples()]
     else:
         todo = [(lv, str(g), "asked", math.nan) for lv, g in groups]
-    usable0 = set(usable_sites(instance, config)[0]) if not config.capacity_in_model else set()
+    # a raise that makes no new site usable cannot beat the capacity-free optimum (module doc)
+    at_bound = not config.capacity_in_model or (
+        config.objective == "max_trucks" and plan.model_stats.get("proof") == "relaxation"
+    )
+    usable0 = set(usable_sites(instance, config)[0]) if at_bound else set()
     rows = []
     for level, gid, why, spare in todo:
         for mw in added_mw:
             raised = raised_instance(instance, level, gid, float(mw))
-            if not config.capacity_in_model and set(usable_sites(raised, config)[0]) <= usable0:
+            if at_bound and set(usable_sites(raised, config)[0]) <= usable0:
                 served, status, t = base, "not re-solved", 0.0
             else:
                 res = solve(raised, config)
@@ -217,7 +225,7 @@ def grid_value(
                     "solve_time_s": float(t),
                 }
             )
-    return pd.DataFrame(
+    table = pd.DataFrame(
         rows,
         columns=[
             "level",
@@ -232,12 +240,33 @@ def grid_value(
             "solve_time_s",
         ],
     )
+    gain = table.groupby(["level", "group_id"], sort=False)["more_trucks_per_day"].transform("max")
+    table["binding"] = gain > _GAIN_EPS
+    return table
+
+
+#: Trucks/day below which a what-if counts as no gain (solver tolerance).
+_GAIN_EPS = 1e-6
+
+
+_NONE_BINDS = "No substation or congestion area binds the plan: more headroom adds nothing."
 
 
 def grid_value_markdown(table: pd.DataFrame) -> list[str]:
     """Summary lines: one row per group, one column per added MW (more trucks/day)."""
     if table.empty:
-        return ["No substation or congestion area binds the plan: more headroom adds nothing."]
+        return [_NONE_BINDS]
+    loose = table[~table["binding"]].drop_duplicates(["level", "group_id"])
+    note = (
+        "At their limit but not binding (more headroom serves no more trucks): "
+        + ", ".join(f"{r.level} {r.group_id} ({r.why})" for r in loose.itertuples())
+        + "."
+        if len(loose)
+        else ""
+    )
+    table = table[table["binding"]]
+    if table.empty:
+        return [_NONE_BINDS, note]
     lines = [
         "More trucks/day the plan could serve with more grid headroom at a binding substation "
         "or area (re-solved; see grid_value.csv):",
@@ -245,8 +274,10 @@ def grid_value_markdown(table: pd.DataFrame) -> list[str]:
     ]
     if (table["status"] == "not re-solved").any():
         lines[0] += (
-            " entries marked * were not re-solved: without capacity in the model more "
-            "headroom only matters where it lets more sites open, and it lets none there."
+            " entries marked * were not re-solved: the plan already serves what the usable "
+            "sites could serve with unlimited grid (or, without capacity in the model, more "
+            "headroom only matters where it lets more sites open), and the raise makes no new "
+            "site usable there."
         )
     added = sorted(table["added_mw"].unique())
     lines.append("| level | id | binds because | " + " | ".join(f"+{a:g} MW" for a in added) + " |")
@@ -259,4 +290,4 @@ def grid_value_markdown(table: pd.DataFrame) -> list[str]:
             for a in added
         )
         lines.append(f"| {level} | {gid} | {g['why'].iloc[0]} | {cells} |")
-    return lines
+    return [*lines, "", note] if note else lines

@@ -143,7 +143,8 @@ def read_traffic_csv(path: Path, known_nodes: set[str], country: str) -> tuple[p
     Rules: missing columns, non-numeric or negative volumes and node ids not in the country's
     graph raise :class:`InputDataError` naming the file and rows (1-based file line numbers).
     Zero volumes and origin == destination rows are dropped and counted; duplicate pairs are
-    summed and counted.
+    summed and counted. A table left with no flow (header only, all volumes zero) is an error:
+    it would silently drop the country's trucks.
 
     Parameters
     ----------
@@ -225,6 +226,15 @@ def read_traffic_csv(path: Path, known_nodes: set[str], country: str) -> tuple[p
         "dropped_self_loop_trucks_per_year": float(od.loc[self_loop, "trucks_per_year"].sum()),
     }
     od = od[~zero & ~self_loop]
+    if len(od) == 0:
+        msg = (
+            f"ETISplus OD table {path} (country {country}) holds no truck flows: "
+            f"{report['rows']} row(s), {report['rows'] - report['dropped_zero_volume']} with a "
+            f"volume > 0, {report['trucks_per_year']:.0f} trucks/year between different nodes "
+            f"of its {len(known_nodes)}-node graph (expected OD pairs with trucks per year > 0); "
+            f"restore the file or remove {country} from the scenario's countries"
+        )
+        raise InputDataError(msg)
     dup = od.duplicated(["origin", "destination"])
     report["merged_duplicate_pairs"] = int(dup.sum())
     if dup.any():

@@ -150,16 +150,57 @@ def normalise_name(name: str) -> tuple[str, str | None]:
     return text, unit
 
 
+_ONE_GROUP = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")  # 1.500: 1.5 or 1500?
+_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3}){2,}$")  # 1.500.000: thousands only
+_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+
+
 def read_table_file(path: Path) -> tuple[pd.DataFrame, str]:
     """Read a capacity table CSV as text cells (:func:`corridor._files.read_table`).
 
     The encoding (UTF-8 with or without BOM, Windows-1252), the separator (``,`` / ``;`` / tab)
     and decimal commas are detected there; numbers come back with decimal points. Returns the
     frame (``attrs["lines"]``: the file line of each row) and the decimal mark of its cells.
+
+    A ``;`` or tab separated file without decimal commas is what German and Dutch spreadsheets
+    write when no cell has a fraction, so a ``.`` there may group thousands. Per MW / kW column
+    (:data:`MW_QUANTITIES`): a value with two or more groups (``1.500.000``) means the column
+    groups thousands, and all its ``1.500`` are read as 1500; a value with another decimal point
+    (``2.25``) means the column uses decimal points (``1.500`` is 1.5); a column with ``1.500``
+    and neither is ambiguous and an error naming the file, line, column and value.
     """
     from corridor._files import read_table
 
-    return read_table(path, "capacity table"), "."
+    df = read_table(path, "capacity table")
+    if df.attrs.get("separator") == "," or df.attrs.get("decimal") == ",":
+        return df, "."
+    lines = df.attrs["lines"]
+    for col in df.columns:
+        if ALIASES.get(normalise_name(col)[0]) not in MW_QUANTITIES:
+            continue
+        cells = df[col].astype(str).str.strip()
+        one = cells.str.match(_ONE_GROUP).to_numpy()
+        if not one.any():
+            continue
+        grouped = cells.str.match(_GROUPS).to_numpy()
+        point = cells.str.match(_POINT).to_numpy() & ~one
+        if grouped.any():
+            df[col] = np.where(one | grouped, cells.str.replace(".", "", regex=False), cells)
+        elif not point.any():
+            i = int(np.flatnonzero(one)[0])
+            v = cells.iat[i]
+            plain, sep = v.replace(".", ""), _SEP_NAMES[df.attrs["separator"]]
+            msg = (
+                f"capacity table {path}, line {lines[i]}, column {col}: {v!r} is ambiguous in a "
+                f"{sep}-separated file without decimal commas: {plain} with '.' grouping "
+                f"thousands or {float(v):g} with a decimal point; write {plain} (no grouping) "
+                f"or {v.replace('.', ',')} (decimal comma), or save the file ','-separated"
+            )
+            raise InputDataError(msg)
+    return df, "."
+
+
+_SEP_NAMES = {";": "';'", "\t": "tab"}
 
 
 def _number(text: object, decimal: str) -> float:

@@ -203,6 +203,7 @@ def _group_table(
             "n_hours_over_headroom": int((lg > hourly + 1e-9).sum()),
             "energy_over_headroom_mwh": float(over.sum()),
             "battery_needed_mwh": _battery_needed(lg, hourly),
+            "battery_can_cover": bool(np.sum(lg - hourly) <= 1e-9),
             "restricted_hours": format_hours(window),
             "hours_loaded_in_restricted_window": format_hours(window & (nf_load > 1e-9)),
             "load_in_restricted_window_mwh": float(nf_load[window].sum()),
@@ -224,12 +225,12 @@ def _battery_needed(load: np.ndarray, headroom: float | np.ndarray) -> float:
 
     Cyclic day: the battery covers each hour's load above the headroom and recharges, in the
     hours below, at most the spare headroom; the answer is the largest energy deficit over any
-    stretch of consecutive hours (wrapping midnight). ``inf`` when a day's energy exceeds
-    the day's headroom (no battery can make it up).
+    stretch of consecutive hours (wrapping midnight). NaN (an empty cell) when a day's energy
+    exceeds the day's headroom: no battery can make it up (``battery_can_cover`` False).
     """
     net = np.asarray(load, float) - headroom
     if net.sum() > 1e-9:
-        return float("inf")
+        return float("nan")
     if (net <= 1e-12).all():
         return 0.0
     worst, run = 0.0, 0.0
@@ -284,8 +285,8 @@ def connection_load(
         connections in their restricted hours: the operator may curtail them then),
         ``hours_over_headroom``, ``n_hours_over_headroom`` (against the hourly headroom),
         ``energy_over_headroom_mwh`` (MWh a day above the headroom), ``battery_needed_mwh``
-        (the least battery that moves that energy into hours below the headroom; inf if the
-        day's energy does not fit under it),
+        (the least battery that moves that energy into hours below the headroom; empty (NaN)
+        when the day's energy does not fit under it), ``battery_can_cover`` (False then),
         ``restricted_hours`` (union of the non-firm sites' windows),
         ``hours_loaded_in_restricted_window``, ``load_in_restricted_window_mwh``,
         ``battery_mwh``, ``battery_power_mw``, ``peak_with_battery_mw``, ``battery_shaves_mw``,

@@ -7,14 +7,17 @@ same line GeoDataFrame (columns ``highway``, ``ref``, ``name``, ``oneway``, opti
 Steps (all vectorised over numpy arrays; no per-vertex Python loops):
 
 1. project to the metric CRS (EPSG:3035), keep the configured highway classes and bounding box;
-2. apply OSM one-way semantics per line (``oneway=-1`` reverses, motorways imply one-way);
+2. apply OSM one-way semantics per line (:func:`oneway_direction`: ``oneway=-1``/``T`` reverses,
+   motorways and roundabouts imply one-way, ``reversible`` is dropped) and cut lines at country
+   borders;
 3. explode to straight segments with :func:`shapely.get_coordinates`, nodes at shared vertices
    (keyed on coordinates rounded to ``_KEY_RESOLUTION_M``);
 4. snap dangling line ends to the nearest other vertex within ``snap_tolerance_m`` (cKDTree +
    union-find via connected components) and deduplicate identical directed segments (vector
    tiles overlap);
 5. keep the largest strongly connected component, report what was dropped;
-6. merge degree-2 chains of the same highway class into one edge with its geometry (u → v);
+6. merge degree-2 chains of the same highway class, ``ref`` and country into one edge with its
+   geometry (u → v);
 7. attributes per the GRAPH contract (country from NUTS level-0 boundaries, speeds, times,
    stable edge ids, bearings).
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -39,7 +43,15 @@ from corridor._validate import GRAPH_CRS, require_columns
 from corridor.config import NetworkConfig
 from corridor.errors import InputDataError
 
-__all__ = ["CONNECTOR", "GRAPH_CRS", "edge_speeds_kph", "graph_from_lines", "oneway_direction"]
+__all__ = [
+    "CONNECTOR",
+    "DROPPED",
+    "GRAPH_CRS",
+    "edge_speeds_kph",
+    "graph_from_lines",
+    "oneway_counts",
+    "oneway_direction",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,45 +59,109 @@ log = logging.getLogger(__name__)
 CONNECTOR = "connector"
 #: Vertices closer than this (m) after rounding are the same node before snapping.
 _KEY_RESOLUTION_M = 0.1
-_ONEWAY_YES = {"yes", "1", "true", "t", "y"}
-_ONEWAY_REVERSE = {"-1", "reverse"}
-_ONEWAY_NO = {"no", "0", "false", "f", "n"}
+_ONEWAY_YES = {"yes", "1", "true", "y", "f"}
+_ONEWAY_REVERSE = {"-1", "reverse", "t"}
+_ONEWAY_NO = {"no", "0", "false", "n", "b"}
+#: ``oneway=alternating``: both directions, one at a time, switching several times an hour.
+_ONEWAY_ALTERNATING = {"alternating"}
+#: ``oneway=reversible``: one direction at a time on a schedule ("tidal flow").
+_ONEWAY_REVERSIBLE = {"reversible"}
 _IMPLIED_ONEWAY = {"motorway", "motorway_link"}
+_IMPLIED_ONEWAY_JUNCTION = {"roundabout", "circular"}
+#: ``direction`` of a line that is dropped (``oneway=reversible``).
+DROPPED = 2
 
 
-def oneway_direction(oneway: pd.Series, highway: pd.Series) -> np.ndarray:
-    """OSM one-way semantics per line.
+def oneway_direction(
+    oneway: pd.Series, highway: pd.Series, junction: pd.Series | None = None
+) -> np.ndarray:
+    """OSM one-way semantics per line (wiki ``Key:oneway``, ``Key:junction``).
 
     Parameters
     ----------
     oneway
-        The ``oneway`` tag (``yes``/``1``/``true``, ``-1``/``reverse``, ``no``/``0``/``false`` or
-        missing).
+        The ``oneway`` tag, case-insensitive: ``yes``/``1``/``true`` drive along the geometry;
+        ``-1``/``reverse`` against it; ``no``/``0``/``false`` both directions; ``alternating``
+        both directions (OSM: one direction at a time, switching several times an hour, and
+        "routing engines are encouraged to route over this type of oneway independent of
+        direction"); ``reversible`` dropped (OSM: the direction changes a few times a day on a
+        schedule and "routing engines should not route over this type of oneway without knowing
+        about oneway schedule times", which OSM lines do not carry). The one-letter codes of
+        shapefile exports (Geofabrik): ``F`` forward one-way, ``T`` backward one-way (against
+        the geometry), ``B`` both, ``N`` no; so ``T``/``F`` are *not* true/false. Missing or
+        other values (e.g. ``unknown``) count as missing.
     highway
         The ``highway`` tag; ``motorway`` and ``motorway_link`` imply ``oneway=yes`` when the tag
         is missing (OSM convention: each motorway carriageway is mapped as its own way).
+    junction
+        The ``junction`` tag, optional; ``roundabout`` and ``circular`` imply ``oneway=yes``
+        when the ``oneway`` tag is missing (an explicit ``oneway`` tag wins).
 
     Returns
     -------
     numpy.ndarray
-        int8 per line: ``1`` drive along the geometry only, ``-1`` against it only, ``0`` both.
+        int8 per line: ``1`` drive along the geometry only, ``-1`` against it only, ``0`` both,
+        :data:`DROPPED` (2) not usable for routing (``reversible``).
     """
     tag = oneway.astype("string").str.strip().str.lower().fillna("")
     hw = highway.astype("string").fillna("")
     out = np.zeros(len(tag), dtype=np.int8)
     yes = tag.isin(_ONEWAY_YES).to_numpy(bool)
     rev = tag.isin(_ONEWAY_REVERSE).to_numpy(bool)
-    missing = ~(yes | rev | tag.isin(_ONEWAY_NO).to_numpy(bool))
-    implied = missing & hw.isin(_IMPLIED_ONEWAY).to_numpy(bool)
-    out[yes | implied] = 1
+    both = (tag.isin(_ONEWAY_NO) | tag.isin(_ONEWAY_ALTERNATING)).to_numpy(bool)
+    drop = tag.isin(_ONEWAY_REVERSIBLE).to_numpy(bool)
+    missing = ~(yes | rev | both | drop)
+    implied = hw.isin(_IMPLIED_ONEWAY).to_numpy(bool)
+    if junction is not None:
+        jn = junction.astype("string").str.strip().str.lower().fillna("")
+        implied = implied | jn.isin(_IMPLIED_ONEWAY_JUNCTION).to_numpy(bool)
+    out[yes | (missing & implied)] = 1
     out[rev] = -1
+    out[drop] = DROPPED
     return out
 
 
+def oneway_counts(oneway: pd.Series, junction: pd.Series) -> dict[str, Any]:
+    """Count the lines per one-way rule applied by :func:`oneway_direction` (for the report).
+
+    Returns
+    -------
+    dict
+        ``roundabout_oneway_implied`` (roundabout/circular without a known ``oneway`` value),
+        ``reversed_oneway`` (``-1``/``reverse``/``T``), ``alternating_two_way``,
+        ``reversible_dropped`` and ``unknown_oneway_values`` (value → lines, read as missing).
+    """
+    tag = oneway.astype("string").str.strip().str.lower().fillna("")
+    jn = junction.astype("string").str.strip().str.lower().fillna("")
+    known = _ONEWAY_YES | _ONEWAY_REVERSE | _ONEWAY_NO | _ONEWAY_ALTERNATING | _ONEWAY_REVERSIBLE
+    missing = ~tag.isin(known)
+    unknown = tag[missing & (tag != "")]
+    return {
+        "roundabout_oneway_implied": int((missing & jn.isin(_IMPLIED_ONEWAY_JUNCTION)).sum()),
+        "reversed_oneway": int(tag.isin(_ONEWAY_REVERSE).sum()),
+        "alternating_two_way": int(tag.isin(_ONEWAY_ALTERNATING).sum()),
+        "reversible_dropped": int(tag.isin(_ONEWAY_REVERSIBLE).sum()),
+        "unknown_oneway_values": {str(k): int(n) for k, n in unknown.value_counts().items()},
+    }
+
+
 def _prepare_lines(
-    lines: gpd.GeoDataFrame, config: NetworkConfig, region: shapely.Geometry | None = None
-) -> gpd.GeoDataFrame:
-    """Filter classes, clip to bbox and region, project, explode multi-parts, normalise text."""
+    lines: gpd.GeoDataFrame,
+    config: NetworkConfig,
+    region: shapely.Geometry | None = None,
+    countries: gpd.GeoDataFrame | None = None,
+) -> tuple[gpd.GeoDataFrame, dict]:
+    """Filter classes, clip, project, explode, apply one-way rules, split lines at borders.
+
+    Returns
+    -------
+    tuple
+        ``(lines, stats)``: the lines with text columns, ``direction`` (see
+        :func:`oneway_direction`, reversible ways removed) and ``country`` (from ``countries``
+        when given: lines crossing a border are cut there, each part gets its country); ``stats``
+        holds the counts of :func:`oneway_counts`, ``reversible_dropped_km`` and
+        ``lines_split_at_border``.
+    """
     if lines.crs is None:
         msg = "line layer has no CRS; set it (e.g. gdf.set_crs('EPSG:4326')) before building"
         raise InputDataError(msg)
@@ -105,23 +181,112 @@ def _prepare_lines(
     df = df.explode(index_parts=False, ignore_index=True)
     df = df[df.geom_type == "LineString"].reset_index(drop=True)
     cols = {}
-    for col in ("ref", "name", "region", "source_file", "country"):
+    for col in ("ref", "name", "region", "source_file", "country", "junction"):
         cols[col] = (
             df[col].astype("string").fillna("").str.strip().to_numpy(object)
             if col in df.columns
             else np.full(len(df), "", dtype=object)
         )
     oneway = df["oneway"] if "oneway" in df.columns else pd.Series([None] * len(df))
+    oneway = oneway.reset_index(drop=True)
+    junction = pd.Series(cols.pop("junction"))
+    direction = oneway_direction(oneway, df["highway"].reset_index(drop=True), junction)
+    stats: dict = oneway_counts(oneway, junction)
     out = gpd.GeoDataFrame(
-        {
-            "highway": df["highway"].astype(str).to_numpy(object),
-            **cols,
-            "direction": oneway_direction(oneway.reset_index(drop=True), df["highway"]),
-        },
+        {"highway": df["highway"].astype(str).to_numpy(object), **cols, "direction": direction},
         geometry=df.geometry.to_numpy(),
         crs=config.crs,
     )
-    return out
+    dropped = out["direction"].to_numpy() == DROPPED
+    stats["reversible_dropped_km"] = round(float(out.geometry[dropped].length.sum()) / 1000, 3)
+    out = out[~dropped].reset_index(drop=True)
+    out, stats["lines_split_at_border"] = _split_at_borders(out, countries, config.crs)
+    return out, stats
+
+
+def _country_polygons(countries: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+    """One (multi)polygon per country code ``cc`` in ``crs``."""
+    code_col = next((c for c in ("CNTR_CODE", "country", "iso2", "ISO_A2") if c in countries), None)
+    if code_col is None:
+        msg = (
+            "country boundaries need a 'CNTR_CODE' (NUTS) or 'country' column, got "
+            f"{list(countries.columns)}"
+        )
+        raise InputDataError(msg)
+    poly = countries[[code_col, "geometry"]].rename(columns={code_col: "cc"}).to_crs(crs)
+    poly["cc"] = poly["cc"].astype(str)
+    return poly.dissolve("cc", as_index=False)[["cc", "geometry"]]
+
+
+def _split_at_borders(
+    lines: gpd.GeoDataFrame, countries: gpd.GeoDataFrame | None, crs: str
+) -> tuple[gpd.GeoDataFrame, int]:
+    """Cut lines where they cross a country border and set ``country`` per line.
+
+    Each line (or part) gets the country polygon it lies in, or the nearest one if it lies in
+    none (the 1:60M coastlines are coarse). Parts keep the line's drawing direction, so one-way
+    semantics are unchanged. Without ``countries`` the lines keep their ``country`` column.
+
+    Returns
+    -------
+    tuple
+        ``(lines, n_split)`` with ``n_split`` the number of lines cut at a border.
+    """
+    if countries is None or len(lines) == 0:
+        return lines, 0
+    poly = _country_polygons(countries, crs)
+    hits = gpd.sjoin(lines[["geometry"]], poly, how="inner", predicate="intersects")
+    n_cc = hits.groupby(level=0)["cc"].nunique()
+    multi = n_cc.index[n_cc.to_numpy() > 1].to_numpy()
+    single = n_cc.index[n_cc.to_numpy() == 1].to_numpy()
+    cc = np.full(len(lines), "", dtype=object)
+    first = hits[~hits.index.duplicated(keep="first")]["cc"]
+    cc[single] = first.loc[single].to_numpy(object)
+    parts_rows: list[int] = []
+    parts_geom: list = []
+    parts_cc: list[str] = []
+    by_cc = dict(zip(poly["cc"], poly.geometry, strict=True))
+    n_split = 0
+    for i in multi:
+        n_before = len(parts_rows)
+        line = lines.geometry.iat[i]
+        codes = sorted(set(hits.loc[[i], "cc"]))
+        pieces = [(c, shapely.intersection(line, by_cc[c])) for c in codes]
+        rest = shapely.difference(line, shapely.union_all([by_cc[c] for c in codes]))
+        pieces.append(("", rest))
+        for c, g in pieces:
+            for part in shapely.get_parts(g):
+                if part.geom_type != "LineString" or part.length == 0:
+                    continue
+                # keep the drawing direction (one-way semantics depend on it)
+                p0, p1 = shapely.get_coordinates(part)[[0, -1]]
+                if line.project(shapely.Point(p0)) > line.project(shapely.Point(p1)):
+                    part = part.reverse()
+                parts_rows.append(int(i))
+                parts_geom.append(part)
+                parts_cc.append(c)
+        n_split += len(parts_rows) - n_before > 1  # not a line that only touches a border
+    keep = np.ones(len(lines), dtype=bool)
+    keep[multi] = False
+    out = lines[keep].assign(country=cc[keep])
+    if parts_rows:
+        parts = lines.iloc[parts_rows].assign(country=parts_cc)
+        parts = parts.set_geometry(gpd.GeoSeries(parts_geom, index=parts.index, crs=crs))
+        out = pd.concat([out, parts])
+    out = gpd.GeoDataFrame(out.reset_index(drop=True), crs=crs)
+    # lines (and leftover parts) outside every polygon: nearest country
+    miss = (out["country"] == "").to_numpy()
+    if miss.any():
+        out.loc[miss, "country"] = _nearest_country(out.geometry[miss].to_numpy(), poly, crs)
+    return out, int(n_split)
+
+
+def _nearest_country(geoms: np.ndarray, poly: gpd.GeoDataFrame, crs: str) -> np.ndarray:
+    """Code of the country polygon nearest to each geometry (0 m if inside), "" if none."""
+    pts = gpd.GeoDataFrame(geometry=geoms, crs=crs)
+    near = gpd.sjoin_nearest(pts, poly, how="left")
+    near = near[~near.index.duplicated(keep="first")]
+    return near["cc"].reindex(pts.index).fillna("").to_numpy(object)
 
 
 def _segments(lines: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -439,17 +604,27 @@ def _largest_scc(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     return comp == int(np.argmax(counts))
 
 
-def _chains(u: np.ndarray, v: np.ndarray, cls: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _chains(
+    u: np.ndarray,
+    v: np.ndarray,
+    cls: np.ndarray,
+    n: int,
+    split_by: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Group directed segments into maximal degree-2 chains of one highway class.
 
     A vertex is interior when it has exactly two distinct neighbours and either one segment in and
     one out (one-way road) or two in and two out (two-way road). A chain continues through an
-    interior vertex onto the out-segment that does not turn back, if it has the same class.
+    interior vertex onto the out-segment that does not turn back, if it has the same class and
+    the same value of every array in ``split_by`` (e.g. ``ref`` and ``country``: an edge never
+    spans a change of road number or a border).
 
     Returns
     -------
     tuple
-        ``(chain, rank)`` per segment: chain id and position within the chain (0 = first).
+        ``(chain, rank, breaks)``: per segment its chain id and position within the chain
+        (0 = first); ``breaks`` counts, per ``split_by`` key, the interior continuations cut
+        because that value changed (in the order given, each cut counted once).
     """
     m = len(u)
     indeg = np.bincount(v, minlength=n)
@@ -471,6 +646,12 @@ def _chains(u: np.ndarray, v: np.ndarray, cls: np.ndarray, n: int) -> tuple[np.n
     cand = np.where(back, out2[v], cand)
     nxt = np.where(interior[v] & (cand >= 0), cand, -1)
     nxt[nxt >= 0] = np.where(cls[nxt[nxt >= 0]] == cls[nxt >= 0], nxt[nxt >= 0], -1)
+    breaks: dict[str, int] = {}
+    for name, values in (split_by or {}).items():
+        on = nxt >= 0
+        differ = values[nxt[on]] != values[on]
+        breaks[name] = int(differ.sum())
+        nxt[np.flatnonzero(on)[differ]] = -1
     prev = np.full(m, -1, dtype=np.int64)
     has_next = nxt >= 0
     prev[nxt[has_next]] = np.flatnonzero(has_next)
@@ -498,7 +679,7 @@ def _chains(u: np.ndarray, v: np.ndarray, cls: np.ndarray, n: int) -> tuple[np.n
             break
         rank[active] += rank[ptr[active]]
         ptr[active] = ptr[ptr[active]]
-    return chain, rank
+    return chain, rank, breaks
 
 
 def _mode_by_length(chain: np.ndarray, values: np.ndarray, length_m: np.ndarray) -> np.ndarray:
@@ -544,33 +725,6 @@ def _edge_ids(geoms: np.ndarray) -> np.ndarray:
     return ids
 
 
-def _countries(
-    midpoints: np.ndarray, countries: gpd.GeoDataFrame | None, fallback: np.ndarray, crs: str
-) -> np.ndarray:
-    """ISO2 country per edge midpoint: within a boundary, else the nearest one (coarse 1:60M)."""
-    if countries is None or len(midpoints) == 0:
-        return fallback
-    code_col = next((c for c in ("CNTR_CODE", "country", "iso2", "ISO_A2") if c in countries), None)
-    if code_col is None:
-        msg = (
-            "country boundaries need a 'CNTR_CODE' (NUTS) or 'country' column, got "
-            f"{list(countries.columns)}"
-        )
-        raise InputDataError(msg)
-    poly = countries[[code_col, "geometry"]].to_crs(crs).rename(columns={code_col: "cc"})
-    pts = gpd.GeoDataFrame(geometry=midpoints, crs=crs)
-    hit = gpd.sjoin(pts, poly, how="left", predicate="within")
-    hit = hit[~hit.index.duplicated(keep="first")]
-    cc = hit["cc"].reindex(pts.index).to_numpy(object)
-    miss = pd.isna(cc)
-    if miss.any():
-        near = gpd.sjoin_nearest(pts[miss], poly, how="left")
-        near = near[~near.index.duplicated(keep="first")]
-        cc[miss] = near["cc"].to_numpy(object)
-    cc = np.where(pd.isna(cc), fallback, cc)
-    return np.array([str(c) for c in cc], dtype=object)
-
-
 def graph_from_lines(
     lines: gpd.GeoDataFrame,
     config: NetworkConfig,
@@ -584,12 +738,16 @@ def graph_from_lines(
     ----------
     lines
         LineStrings (or MultiLineStrings) with a CRS and columns ``highway`` and optionally
-        ``ref``, ``name``, ``oneway``, ``region``, ``source_file``, ``country``.
+        ``ref``, ``name``, ``oneway``, ``junction``, ``region``, ``source_file``, ``country``
+        (one-way rules: :func:`oneway_direction`). The readers' counts of ways split at nodes
+        missing from an extract (``lines.attrs``) are carried into the build report.
     config
         The network section of the scenario (classes, bbox, snap tolerance, speeds, CRS).
     countries
-        Country polygons with ``CNTR_CODE`` (NUTS level 0) used to set the edge ``country`` from
-        the edge midpoint. Without it the lines' ``country`` column is used ("" if absent).
+        Country polygons with ``CNTR_CODE`` (NUTS level 0). Lines crossing a border are cut
+        there and every edge lies in one country (chains are never merged across a border nor
+        across a change of ``ref``), so km per country summed over edges are exact up to the
+        1:60M boundaries. Without it the lines' ``country`` column is used ("" if absent).
     source
         Provenance string stored in ``G.graph['source']``.
     region
@@ -600,14 +758,17 @@ def graph_from_lines(
     -------
     networkx.MultiDiGraph
         Graph per the GRAPH contract; ``G.graph['build_report']`` holds node/edge counts, km per
-        class and country, snaps, snapped km, dropped km by class and region and source files.
+        class and country, snaps, snapped km, dropped km by class and region, source files, and
+        what the OSM rules changed: implied roundabout one-ways, reversed (``-1``/``T``),
+        alternating and dropped reversible lines, unknown ``oneway`` values, lines cut at
+        borders, chain breaks at ``ref`` changes and borders, ways split at missing nodes.
 
     Raises
     ------
     InputDataError
         If the layer has no CRS, no ``highway`` column or no line of the configured classes.
     """
-    prepared = _prepare_lines(lines, config, region)
+    prepared, line_stats = _prepare_lines(lines, config, region, countries)
     if len(prepared) == 0:
         msg = (
             f"no lines of classes {list(config.highway_classes)} left to build a graph from "
@@ -653,9 +814,18 @@ def graph_from_lines(
         )
         raise InputDataError(msg)
 
-    chain, rank = _chains(u, v, pd.factorize(hw)[0], len(xy))
+    line_ref = prepared["ref"].to_numpy(object)[li]
+    line_cc = prepared["country"].to_numpy(object)[li]
+    chain, rank, breaks = _chains(
+        u,
+        v,
+        pd.factorize(hw)[0],
+        len(xy),
+        split_by={"ref": pd.factorize(line_ref)[0], "country": pd.factorize(line_cc)[0]},
+    )
     order = np.lexsort((rank, chain))
     u, v, li, seg_len, hw, chain = (x[order] for x in (u, v, li, seg_len, hw, chain))
+    line_ref, line_cc = line_ref[order], line_cc[order]
     starts = np.flatnonzero(np.r_[True, chain[1:] != chain[:-1]])
     ends = np.r_[starts[1:], len(chain)] - 1
     # geometry: u of every segment, plus v of the chain's last segment
@@ -666,11 +836,13 @@ def graph_from_lines(
     eu, ev = u[starts], v[ends]
     length_m = np.bincount(chain, weights=seg_len)
     ehw = hw[starts]
-    ref = _mode_by_length(chain, prepared["ref"].to_numpy(object)[li], seg_len)
+    ref = line_ref[starts]  # one ref per chain (chains break where it changes)
     name = _mode_by_length(chain, prepared["name"].to_numpy(object)[li], seg_len)
-    fallback_cc = _mode_by_length(chain, prepared["country"].to_numpy(object)[li], seg_len)
-    mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
-    country = _countries(mid, countries, fallback_cc, config.crs)
+    country = line_cc[starts]  # one country per chain (lines are cut at borders)
+    if countries is not None and (country == "").any():  # ramp connectors: by their midpoint
+        blank = country == ""
+        mid = shapely.line_interpolate_point(geoms[blank], 0.5, normalized=True)
+        country[blank] = _nearest_country(mid, _country_polygons(countries, config.crs), config.crs)
     speed = edge_speeds_kph(ehw, country, config)
     if np.isnan(speed).any():
         missing = sorted(set(ehw[np.isnan(speed)]))
@@ -750,7 +922,32 @@ def graph_from_lines(
         "dropped_km": round(sum(dropped_by_class.values()), 3),
         "source_files": sources,
         "note": "km are directed carriageway km: a two-way road counts once per direction",
+        # OSM semantics applied (see oneway_direction and the readers)
+        "roundabout_oneway_implied": line_stats["roundabout_oneway_implied"],
+        "reversed_oneway_lines": line_stats["reversed_oneway"],
+        "alternating_two_way_lines": line_stats["alternating_two_way"],
+        "reversible_lines_dropped": line_stats["reversible_dropped"],
+        "reversible_km_dropped": line_stats["reversible_dropped_km"],
+        "unknown_oneway_values": line_stats["unknown_oneway_values"],
+        "lines_split_at_border": line_stats["lines_split_at_border"],
+        "chain_breaks_at_ref_change": breaks["ref"],
+        "chain_breaks_at_border": breaks["country"],
+        "ways_split_at_missing_nodes": int(lines.attrs.get("ways_split_at_missing_nodes", 0)),
+        "missing_node_gaps": int(lines.attrs.get("missing_node_gaps", 0)),
+        "ways_without_located_nodes": int(lines.attrs.get("ways_without_located_nodes", 0)),
     }
+    if report["reversible_lines_dropped"]:
+        log.warning(
+            "%d oneway=reversible lines (%.1f km) dropped: OSM gives no schedule for their "
+            "direction, so they are not routed (OSM wiki Tag:oneway=reversible)",
+            report["reversible_lines_dropped"],
+            report["reversible_km_dropped"],
+        )
+    if report["unknown_oneway_values"]:
+        log.warning(
+            "oneway values read as missing (implied one-way only for motorways/roundabouts): %s",
+            report["unknown_oneway_values"],
+        )
     G.graph.update(
         crs=config.crs,
         source=source,

@@ -228,11 +228,20 @@ def corridor_paths(
     return {"outbound": _chain(G, pts, weight), "inbound": _chain(G, pts[::-1], weight)}
 
 
-def afir_corridor_paths(graph: nx.MultiDiGraph) -> dict[str, tuple[int, ...]]:
+def afir_corridor_paths(
+    graph: nx.MultiDiGraph, names: Sequence[str] | None = None
+) -> dict[str, tuple[int, ...]]:
     """Node paths of the named corridors (``data/*corridors.toml``) in both directions.
 
     Corridors whose waypoints do not route on this graph (e.g. a Danish one on an NL–DE graph)
     are left out with a log message.
+
+    Parameters
+    ----------
+    graph
+        The road graph.
+    names
+        Route only these corridors (default: all of them); unknown names are ignored.
 
     Returns
     -------
@@ -240,7 +249,10 @@ def afir_corridor_paths(graph: nx.MultiDiGraph) -> dict[str, tuple[int, ...]]:
         ``"<corridor> outbound"`` / ``"<corridor> inbound"`` to the graph node path.
     """
     out: dict[str, tuple[int, ...]] = {}
+    wanted = None if names is None else set(names)
     for name, waypoints in read_corridors().items():
+        if wanted is not None and name not in wanted:
+            continue
         try:
             both = corridor_paths(graph, waypoints)
         except InputDataError as exc:

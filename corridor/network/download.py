@@ -113,8 +113,12 @@ def lines_from_osmnx(Gx: nx.MultiDiGraph, source: str = "osmnx") -> gpd.GeoDataF
     osmnx already expanded one-way tags (a two-way way has an edge each way, the copy against
     the drawing direction marked ``reversed``), so each osmnx edge becomes one line oriented
     u → v with ``oneway="yes"``. osmnx does not apply OSM's implied ``oneway=yes`` of
-    ``motorway``/``motorway_link`` ways without a tag, so their ``reversed`` copies are dropped
-    (an explicit ``oneway=no`` motorway is rare and loses its reverse direction here).
+    ``motorway``/``motorway_link`` and ``junction=circular`` ways without a tag, so their
+    ``reversed`` copies are dropped (an explicit ``oneway=no`` motorway is rare and loses its
+    reverse direction here). osmnx itself reverses ``-1``/``T`` ways and makes roundabouts
+    one-way, but keeps ``oneway=reversible`` ways in both directions (its raw tag is not kept,
+    so :func:`corridor.network.oneway_direction`'s drop of them applies to the file readers
+    only).
 
     Parameters
     ----------
@@ -137,7 +141,11 @@ def lines_from_osmnx(Gx: nx.MultiDiGraph, source: str = "osmnx") -> gpd.GeoDataF
     rows = []
     geoms = []
     for u, v, d in Gx.edges(data=True):
-        if _reversed(d.get("reversed")) and _tag(d.get("highway")) in _IMPLIED_ONEWAY:
+        implied = _tag(d.get("highway")) in _IMPLIED_ONEWAY or _tag(d.get("junction")) in {
+            "roundabout",
+            "circular",
+        }
+        if _reversed(d.get("reversed")) and implied:
             continue
         pu = (Gx.nodes[u]["x"], Gx.nodes[u]["y"])
         pv = (Gx.nodes[v]["x"], Gx.nodes[v]["y"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,7 +28,9 @@ __all__ = ["LINE_COLUMNS", "OSM_SUFFIXES", "is_osm_file", "read_lines", "read_os
 log = logging.getLogger(__name__)
 
 #: Text columns every reader returns (besides ``geometry``).
-LINE_COLUMNS = ("highway", "ref", "name", "oneway", "region", "source_file", "country")
+LINE_COLUMNS = ("highway", "ref", "name", "oneway", "junction", "region", "source_file", "country")
+#: Counts the OSM reader keeps in ``GeoDataFrame.attrs`` (summed over files by read_lines).
+READ_COUNTS = ("ways_split_at_missing_nodes", "missing_node_gaps", "ways_without_located_nodes")
 _LINE_TYPES = {"LineString", "MultiLineString"}
 #: Area of use of EPSG:3035 (Europe), lon/lat degrees: data outside it means a wrong CRS.
 _EUROPE_LONLAT = (-35.6, 24.6, 44.9, 84.8)
@@ -62,7 +64,11 @@ def read_osm(
     -------
     geopandas.GeoDataFrame
         One LineString per way (EPSG:4326) with text columns :data:`LINE_COLUMNS` plus
-        ``osm_id`` (``w<id>``); ``oneway`` keeps the raw tag (missing → NA), ``country`` is "".
+        ``osm_id`` (``w<id>``); ``oneway`` keeps the raw tag (missing → NA), ``junction`` the
+        raw tag, ``country`` is "". A way whose nodes are partly missing from the extract is
+        never bridged by a straight line over the gap: it is split there into one line per run
+        of located nodes (same ``osm_id``), runs of one node are dropped, and a warning gives
+        the counts, also kept in ``attrs`` (:data:`READ_COUNTS`) for the build report.
 
     Raises
     ------
@@ -78,7 +84,7 @@ def read_osm(
     keep = set(highway_classes)
     rows: list[tuple] = []
     geoms = []
-    n_short = 0
+    n_short = n_split = n_gaps = 0
     try:
         fp = (
             osmium.FileProcessor(str(path))
@@ -88,21 +94,26 @@ def read_osm(
         for obj in fp:
             if not obj.is_way() or obj.tags.get("highway") not in keep:
                 continue
-            coords = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
-            if len(coords) < 2:
+            runs = _located_runs(obj.nodes)  # missing nodes at the ends only truncate
+            parts = [r for r in runs if len(r) >= 2]
+            if not parts:
                 n_short += 1
                 continue
+            if len(runs) > 1:
+                n_split += 1
+                n_gaps += len(runs) - 1
             t = obj.tags
-            rows.append(
-                (
-                    t.get("highway"),
-                    t.get("ref", ""),
-                    t.get("name", ""),
-                    t.get("oneway"),
-                    f"w{obj.id}",
-                )
+            row = (
+                t.get("highway"),
+                t.get("ref", ""),
+                t.get("name", ""),
+                t.get("oneway"),
+                t.get("junction", ""),
+                f"w{obj.id}",
             )
-            geoms.append(shapely.LineString(coords))
+            for coords in parts:
+                rows.append(row)
+                geoms.append(shapely.LineString(coords))
     except Exception as err:  # osmium raises RuntimeError/ValueError for bad files
         msg = (
             f"cannot read OSM file {path}: {err}. Expected an OSM XML (.osm) or PBF (.osm.pbf) "
@@ -111,18 +122,45 @@ def read_osm(
         raise InputDataError(msg) from err
     if n_short:
         log.warning("%s: %d ways without two located nodes skipped", path, n_short)
+    if n_split:
+        log.warning(
+            "%s: %d ways reference nodes missing from the extract; split at %d gaps instead of "
+            "bridging them with straight lines (use a complete extract, e.g. osmium extract "
+            "--strategy complete_ways)",
+            path,
+            n_split,
+            n_gaps,
+        )
     if not rows:
         msg = (
             f"OSM file {path} holds no ways with highway in {sorted(keep)}; expected a road "
             "extract containing motorways/trunk roads (with their nodes)"
         )
         raise InputDataError(msg)
-    df = pd.DataFrame(rows, columns=["highway", "ref", "name", "oneway", "osm_id"])
+    df = pd.DataFrame(rows, columns=["highway", "ref", "name", "oneway", "junction", "osm_id"])
     gdf = gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4326")
     gdf["region"] = ""
     out = _normalise(gdf, path)
     out["osm_id"] = df["osm_id"].to_numpy(object)
+    out.attrs.update(
+        ways_split_at_missing_nodes=n_split,
+        missing_node_gaps=n_gaps,
+        ways_without_located_nodes=n_short,
+    )
     return out
+
+
+def _located_runs(nodes: Iterable) -> list[list[tuple[float, float]]]:
+    """Split a way's node list into runs of consecutive located nodes (lon, lat)."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for n in nodes:
+        if n.location.valid():
+            runs[-1].append((n.lon, n.lat))
+        elif runs[-1]:
+            runs.append([])
+    if not runs[-1]:
+        runs.pop()
+    return runs
 
 
 def country_from_filename(path: Path) -> str:
@@ -259,5 +297,8 @@ def read_lines(paths: Sequence[Path] | Path) -> gpd.GeoDataFrame:
         read_osm(p) if is_osm_file(Path(p)) else _normalise(_read_one(Path(p)), Path(p))
         for p in paths
     ]
+    counts = {k: sum(int(f.attrs.get(k, 0)) for f in frames) for k in READ_COUNTS}
     frames = [f.to_crs("EPSG:4326") for f in frames]
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    out.attrs.update(counts)
+    return out

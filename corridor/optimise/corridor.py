@@ -8,11 +8,14 @@ directions); :func:`rank_corridors` restricts the instance to them
 be met there (countries, directions, usable sites), solves the capacitated model on each eligible
 corridor and ranks them by the trucks/day the plan serves (ties: fewer chargers). The best one is
 the pilot traject; the others are the comparison a planner needs (why this one, what is the
-runner-up).
+runner-up). With ``optimise.pilot_first`` each corridor is solved for the pilot fleet first
+(:func:`solve_pilot_first`: the most pilot trucks/day, then the objective) and the corridors are
+ranked by pilot trucks/day served first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from corridor.directions import Direction
     from corridor.optimise.solve import PlanResult
 
-__all__ = ["CORRIDOR_RANKING_COLUMNS", "CorridorChoice", "rank_corridors"]
+__all__ = ["CORRIDOR_RANKING_COLUMNS", "CorridorChoice", "rank_corridors", "solve_pilot_first"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,8 @@ class CorridorChoice:
         filled by the caller.
     buffer_km
         The candidate buffer used (km), filled by the caller.
+    pilot_first
+        Whether the corridors were solved and ranked for the pilot fleet first.
     """
 
     ranking: pd.DataFrame
@@ -100,6 +105,7 @@ class CorridorChoice:
     plans: dict[str, PlanResult] = field(default_factory=dict)
     lines: dict[str, Any] = field(default_factory=dict)
     buffer_km: float = float("nan")
+    pilot_first: bool = False
 
     @property
     def runner_up(self) -> str | None:
@@ -194,7 +200,11 @@ def rank_corridors(
         if not reason:
             t0 = time.perf_counter()
             try:
-                plan = solve(sub, config)
+                plan = (
+                    solve_pilot_first(sub, config, set(pilot))
+                    if config.pilot_first
+                    else solve(sub, config)
+                )
             except (InfeasibleError, SolverError) as exc:
                 row["eligible"], row["reason"] = False, str(exc)
             else:
@@ -212,16 +222,106 @@ def rank_corridors(
         msg = f"no corridor can carry the pilot under the scenario's rules ({why})"
         raise InfeasibleError(msg)
     ranking["_ok"] = ok
+    first = ["pilot_trucks_served_per_day"] if config.pilot_first else []
     ranking = ranking.sort_values(
-        ["_ok", "served_trucks_per_day", "chargers", "corridor"],
-        ascending=[False, False, True, True],
+        ["_ok", *first, "served_trucks_per_day", "chargers", "corridor"],
+        ascending=[False, *[False] * len(first), False, True, True],
         na_position="last",
         kind="stable",
     ).drop(columns="_ok")
     ranking.insert(0, "rank", range(1, len(ranking) + 1))
     ranking = ranking.reset_index(drop=True)
     chosen = str(ranking.at[0, "corridor"])
-    return CorridorChoice(ranking, chosen, subs[chosen], plans[chosen], plans)
+    return CorridorChoice(
+        ranking, chosen, subs[chosen], plans[chosen], plans, pilot_first=config.pilot_first
+    )
+
+
+def solve_pilot_first(
+    instance: Instance, config: OptimiseConfig, pilot_od_ids: set[str]
+) -> PlanResult:
+    """Solve lexicographically: the most pilot trucks/day first, then the scenario's objective.
+
+    The scenario's objective is solved first. Its plan is returned as it is when it already
+    serves every pilot truck that any plan could (each pilot flow with a cover set among the
+    instance's sites), or as many as stage 1 finds: stage 1 maximises the pilot-fleet trucks/day
+    the model serves (same rows: sites, chargers, grid). Otherwise stage 2 solves the objective
+    with the row "pilot trucks/day served ≥ the stage-1 value" (less 1e-6 relative, the solver's
+    tolerance). Either way the result maximises the objective among the plans that serve the
+    most pilot trucks/day.
+
+    Parameters
+    ----------
+    instance
+        The instance (pilot flows among its flows).
+    config
+        :class:`~corridor.config.OptimiseConfig` (objective max_trucks or max_truck_km).
+    pilot_od_ids
+        Od ids of the pilot fleet's flows.
+
+    Returns
+    -------
+    PlanResult
+        ``model_stats["pilot_first"]`` says how the pilot optimum was established:
+        ``all servable`` (no stage 1 needed), ``objective plan`` (stage 1 found no more) or
+        ``stage 2``; ``model_stats["pilot_first_trucks_per_day"]`` is the most pilot trucks/day
+        (stage 1's value when it ran, which is a proven maximum only when its status, in
+        ``pilot_first_status``, is ``optimal``).
+    """
+    from corridor.optimise.model import flow_cover_sets
+    from corridor.optimise.solve import solve
+
+    trucks = {f.od_id: f.trucks_per_day for f in instance.flows}
+    plan = solve(instance, config)
+    if not any(trucks.get(od, 0.0) > 0 for od in pilot_od_ids):
+        return plan
+    served = _served_trucks(plan, trucks, pilot_od_ids)
+    sites = frozenset(instance.site_ids)
+    servable = sum(
+        f.trucks_per_day
+        for f in instance.flows
+        if f.od_id in pilot_od_ids
+        and flow_cover_sets(f, sites, instance.range_km, instance.start_range_km) is not None
+    )
+
+    def tagged(p: PlanResult, how: str, most: float, status: str | None) -> PlanResult:
+        stats = {
+            **p.model_stats,
+            "pilot_first": how,
+            "pilot_first_trucks_per_day": most,
+            "pilot_first_status": status,
+        }
+        return dataclasses.replace(p, model_stats=stats)
+
+    if served >= servable - 1e-6:
+        return tagged(plan, "all servable", servable, None)
+
+    def pilot_served(model: Any) -> Any:
+        import pulp
+
+        return pulp.lpSum(
+            w * model.y[gi]
+            for gi, g in enumerate(model.groups)
+            if (w := sum(trucks[od] for od in g.od_ids if od in pilot_od_ids)) > 0
+        )
+
+    def most_pilot(model: Any) -> None:
+        model.problem.setObjective(pilot_served(model))
+
+    first = solve(instance, config, extra_constraints=most_pilot)
+    if first.status not in ("optimal", "feasible") or first.objective is None:
+        return tagged(plan, "objective plan", served, first.status)
+    most = float(first.objective)
+    if served >= most * (1.0 - 1e-6) - 1e-6:
+        return tagged(plan, "objective plan", most, first.status)
+    floor = most * (1.0 - 1e-6) - 1e-6
+
+    def keep_pilot(model: Any) -> None:
+        model.problem += pilot_served(model) >= floor, "pilot_first"
+
+    return tagged(
+        solve(instance, config, extra_constraints=keep_pilot), "stage 2", most, first.status
+    )
 
 
 def _share_on(flow: Any) -> float:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from corridor.errors import InfeasibleError, ScenarioError, SolverError
 from corridor.grid.hours import hour_set as parse_hours
+from corridor.optimise.heuristic import improve_sites
 from corridor.optimise.instance import DIRECTIONS, Instance
 from corridor.optimise.model import (
     Model,
@@ -326,12 +327,15 @@ def make_solver(config: OptimiseConfig, *, warm_start: bool = False) -> Any:
     import pulp
 
     if config.solver == "highs":
+        lp = config.mip_lp_solver
+        options = {} if lp == "choose" else {"mip_lp_solver": lp}
         solver = pulp.HiGHS(
             msg=False,
             timeLimit=config.time_limit_s,
             gapRel=config.mip_gap,
             threads=config.threads,
             warmStart=warm_start,
+            **options,
         )
         if not solver.available():
             msg = "HiGHS is not available: pip install 'pulp[highs]' (highspy)"
@@ -487,6 +491,7 @@ def solve(
     site_dominance: bool = True,
     shared_assignment: bool = True,
     relaxation_first: bool = True,
+    local_search: bool = True,
 ) -> PlanResult:
     """Choose sites for the instance, size them and validate the plan by simulation.
 
@@ -515,6 +520,10 @@ def solve(
     warm_start
         Give the solver the greedy plan of :func:`~corridor.optimise.model.greedy_sites` as a
         start solution (uncapacitated model only).
+    local_search
+        Improve that start by the swap local search of
+        :func:`~corridor.optimise.heuristic.improve_sites` (off: the greedy plan as it is; for
+        benchmarking).
     shared_assignment
         Capacity in the model: assignment variables per distinct union of cover sets (on) or
         per flow group (off, the plain form; for benchmarking).
@@ -547,6 +556,7 @@ def solve(
         "warm_start": warm_start,
         "site_dominance": site_dominance,
         "shared_assignment": shared_assignment,
+        "local_search": local_search,
     }
     shortcut = config.capacity_in_model and relaxation_first and extra_constraints is None
     # min_sites serves a share of what the instance can serve: a restricted instance changes it
@@ -595,6 +605,7 @@ def _solve_model(
     warm_start: bool = True,
     site_dominance: bool = True,
     shared_assignment: bool = True,
+    local_search: bool = True,
 ) -> PlanResult:
     """One model solve (see :func:`solve`); ``check`` runs the independent checks."""
     if config.vehicle.technology != instance.technology:
@@ -658,6 +669,11 @@ def _solve_model(
     if warm_start:
         t1 = time.perf_counter()
         heuristic = greedy_sites(instance, pre, spec, list(model.x))
+        if local_search:
+            limit = min(10.0, 0.1 * config.time_limit_s)
+            heuristic = improve_sites(
+                instance, pre, spec, list(model.x), heuristic, time_limit_s=limit
+            )
         set_start(model, pre, spec, heuristic)
         t_heur = time.perf_counter() - t1
     prob = model.problem

@@ -85,10 +85,22 @@ def corridor_markdown(choice: CorridorChoice, instance: Instance) -> list[str]:
         f"{_fmt(best['pilot_trucks_on_per_day'])} pilot trucks/day of "
         f"{best['pilot_firms_on']:.0f} firms)",
     ]
+    most = choice.plan.model_stats.get("pilot_first_trucks_per_day")
+    if choice.pilot_first and most is not None:
+        lines.append(
+            f"- pilot fleet first: no plan along this corridor can serve more than {_fmt(most)} "
+            "pilot trucks/day (the others need a charging stop off the corridor or beyond what "
+            "its grid and stations allow)"
+        )
+    why = (
+        "the most pilot-fleet trucks/day, then the most trucks/day,"
+        if choice.pilot_first
+        else "the most trucks/day"
+    )
     if choice.runner_up is not None:
         second = rank.loc[choice.runner_up]
         lines.append(
-            f"- ranked first because its plan serves the most trucks/day under the pilot's rules; "
+            f"- ranked first because its plan serves {why} under the pilot's rules; "
             f"runner-up: {choice.runner_up} with {_fmt(second['served_trucks_per_day'])} "
             f"trucks/day ({second['stations']:.0f} stations, {second['chargers']:.0f} chargers)"
         )

@@ -229,7 +229,12 @@ def grid_report_html(
         for _, row in table.iterrows():
             gid = str(row[key])
             tag = ' <span class="assumption">ASSUMPTION</span>' if gid in assumptions else ""
-            cells = "".join(f"<td>{_cell(row.get(col, ''))}</td>" for col, _ in _TABLE_COLUMNS)
+            cells = "".join(
+                "<td>no battery can cover</td>"
+                if col == "battery_needed_mwh" and row.get("battery_can_cover") is False
+                else f"<td>{_cell(row.get(col, ''))}</td>"
+                for col, _ in _TABLE_COLUMNS
+            )
             anchor = html.escape(f"{level}-{gid}", quote=True)
             parts.append(
                 f'<tr><td class="id"><a href="#{anchor}">{html.escape(gid) or "(none)"}</a>'

@@ -379,6 +379,7 @@ def summary_markdown(
         ),
         f"- solver {doc.get('solver')}; solve time (timing, differs between runs): "
         f"{_fmt(doc.get('solve_time_s'), '.1f', ' s')}",
+        *[f"- **warning:** {w}" for w in doc.get("warnings") or ()],
         "",
         "## Headline figures",
         "",
