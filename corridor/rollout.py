@@ -26,12 +26,18 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from corridor._files import read_json, read_toml, write_outputs
+from corridor._files import read_json, write_outputs
 from corridor.catalogue import Catalogue
-from corridor.config import Scenario, _format_validation_error, load_scenario
+from corridor.config import Scenario, _format_validation_error
 from corridor.errors import InfeasibleError, ScenarioError
-from corridor.sweep import apply_values, check_key, plan_run, shared_stages
-from corridor.workflows import Stages, run_stage, write_run
+from corridor.sweep import (
+    apply_values,
+    check_key,
+    plan_cost_eur,
+    read_variants_file,
+    shared_stages,
+)
+from corridor.workflows import PlanRun, Stages, run_stage, write_run
 
 __all__ = ["ROLLOUT_COLUMNS", "Rollout", "RolloutStage", "load_rollout", "run_rollout"]
 
@@ -104,17 +110,8 @@ def load_rollout(path: str | Path) -> Rollout:
         scenario key, or a stage whose scenario is invalid.
     """
     path = Path(path)
-    raw = read_toml(path, "roll-out file", error=ScenarioError)
+    raw, base = read_variants_file(path, "roll-out file", ("stages",))
     source = f"roll-out file {path}"
-    unknown = sorted(set(raw) - {"base", "stages"})
-    if unknown:
-        msg = f"{source}: unknown keys {unknown}; use base and [[stages]]"
-        raise ScenarioError(msg)
-    if not isinstance(raw.get("base"), str):
-        msg = f'{source}: base = "<built-in scenario or scenario .toml>" is missing'
-        raise ScenarioError(msg)
-    rel = path.parent / raw["base"]
-    base = load_scenario(rel if raw["base"].endswith(".toml") and rel.is_file() else raw["base"])
     specs = raw.get("stages")
     if not isinstance(specs, list) or not specs or not all(isinstance(s, dict) for s in specs):
         msg = f"{source}: give the stages as [[stages]] tables (year, max_sites or add_sites)"
@@ -158,15 +155,6 @@ def _stage_scenario(base: Scenario, stage: RolloutStage, total: int, where: str)
         return apply_values(base, values)
     except ValidationError as exc:
         raise ScenarioError(_format_validation_error(exc, where)) from None
-
-
-def _kept_cost(st: Stages) -> float:
-    opt = st.scenario.optimise
-    sites = st.plan.sites
-    cost = float(st.instance.sites.reindex(sites.index)["cost_eur"].fillna(0.0).sum())
-    cost += float(sites["chargers"].sum()) * opt.charger_cost_eur
-    cost += float(sites["battery_mwh"].fillna(0.0).sum()) * opt.battery_cost_eur_per_mwh
-    return cost
 
 
 def _solve(sc: Scenario, catalogue: Catalogue, cache: dict, label: str) -> Stages:
@@ -233,7 +221,7 @@ def run_rollout(
         if st.corridor is not None:
             corridor = st.corridor.chosen
         folder = out / "stages" / str(stage.year)
-        write_run(plan_run(st), folder)
+        write_run(PlanRun.from_stages(st), folder)
         head = headline(read_json(folder / "plan.json", "plan file"))
         sites = st.plan.sites
         added = [s for s in sites.index if s not in kept]
@@ -258,14 +246,14 @@ def run_rollout(
                 "served_trucks_per_day": head["served_trucks_per_day"],
                 "served_share": head["served_share"],
                 "energy_mwh_per_day": head["energy_mwh_per_day"],
-                "cost_eur": _kept_cost(st),
+                "cost_eur": plan_cost_eur(st),
                 "budget_eur": sc.optimise.budget_eur,
                 "corridor": head["corridor"],
             }
         )
         before = head
         kept = {str(s): int(n) for s, n in sites["chargers"].items()}
-        kept_cost = _kept_cost(st)
+        kept_cost = plan_cost_eur(st)
     last = rollout.stages[-1]
     if progress:
         progress(f"stage {last.year} planned alone")
@@ -276,7 +264,7 @@ def run_rollout(
             update={"optimise": alone_sc.optimise.model_copy(update={"budget_eur": sum(budgets)})}
         )
     alone = _solve(alone_sc, catalogue, cache, f"{last.year} alone")
-    write_run(plan_run(alone), out / "alone")
+    write_run(PlanRun.from_stages(alone), out / "alone")
     table = pd.DataFrame(rows, columns=list(ROLLOUT_COLUMNS))
     staged = float(rows[-1]["served_trucks_per_day"])
     alone_served = float(alone.plan.served_trucks_per_day)

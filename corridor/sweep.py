@@ -53,7 +53,8 @@ __all__ = [
     "case_row",
     "check_key",
     "load_sweep",
-    "plan_run",
+    "plan_cost_eur",
+    "read_variants_file",
     "run_sweep",
     "shared_stages",
     "solver_threads",
@@ -118,6 +119,11 @@ SWEEP_COLUMNS = (
     "corridor",
     "site_ids",
     "config_hash",
+)
+
+#: Columns of the table on ``sweep.html`` (after the axes).
+_PAGE_COLUMNS = tuple(
+    c for c in SWEEP_COLUMNS if c not in ("valid", "case_time_s", "site_ids", "config_hash")
 )
 
 Progress = Callable[[dict[str, Any]], None]
@@ -219,6 +225,33 @@ def _fmt(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)
 
 
+def read_variants_file(
+    path: Path, what: str, sections: tuple[str, ...]
+) -> tuple[dict[str, Any], Scenario]:
+    """Read a sweep or roll-out file: its TOML and its ``base`` scenario.
+
+    ``base`` is a built-in scenario name or a scenario file relative to ``path``'s folder.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file: not TOML, a key other than ``base`` and ``sections``, no ``base``, or
+        a base scenario that does not load.
+    """
+    raw = read_toml(path, what, error=ScenarioError)
+    unknown = sorted(set(raw) - {"base", *sections})
+    if unknown:
+        allowed = ", ".join(("base", *sections))
+        msg = f"{what} {path}: unknown keys {unknown}; use {allowed}"
+        raise ScenarioError(msg)
+    name = raw.get("base")
+    if not isinstance(name, str):
+        msg = f'{what} {path}: base = "<built-in scenario or scenario .toml>" is missing'
+        raise ScenarioError(msg)
+    rel = path.parent / name
+    return raw, load_scenario(rel if name.endswith(".toml") and rel.is_file() else name)
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read a sweep file and build its cases.
 
@@ -242,18 +275,8 @@ def load_sweep(path: str | Path) -> Sweep:
         an error here: it is a case with status ``invalid`` and the reason.
     """
     path = Path(path)
-    raw = read_toml(path, "sweep file", error=ScenarioError)
+    raw, base = read_variants_file(path, "sweep file", ("axes", "cases"))
     source = f"sweep file {path}"
-    unknown = sorted(set(raw) - {"base", "axes", "cases"})
-    if unknown:
-        msg = f"{source}: unknown keys {unknown}; use base, [axes] and [[cases]]"
-        raise ScenarioError(msg)
-    if not isinstance(raw.get("base"), str):
-        msg = f'{source}: base = "<built-in scenario or scenario .toml>" is missing'
-        raise ScenarioError(msg)
-    base_name = raw["base"]
-    rel = path.parent / base_name
-    base = load_scenario(rel if base_name.endswith(".toml") and rel.is_file() else base_name)
     axes = raw.get("axes", {})
     if not isinstance(axes, dict):
         msg = f'{source}: [axes] must be a table of "section.key" = [values]'
@@ -376,24 +399,6 @@ def shared_stages(scenario: Scenario, catalogue: Catalogue, cache: dict[str, Sta
     return _merged(scenario, parts.values())
 
 
-def plan_run(st: Stages) -> PlanRun:
-    """Return the :class:`~corridor.workflows.PlanRun` of completed stages (for ``write_run``)."""
-    return PlanRun(
-        st.scenario,
-        st.graph,
-        st.flows,
-        st.corridor_od,
-        st.candidates,
-        st.sites,
-        st.substations,
-        st.areas,
-        st.instance,
-        st.plan,
-        st.timings_s,
-        st.corridor,
-    )
-
-
 def solver_threads(cores: int, tasks_at_once: int) -> int:
     """Solver threads per task so that ``tasks_at_once`` tasks use at most ``cores`` cores."""
     return max(1, cores // max(1, tasks_at_once))
@@ -404,13 +409,20 @@ def case_row(case: Case) -> dict[str, Any]:
     return {"case_id": case.case_id, **case.values, "config_hash": case.config_hash}
 
 
-def _plan_cost_eur(result: PlanRun) -> float:
-    """Capital cost as the scenario prices it: sites + chargers + batteries (EUR)."""
-    opt = result.scenario.optimise
-    sites = result.plan.sites
+def plan_cost_eur(st: Stages) -> float:
+    """Capital cost of a solved plan as its scenario prices it: sites + chargers + batteries.
+
+    Returns
+    -------
+    float
+        Site ``cost_eur`` + chargers × ``optimise.charger_cost_eur`` + battery MWh ×
+        ``optimise.battery_cost_eur_per_mwh`` (EUR; 0 when the scenario prices none).
+    """
+    opt = st.scenario.optimise
+    sites = st.plan.sites
     if not len(sites):
         return 0.0
-    cost = result.instance.sites.reindex(sites.index)["cost_eur"].fillna(0.0).sum()
+    cost = st.instance.sites.reindex(sites.index)["cost_eur"].fillna(0.0).sum()
     cost += float(sites["chargers"].sum()) * opt.charger_cost_eur
     cost += float(sites["battery_mwh"].fillna(0.0).sum()) * opt.battery_cost_eur_per_mwh
     return float(cost)
@@ -450,8 +462,7 @@ def run_case(
         row["case_time_s"] = time.perf_counter() - t0
         _write_record(folder, row)
         return row
-    result = plan_run(st)
-    write_run(result, folder)
+    write_run(PlanRun.from_stages(st), folder)
     doc = read_json(folder / "plan.json", "plan file")
     head = headline(doc)
     row.update(
@@ -465,7 +476,7 @@ def run_case(
         chargers=head["chargers"],
         power_mw=head["power_mw"],
         energy_mwh_per_day=head["energy_mwh_per_day"],
-        cost_eur=_plan_cost_eur(result),
+        cost_eur=plan_cost_eur(st),
         solve_time_s=head["solve_time_s"],
         corridor=head["corridor"],
         site_ids=";".join(str(s["site_id"]) for s in doc.get("sites", [])),
@@ -699,7 +710,7 @@ def _write_sweep(
         writers[name] = draw
     title = f"Sweep of {sweep.base.name} ({sweep.source.name})"
     writers["sweep.html"] = lambda p: p.write_text(
-        sweep_html(title, frame, list(charts), sweep.axes), encoding="utf-8"
+        sweep_html(title, frame, list(charts), sweep.axes, _PAGE_COLUMNS), encoding="utf-8"
     )
     write_outputs(out, writers, kind="sweep")
 

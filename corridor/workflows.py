@@ -78,6 +78,24 @@ class PlanRun:
     timings_s: dict[str, float] = field(default_factory=dict)
     corridor: CorridorChoice | None = None  # in corridor mode
 
+    @classmethod
+    def from_stages(cls, st: Stages) -> PlanRun:
+        """Return the run of stages run to the end (:func:`run_stages`, :func:`run_stage`)."""
+        return cls(
+            st.scenario,
+            st.graph,
+            st.flows,
+            st.corridor_od,
+            st.candidates,
+            st.sites,
+            st.substations,
+            st.areas,
+            st.instance,
+            st.plan,
+            st.timings_s,
+            st.corridor,
+        )
+
     def summary(self) -> dict[str, Any]:
         """Sizes of the inputs, headline figures and stage timings."""
         od = self.flows.od
@@ -581,20 +599,7 @@ def run(scenario: Scenario, catalogue: Catalogue, progress: Progress | None = No
     if plan.status == "infeasible":
         msg = f"scenario {scenario.name}: no feasible plan ({plan.model_stats.get('reason', '')})"
         raise InfeasibleError(msg)
-    return PlanRun(
-        scenario,
-        st.graph,
-        st.flows,
-        st.corridor_od,
-        st.candidates,
-        st.sites,
-        st.substations,
-        st.areas,
-        st.instance,
-        plan,
-        st.timings_s,
-        st.corridor,
-    )
+    return PlanRun.from_stages(st)
 
 
 def _afir_on(scenario: Scenario) -> bool:

@@ -445,30 +445,22 @@ _CAPTIONS = {
     "site_stability.png": "Site-selection stability: how many solved cases choose each site",
 }
 
-#: Columns of the sweep table shown on the page (after the axes).
-_PAGE_COLUMNS = (
-    "case_id",
-    "status",
-    "gap",
-    "served_trucks_per_day",
-    "served_share",
-    "sites",
-    "chargers",
-    "power_mw",
-    "energy_mwh_per_day",
-    "cost_eur",
-    "solve_time_s",
-    "corridor",
-    "reason",
-)
 
+def sweep_html(
+    title: str,
+    frame: pd.DataFrame,
+    charts: Sequence[str],
+    axes: Sequence[str],
+    columns: Sequence[str],
+) -> str:
+    """Render the sweep's page (``sweep.html``): the charts and the table of cases.
 
-def sweep_html(title: str, frame: pd.DataFrame, charts: Sequence[str], axes: Sequence[str]) -> str:
-    """Render the sweep's page (``sweep.html``): the charts and the table of cases."""
+    ``columns`` are the table's columns shown after the axes.
+    """
     n_ok = int((frame["status"] == "ok").sum())
     bad = frame[frame["status"] != "ok"]
     notes = [f"{len(frame)} cases, {n_ok} solved; axes: {', '.join(axes) or '(named cases)'}."]
     notes += [f"{r.case_id}: {r.status}: {r.reason}" for r in bad.itertuples()]
     cols = [c for c in ("name", *axes) if c in frame.columns]
-    table = frame[[*cols, *(c for c in _PAGE_COLUMNS if c not in cols)]]
+    table = frame[[*cols, *(c for c in columns if c not in cols)]]
     return chart_page(title, [(c, _CAPTIONS.get(c, c)) for c in charts], table, notes=notes)
