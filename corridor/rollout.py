@@ -277,6 +277,7 @@ def run_rollout(
         "alone_status": alone.plan.status,
         "alone_gap": alone.plan.gap,
         "alone_sites": len(alone.plan.sites),
+        "alone_sites_shared": len(set(alone.plan.sites.index) & set(st.plan.sites.index)),
         "alone_corridor": alone.corridor.chosen if alone.corridor is not None else None,
         "value_lost_trucks_per_day": lost,
         "value_lost_share": lost / alone_served if alone_served > 0 else None,
@@ -345,7 +346,9 @@ def summary_markdown(rollout: Rollout, result: Mapping[str, Any]) -> str:
         f"{result['alone_status']}, gap {_num(result['alone_gap'], '{:.4f}')}). The staged "
         f"roll-out serves {_num(result['staged_trucks_per_day'])} trucks/day in {last}: "
         f"**{_num(lost)} trucks/day lost by staging**"
-        + (f" ({share:.1%} of the {last}-alone plan)." if share is not None else "."),
+        + (f" ({share:.1%} of the {last}-alone plan)." if share is not None else ".")
+        + f" The {last}-alone plan shares {result['alone_sites_shared']} of its "
+        f"{result['alone_sites']} sites with the staged one.",
         "",
         "Both are optimal only where their gap is 0; otherwise the difference is within the gaps.",
         "",
