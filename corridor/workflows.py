@@ -263,6 +263,7 @@ def run_stages(
             corridor_axis_deg=scenario.optimise.corridor_axis_deg,
             round_trip=scenario.optimise.round_trip,
             corridors=afir_corridor_paths(graph) if _afir_on(scenario) else None,
+            drive_hours=bool(scenario.optimise.vehicles),
         )
         if last < STAGES.index("optimise"):
             return out

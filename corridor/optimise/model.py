@@ -281,6 +281,7 @@ def preprocess(
     dominance: bool = True,
     flows: Sequence[FlowPath] | None = None,
     by_charge_km: bool = False,
+    cover_sets: Callable[[FlowPath, frozenset[str]], list[CoverSet] | None] | None = None,
 ) -> Preprocessed:
     """Cover sets of every flow, with the reductions of the module docstring.
 
@@ -298,6 +299,10 @@ def preprocess(
         Aggregate only flows that also need the same charge-km per truck (capacity in the model:
         a group is served in part, and only flows with the same load per truck are
         interchangeable there).
+    cover_sets
+        Cover sets of one flow given the usable sites, instead of :func:`flow_cover_sets` with the
+        instance's ranges (e.g. with the driving-time windows of :mod:`corridor.optimise.joint`);
+        same return convention.
 
     Returns
     -------
@@ -347,8 +352,12 @@ def _preprocess(
     t_feasible = t_unservable = 0.0
     n_raw = 0
     for i, fp in enumerate(flows):
-        covers = flow_cover_sets(
-            fp, usable_set, instance.range_km, instance.start_range_km, dominance=dominance
+        covers = (
+            cover_sets(fp, usable_set)
+            if cover_sets is not None
+            else flow_cover_sets(
+                fp, usable_set, instance.range_km, instance.start_range_km, dominance=dominance
+            )
         )
         if covers is None:
             unservable.append(fp.od_id)
