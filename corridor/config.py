@@ -702,13 +702,21 @@ class OptimiseConfig(_Frozen):
             "their cost); empty: charger_power_mw at charger_cost_eur."
         ),
     )
+    site_cost_eur: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Joint plan: fixed cost (EUR) of opening a site (connection, civil works), paid once "
+            "per site whatever it offers, on top of the candidate's own cost_eur; in budget_eur."
+        ),
+    )
     h2_module_cost_eur: float = Field(
         0.0, ge=0, description="Joint plan: cost per H2 module (EUR), in budget_eur."
     )
     h2_station_cost_eur: float = Field(
         0.0,
         ge=0,
-        description="Joint plan: fixed cost (EUR) of adding H2 refuelling to a site, in budget_eur.",
+        description="Joint plan: fixed cost (EUR) of H2 refuelling at a site, in budget_eur.",
     )
     h2_module_grid_mw: float = Field(
         0.0,
@@ -775,7 +783,6 @@ class OptimiseConfig(_Frozen):
             raise ValueError(msg)
         return self
 
-
     def _check_vehicle_classes(self) -> None:
         names = [v.name for v in self.vehicles]
         dup = sorted({n for n in names if names.count(n) > 1})
@@ -796,6 +803,14 @@ class OptimiseConfig(_Frozen):
         if len(set(powers)) != len(powers):
             msg = f"optimise.charger_options: power_mw {powers} must differ between options"
             raise ValueError(msg)
+
+    @property
+    def technology_label(self) -> str:
+        """``bev``, ``h2`` or, for a joint plan, its classes' technologies (``bev+h2``)."""
+        if not self.vehicles:
+            return self.vehicle.technology
+        techs = {v.technology for v in self.vehicles}
+        return "+".join(t for t in ("bev", "h2") if t in techs)
 
     def bev_options(self) -> tuple[ChargerOption, ...]:
         """BEV charger types of a joint plan, slowest first (default: ``charger_power_mw``)."""

@@ -577,7 +577,10 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
 def _grid_value(result: PlanRun) -> pd.DataFrame | None:
     """Run the what-if of more headroom at the binding substations / areas (BEV), or None."""
     sc = result.scenario
+    # joint plans (optimise.vehicles): no grid what-if (it re-solves single-technology plans)
     if sc.optimise.vehicle.technology != "bev" or sc.outputs.grid_value_groups <= 0:
+        return None
+    if sc.optimise.vehicles:
         return None
     from corridor.assess.grid_value import grid_value
 

@@ -96,7 +96,9 @@ def random_joint_instance(rng: np.random.Generator, n_sites: int = 6) -> Instanc
         start = float(rng.uniform(0, 300))
         length = float(rng.choice([rng.uniform(350, 650), rng.uniform(650, 1000)]))
         stops = [
-            (s, float(p - start)) for s, p in zip(sites, pos, strict=True) if start < p < start + length
+            (s, float(p - start))
+            for s, p in zip(sites, pos, strict=True)
+            if start < p < start + length
         ]
         flows.append((f"f{i}", float(rng.integers(1, 6)), length, stops))
     cost = rng.choice([1.0, 2.0, 3.0], n_sites).tolist()
@@ -169,7 +171,8 @@ def test_trip_within_range_but_not_the_break_rule_is_served_only_without_the_rul
     # beyond the 45 min break, and the time limit (factor 1.0) leaves no slack
     inst = instance([("A", 10.0, 450.0, [("s", 200.0)])], ["s"])
     slow = {"charger_options": [{"power_mw": 0.15}], "min_site_power_mw": 0.15}
-    on = solve(inst, joint_config([{**BEV, "break_rule": True, "max_trip_time_factor": 1.0}], **slow))
+    ruled = {**BEV, "break_rule": True, "max_trip_time_factor": 1.0}
+    on = solve(inst, joint_config([ruled], **slow))
     off = solve(inst, joint_config([BEV], **slow))
     assert on.served_trucks_per_day == 0.0
     assert on.model_stats["classes"]["bev"]["flows_break_rule_unservable"] == 1

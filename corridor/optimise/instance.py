@@ -505,17 +505,20 @@ def path_drive_hours(
     numpy.ndarray
         Hours per path; NaN where a path uses a pair without a travel time.
     """
+    n_edges = np.array([max(len(p) - 1, 0) for p in paths], dtype=np.int64)
     out = np.zeros(len(paths))
-    for i, path in enumerate(paths):
-        total = 0.0
-        for a, b in itertools.pairwise(path):
-            t = edge_time_s.get((int(a), int(b)))
-            if t is None:
-                total = math.nan
-                break
-            total += t
-        out[i] = total / 3600.0
-    return out
+    if n_edges.sum() == 0:
+        return out
+    u = np.concatenate([np.asarray(p[:-1], dtype=np.int64) for p in paths if len(p) > 1])
+    v = np.concatenate([np.asarray(p[1:], dtype=np.int64) for p in paths if len(p) > 1])
+    table = pd.DataFrame(
+        [(a, b, float(t)) for (a, b), t in edge_time_s.items()], columns=["u", "v", "time_s"]
+    ).astype({"u": np.int64, "v": np.int64})
+    steps = pd.DataFrame({"u": u, "v": v}).merge(table, on=["u", "v"], how="left", sort=False)
+    flow = np.repeat(np.arange(len(paths)), n_edges)
+    # sum per path; a path with an unknown pair gets NaN (np.add.at keeps NaN)
+    np.add.at(out, flow, steps["time_s"].to_numpy())
+    return out / 3600.0
 
 
 def with_drive_hours(
@@ -559,8 +562,7 @@ def with_drive_hours(
             for (od_id, p), h in zip(rows, hours.values(), strict=True)
         }
     flows = tuple(
-        dataclasses.replace(f, drive_h=float(hours.get(f.od_id, math.nan)))
-        for f in instance.flows
+        dataclasses.replace(f, drive_h=float(hours.get(f.od_id, math.nan))) for f in instance.flows
     )
     return dataclasses.replace(instance, flows=flows)
 

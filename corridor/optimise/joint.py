@@ -19,7 +19,9 @@ build_model`, with :math:`x_v` "offer :math:`v` built", :math:`o_s` "site :math:
     \text{sites\_max}:\; \sum_s o_s \le p, \qquad
     \text{budget}:\; \sum_s c_s o_s + \sum_v c_v z_v + c_{H2} \sum_s x_{s|h2} \le B
 
-A hub pays its site cost :math:`c_s` once, whatever it offers. Served energy (kWh/day, kg/day)
+A hub pays its site cost :math:`c_s` (the candidate's ``cost_eur`` plus ``site_cost_eur``) once,
+whatever it offers; :math:`c_v` is the charger type's / module's cost, :math:`c_{H2}`
+``h2_station_cost_eur``. Served energy (kWh/day, kg/day)
 of a group is assigned to the offers of its cover-set union as in the single-technology model; a
 BEV offer of power :math:`P` carries at most the Erlang-C table (peak-hour load
 ``peak_hour_share`` × kWh/day / (:math:`P` × 1000) Erlang) for its charger count, an H2 offer
@@ -82,7 +84,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from corridor.errors import InputDataError, ScenarioError, SolverError
@@ -209,7 +210,7 @@ def offer_id(site: str, technology: str, power_mw: float = math.nan) -> str:
 
 
 def required_breaks(drive_h: float) -> int:
-    """Breaks of 45 min the regulation requires on a trip of ``drive_h`` hours of driving."""
+    """Count the 45 min breaks the regulation requires on ``drive_h`` hours of driving."""
     return max(0, math.ceil(drive_h / BREAK_AFTER_H - 1e-9) - 1)
 
 
@@ -289,7 +290,7 @@ def _minimal_sets(sets: Sequence[CoverSet]) -> list[CoverSet]:
 
 
 def _hours_flow(flow: FlowPath) -> FlowPath:
-    """The flow with km measured in driving hours (stops, detours and length)."""
+    """Return the flow with km measured in driving hours (stops, detours and length)."""
     speed = flow.length_km / flow.drive_h
     stops = tuple(Stop(s.site_id, s.km / speed, s.detour_km / speed) for s in flow.stops)
     return FlowPath(flow.od_id, flow.trucks_per_day, flow.drive_h, stops, flow.drive_h)
@@ -315,7 +316,7 @@ def _class_cover_sets(
 def offers_of(
     instance: Instance, config: OptimiseConfig, usable_sites: Sequence[str]
 ) -> dict[str, Offer]:
-    """The offers of every usable site for the technologies of the scenario's classes.
+    """List the offers of every usable site for the technologies of the scenario's classes.
 
     A BEV charger type needs headroom for its fewest chargers (``min_site_power_mw``); an H2
     offer needs ``h2_module_grid_mw`` for one module.
@@ -334,10 +335,11 @@ def offers_of(
         if "bev" in techs:
             for opt in config.bev_options():
                 low = max(1, math.ceil(config.min_site_power_mw / opt.power_mw - 1e-9))
-                high = top if not math.isfinite(h) else min(top, math.floor(h / opt.power_mw + 1e-9))
+                p = opt.power_mw
+                high = top if not math.isfinite(h) else min(top, math.floor(h / p + 1e-9))
                 if high >= low:
-                    oid = offer_id(s, "bev", opt.power_mw)
-                    out[oid] = Offer(oid, s, "bev", opt.power_mw, opt.cost_eur, low, high, opt.power_mw)
+                    oid = offer_id(s, "bev", p)
+                    out[oid] = Offer(oid, s, "bev", p, opt.cost_eur, low, high, p)
         if "h2" in techs:
             g = config.h2_module_grid_mw
             high = top if g <= 0 or not math.isfinite(h) else min(top, math.floor(h / g + 1e-9))
@@ -517,10 +519,10 @@ def build_joint_model(
     sites = list(dict.fromkeys(o.site_id for o in offers.values()))
     o_var = {s: prob.add_variable(f"o[{s}]", 0, 1, pulp.LpBinary) for s in sites}
     x = {v: prob.add_variable(f"x[{v}]", 0, 1, pulp.LpBinary) for v in offers}
-    z = {
-        v: prob.add_variable(f"z[{v}]", 0, offers[v].max_units, pulp.LpInteger) for v in offers
+    z = {v: prob.add_variable(f"z[{v}]", 0, offers[v].max_units, pulp.LpInteger) for v in offers}
+    y = {
+        gi: prob.add_variable(f"y[{gi}]", 0, 1, pulp.LpContinuous) for gi in range(len(pre.groups))
     }
-    y = {gi: prob.add_variable(f"y[{gi}]", 0, 1, pulp.LpContinuous) for gi in range(len(pre.groups))}
     weights = [
         g.truck_km_per_day if spec.objective == "max_truck_km" else g.trucks_per_day
         for g in pre.groups
@@ -548,7 +550,10 @@ def build_joint_model(
     unions, groups_of, bvar = _add_joint_capacity(b, prob, pre, offers, x, y, z, config, lp_sum)
     _add_joint_grid(b, instance.sites, offers, of_site, z, lp_sum)
     if spec.budget_eur is not None:
-        cost = lp_sum(float(instance.sites.at[s, "cost_eur"]) * o_var[s] for s in sites)
+        cost = lp_sum(
+            (float(instance.sites.at[s, "cost_eur"]) + config.site_cost_eur) * o_var[s]
+            for s in sites
+        )
         cost += lp_sum(offers[v].unit_cost_eur * z[v] for v in offers if offers[v].unit_cost_eur)
         if config.h2_station_cost_eur > 0:
             cost += lp_sum(
@@ -624,7 +629,7 @@ def _add_joint_grid(
     z: dict,
     lp_sum: Callable,
 ) -> None:
-    """A site's chargers and H2 modules within its headroom and its shared pools."""
+    """Keep a site's chargers and H2 modules within its headroom and its shared pools."""
 
     def draw(s: str) -> Any:
         return lp_sum(offers[v].grid_mw_per_unit * z[v] for v in of_site[s])

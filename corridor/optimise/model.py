@@ -102,6 +102,14 @@ second, and network-wide plans solve without capacity (the site-dominance presol
 union is a relaxation of per-stop charging limits (a truck can only take what its battery holds
 at one stop); the charge-km per truck is a lower bound on the energy it buys (detours excluded).
 
+Joint plans (several vehicle classes, :mod:`corridor.optimise.joint`) run this cover core on
+*offers* (a site's BEV charger type or its H2 refuelling) instead of sites, with the driving-time
+rules of Regulation (EC) 561/2006 in the cover sets: a class's flow may use only charger powers
+whose charging time, beyond the free time of its breaks, keeps the trip within
+``max_trip_time_factor`` of the legal reference time, and where the breaks must absorb the
+charging its cover sets also need an open stop every 4.5 h of driving (the exact rule is in that
+module's docstring); :func:`preprocess` takes those cover sets through ``cover_sets``.
+
 The ``min_sites`` objective instead minimises :math:`\sum_s x_s` subject to
 :math:`\sum_g w_g y_g \ge \sigma \sum_g w_g` (``target_share``).
 
