@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import itertools
 import math
+from types import SimpleNamespace
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
-from corridor.config import OptimiseConfig, VehicleClassConfig
+from corridor.config import OptimiseConfig, VehicleClassConfig, VehicleConfig, load_scenario
 from corridor.directions import BOTH_DIRECTIONS
-from corridor.optimise import FlowPath, Instance, Stop, flow_cover_sets, solve
-from corridor.optimise.joint import required_breaks, trip_rule
+from corridor.optimise import (
+    FlowPath,
+    Instance,
+    Stop,
+    flow_cover_sets,
+    instance_from_pipeline,
+    solve,
+)
+from corridor.optimise.joint import (
+    check_joint,
+    class_parts,
+    offers_of,
+    required_breaks,
+    trip_rule,
+)
 from corridor.optimise.validate import check_trip_time
 
 # BEV: 600 kWh, 1.3 kWh/km, SoC 0.8 → 0.9, reserve 0.1: 323 km from the origin, 369 km after a
@@ -208,3 +223,81 @@ def test_slower_charger_is_chosen_where_the_break_covers_its_charging():
     assert plan.status == "optimal" and plan.valid, plan.violations
     assert plan.served_trucks_per_day == pytest.approx(1.0)
     assert plan.sites.at["s", "bev_charger_mw"] == pytest.approx(1.0)
+
+
+def test_flows_get_their_driving_time_from_the_edges_travel_times():
+    g = nx.MultiDiGraph()
+    g.add_edge(0, 1, key=0, length_m=100_000.0, travel_time_s=4_500.0)  # 80 km/h
+    g.add_edge(0, 1, key=1, length_m=90_000.0, travel_time_s=5_400.0)  # shorter, slower
+    g.add_edge(1, 2, key=0, length_m=60_000.0, travel_time_s=3_600.0)
+    od = pd.DataFrame(
+        {
+            "od_id": ["a", "b"],
+            "ze_trucks_per_day": [1.0, 1.0],
+            "path_length_km": [150.0, 60.0],
+            "path": [(0, 1, 2), (1, 2)],
+        }
+    )
+    sites = pd.DataFrame(
+        {"country": ["NL"], "kind": ["rest_area"], "bearing_deg": [90.0]},
+        index=pd.Index(["s"], name="site_id"),
+    )
+    access = pd.DataFrame(
+        {"site_id": ["s"], "u": [1], "v": [2], "key": [0], "offset_m": [0.0], "detour_m": [0.0]}
+    )
+    args = (SimpleNamespace(od=od), SimpleNamespace(sites=sites, access=access), sites)
+    inst = instance_from_pipeline(*args, VehicleConfig(), g, drive_hours=True)
+    # the fastest parallel edge: 4,500 s, then 3,600 s
+    assert [f.drive_h for f in inst.flows] == pytest.approx([2.25, 1.0])
+    assert all(
+        math.isnan(f.drive_h) for f in instance_from_pipeline(*args, VehicleConfig(), g).flows
+    )
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"vehicles": [{**BEV, "share": 0.7}, {**H2, "share": 0.5}]}, "shares sum to 1.2"),
+        ({"vehicles": [BEV, {**H2, "name": "bev"}]}, "appear more than once"),
+        ({"vehicles": [BEV], "objective": "min_sites"}, "joint plan maximises"),
+        ({"vehicles": [{**BEV, "name": "BEV 40t"}]}, "name"),
+    ],
+)
+def test_bad_vehicle_classes_are_rejected(kw, match):
+    with pytest.raises(ValueError, match=match):
+        OptimiseConfig(**kw)
+
+
+def test_joint_scenario_loads_with_its_classes():
+    sc = load_scenario("nl-de-joint-2030")
+    opt = sc.optimise
+    assert opt.technology_label == "bev+h2"
+    assert [v.name for v in opt.vehicles] == ["bev-40t", "h2-40t"]
+    assert sum(v.share for v in opt.vehicles) == pytest.approx(1.0)
+    assert all(v.source and v.break_rule for v in opt.vehicles)
+    assert [o.power_mw for o in opt.bev_options()] == [0.4, 1.0]
+    # the single-technology pilots stay single-technology
+    assert load_scenario("nl-de-bev-pilot").optimise.technology_label == "bev"
+
+
+def test_joint_validator_reports_violations_per_class():
+    # a plan made without the break rule, checked for a class that keeps it: A's trip at
+    # 0.15 MW is over the limit, reported as the class's flow
+    inst = instance([("A", 10.0, 450.0, [("s", 200.0)])], ["s"])
+    slow = {"charger_options": [{"power_mw": 0.15}], "min_site_power_mw": 0.15}
+    plan = solve(inst, joint_config([BEV], **slow))
+    assert plan.valid and plan.served_od_ids == ("A",)
+    ruled = joint_config([{**BEV, "break_rule": True, "max_trip_time_factor": 1.0}], **slow)
+    parts = class_parts(inst, ruled, offers_of(inst, ruled, inst.site_ids))
+    bad = check_joint(inst, ruled, parts, plan, {"bev": {"A"}})
+    assert [(v.od_id, v.kind) for v in bad] == [("bev:A", "break_rule")]
+
+
+def test_slow_h2_refuelling_breaks_the_rule_too():
+    # 900 km H2 trip, one stop at km 400: 24 kg at 0.1 kg/min is 4 h, far beyond the breaks
+    inst = instance([("B", 10.0, 900.0, [("s", 400.0)])], ["s"])
+    slow = {**H2, "refuel_kg_per_min": 0.1}
+    on = solve(inst, joint_config([{**slow, "break_rule": True}]))
+    off = solve(inst, joint_config([slow]))
+    assert on.served_trucks_per_day == 0.0
+    assert off.served_trucks_per_day == pytest.approx(5.0) and off.valid

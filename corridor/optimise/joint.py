@@ -396,7 +396,7 @@ def class_parts(
                 Stop(o.offer_id, s.km, s.detour_km)
                 for s in fp.stops
                 for o in by_site.get(s.site_id, [])
-                if not (o.power_mw < least)  # NaN (H2) passes
+                if least < math.inf and not (o.power_mw < least)  # NaN (H2) passes
             )
             flows.append(
                 dataclasses.replace(fp, trucks_per_day=fp.trucks_per_day * veh.share, stops=stops)
@@ -975,21 +975,25 @@ def check_joint(
     for part in parts:
         veh = part.vehicle
         inst = part.instance
-        rates = {
-            v: _rate_per_h(veh, info["charger_mw"] or 0.0)
-            for v, info in built.items()
-            if info["technology"] == veh.technology
-        }
-        open_set = set(rates)
-        for fp in inst.flows:
+        mine = {v: info for v, info in built.items() if info["technology"] == veh.technology}
+        rates = {v: _rate_per_h(veh, info["charger_mw"] or 0.0) for v, info in mine.items()}
+        at_site: dict[str, list[str]] = {}
+        for v, info in mine.items():
+            at_site.setdefault(info["site_id"], []).append(v)
+        for fp in instance.flows:
             if fp.od_id not in served.get(veh.name, ()):
                 continue
+            # the flow's own path with the stations the plan built there (not the model's sets)
+            stops = tuple(
+                Stop(v, s.km, s.detour_km) for s in fp.stops for v in at_site.get(s.site_id, ())
+            )
+            flow = dataclasses.replace(fp, stops=stops)
             _, bad = simulate_flow(
-                fp, open_set, inst.range_km, inst.start_range_km, inst.energy_per_km
+                flow, set(rates), inst.range_km, inst.start_range_km, inst.energy_per_km
             )
             if bad is None and veh.break_rule:
                 bad = check_trip_time(
-                    fp,
+                    flow,
                     rates,
                     inst.range_km,
                     inst.start_range_km,
