@@ -12,7 +12,7 @@ Reports per case: status, gap, solve and wall time, served trucks/day per class,
 technology and the shared hubs. Usage::
 
     python scripts/joint_benchmark.py                       # scenario settings
-    python scripts/joint_benchmark.py --mip-gap 0 --json out.json
+    python scripts/joint_benchmark.py --mip-gap 0 --cases joint --json out.json
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--mip-gap", type=float, default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--cases", nargs="*", default=None, help="joint, bev-only, h2-only (default: all)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     scenario = load_scenario(args.scenario)
@@ -77,6 +80,8 @@ def main() -> None:
         "joint": opt.vehicles,
         **{f"{v.technology}-only": (v,) for v in opt.vehicles},
     }
+    if args.cases:
+        cases = {k: v for k, v in cases.items() if k in args.cases}
     plans = {}
     for name, classes in cases.items():
         sc = scenario.model_copy(

@@ -205,8 +205,7 @@ def check_trip_time(
     Returns
     -------
     Violation or None
-        ``break_rule`` when the trip takes too long (or ``reserve_broken`` if it cannot be
-        driven at all).
+        ``break_rule`` when the trip takes too long (range is :func:`simulate_flow`'s check).
     """
     from corridor.optimise.joint import BREAK_AFTER_H, BREAK_H, required_breaks
 
