@@ -659,9 +659,10 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     tech = sc.optimise.vehicle.technology
     corridor_ze = float(result.corridor_od["ze_trucks_per_day"].sum())
     shortlist = shortlist_frame(result.plan.sites, result.sites, tech, corridor_ze)
-    shortlist = add_marginal_values(
-        shortlist, marginal_values(result.instance, list(result.plan.sites.index))
-    )
+    if not sc.optimise.vehicles:  # the single-technology instance's marginal values
+        shortlist = add_marginal_values(
+            shortlist, marginal_values(result.instance, list(result.plan.sites.index))
+        )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
     afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
     sections = {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}

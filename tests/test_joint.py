@@ -29,6 +29,7 @@ from corridor.optimise.joint import (
     trip_rule,
 )
 from corridor.optimise.validate import check_trip_time
+from corridor.outputs.summary import joint_markdown
 
 # BEV: 600 kWh, 1.3 kWh/km, SoC 0.8 → 0.9, reserve 0.1: 323 km from the origin, 369 km after a
 # stop. H2: 70 kg, 0.08 kg/km, 0.8 → 0.95, reserve 0.1: 612 km / 744 km.
@@ -301,3 +302,16 @@ def test_slow_h2_refuelling_breaks_the_rule_too():
     off = solve(inst, joint_config([slow]))
     assert on.served_trucks_per_day == 0.0
     assert off.served_trucks_per_day == pytest.approx(5.0) and off.valid
+
+
+def test_summary_section_counts_sites_per_technology_and_shared_hubs():
+    inst = instance(HUB_FLOWS, ["s1", "s2", "s3"])
+    plan = solve(inst, joint_config([BEV, H2]))
+    doc = {
+        "model_stats": plan.model_stats,
+        "sites": [{"site_id": s, **row} for s, row in plan.sites.to_dict("index").items()],
+    }
+    text = "\n".join(joint_markdown(doc))
+    assert list(plan.sites["offers"]) == ["bev+h2"]
+    assert "0 site(s) with BEV chargers only, 0 with H2 only, 1 shared hub(s) with both" in text
+    assert "| bev | BEV |" in text and "| h2 | H2 |" in text

@@ -266,6 +266,27 @@ def _vehicle_line(veh: Any, name: str | None, share: float | None) -> str:
     )
 
 
+def _joint_headline(doc: Mapping[str, Any]) -> list[str]:
+    sites = doc.get("sites", [])
+
+    def total(key: str) -> float:
+        vals = [float(s.get(key) or 0.0) for s in sites]
+        return float(sum(v for v in vals if math.isfinite(v)))
+
+    by_mw: dict[float, int] = {}
+    for s in sites:
+        if s.get("bev_chargers"):
+            mw = float(s["bev_charger_mw"])
+            by_mw[mw] = by_mw.get(mw, 0) + int(s["bev_chargers"])
+    chargers = ", ".join(f"{n} × {mw:g} MW" for mw, n in sorted(by_mw.items())) or "none"
+    return [
+        f"- BEV chargers: {chargers} ({_fmt(total('power_mw'))} MW, "
+        f"{_fmt(total('energy_mwh_per_day'))} MWh/day)",
+        f"- H2: {int(total('h2_modules'))} module(s), {_fmt(total('capacity_kg_per_day'), ',.0f')} "
+        f"kg/day capacity, {_fmt(total('h2_kg_per_day'), ',.0f')} kg H2/day",
+    ]
+
+
 def joint_markdown(doc: Mapping[str, Any]) -> list[str]:
     """Write the joint plan's section: trucks per class, sites per technology, shared hubs."""
     classes = (doc.get("model_stats") or {}).get("classes") or {}
@@ -400,7 +421,9 @@ def summary_markdown(
         "",
         f"- {fig['sites']} sites ({fig['sites_by_country'] or 'none'})",
     ]
-    if tech == "bev":
+    if opt.vehicles:
+        lines += _joint_headline(doc)
+    elif tech == "bev":
         lines.append(
             f"- {fig['chargers']} MCS chargers, {_fmt(fig['power_mw'])} MW, "
             f"{_fmt(fig['energy_mwh_per_day'])} MWh/day"
@@ -462,7 +485,7 @@ def summary_markdown(
         ["target", "wanted", "plan", "verdict"], target_checks(scenario.targets, fig)
     )
     lines += ["", "## Shortlist", ""]
-    size = "power_mw" if tech == "bev" else "capacity_kg_per_day"
+    size = "offers" if opt.vehicles else ("power_mw" if tech == "bev" else "capacity_kg_per_day")
     head = ["rank", "site", "country", "direction", "chargers", size, "trucks/day"]
     has_marginal = "marginal_trucks_per_day" in shortlist.columns
     if has_marginal:
