@@ -799,6 +799,9 @@ class OptimiseConfig(_Frozen):
         if self.objective == "min_sites":
             msg = "optimise.vehicles: a joint plan maximises (objective max_trucks or max_truck_km)"
             raise ValueError(msg)
+        if self.pilot_first:
+            msg = "optimise.vehicles: pilot_first is not part of joint plans; set it to false"
+            raise ValueError(msg)
         powers = [o.power_mw for o in self.charger_options]
         if len(set(powers)) != len(powers):
             msg = f"optimise.charger_options: power_mw {powers} must differ between options"

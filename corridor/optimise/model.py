@@ -318,6 +318,10 @@ def preprocess(
     """
     usable_set = frozenset(usable)
     flows = instance.flows if flows is None else flows
+    if cover_sets is not None:  # a caller's own cover-set rule: not cached
+        return _preprocess(
+            instance, usable_set, flows, aggregate, dominance, by_charge_km, cover_sets
+        )
     key = (
         id(flows),
         id(instance.site_ids),
@@ -354,6 +358,7 @@ def _preprocess(
     aggregate: bool,
     dominance: bool,
     by_charge_km: bool,
+    cover_sets: Callable[[FlowPath, frozenset[str]], list[CoverSet] | None] | None = None,
 ) -> Preprocessed:
     groups: dict[Any, list[Any]] = {}
     feasible, unservable = [], []
