@@ -218,7 +218,7 @@ def scenarios() -> None:
             table.add_row(
                 name,
                 str(sc.year),
-                opt.vehicle.technology,
+                opt.technology_label,
                 f"{opt.min_sites}–{opt.max_sites}",
                 sc.description,
             )
@@ -517,6 +517,9 @@ def grid(
 
 def _print_plan(result: Any) -> None:
     p = result.plan
+    if result.scenario.optimise.vehicles:
+        _print_joint_plan(result)
+        return
     tech = result.scenario.optimise.vehicle.technology
     gap = "–" if p.gap is None else f"{100 * p.gap:.2f} %"
     out.print(
@@ -537,6 +540,38 @@ def _print_plan(result: Any) -> None:
             str(info["direction"]),
             str(int(row["chargers"])),
             f"{size:,.1f}",
+            f"{row['served_trucks_per_day']:.1f}",
+        )
+    out.print(table)
+
+
+def _print_joint_plan(result: Any) -> None:
+    p = result.plan
+    gap = "–" if p.gap is None else f"{100 * p.gap:.2f} %"
+    classes = p.model_stats.get("classes", {})
+    served = ", ".join(
+        f"{name} {info['served_trucks_per_day']:.1f}" for name, info in classes.items()
+    )
+    out.print(
+        f"[bold]{result.scenario.name}[/]: {p.status} (gap {gap}), "
+        f"{p.served_trucks_per_day:.1f} trucks/day served ({served}), "
+        f"{p.model_stats.get('sites_shared', 0)} shared BEV + H2 hubs, "
+        f"solve {p.solve_time_s:.1f} s, {'valid' if not p.violations else 'INVALID'}"
+    )
+    table = Table(
+        "site", "name", "country", "offers", "BEV chargers × MW", "H2 modules", "trucks/day"
+    )
+    for sid, row in p.sites.sort_values("served_trucks_per_day", ascending=False).iterrows():
+        info = result.sites.loc[sid]
+        n_bev = int(row["bev_chargers"])
+        bev = f"{n_bev} × {row['bev_charger_mw']:g}" if n_bev else ""
+        table.add_row(
+            str(sid),
+            str(info["name"]),
+            str(info["country"]),
+            str(row["offers"]),
+            bev,
+            str(int(row["h2_modules"])) if row["h2_modules"] else "",
             f"{row['served_trucks_per_day']:.1f}",
         )
     out.print(table)

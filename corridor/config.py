@@ -28,6 +28,7 @@ from corridor.errors import ScenarioError
 __all__ = [
     "GERMAN_LAENDER",
     "SCENARIO_DIR",
+    "ChargerOption",
     "FlowsConfig",
     "GermanyAssumption",
     "GridConfig",
@@ -36,6 +37,7 @@ __all__ = [
     "OutputsConfig",
     "Scenario",
     "SitesConfig",
+    "VehicleClassConfig",
     "VehicleConfig",
     "builtin_scenarios",
     "load_scenario",
@@ -438,6 +440,56 @@ class VehicleConfig(_Frozen):
         )
 
 
+class VehicleClassConfig(VehicleConfig):
+    """One vehicle class of a joint plan (``[[optimise.vehicles]]``): a vehicle and its share.
+
+    Each class is served only by its own kind of station (``bev``: MCS / CCS chargers, ``h2``:
+    refuelling modules). With ``break_rule`` a flow of the class is served only if its trip keeps
+    the driving-time rules of Regulation (EC) 561/2006 within ``max_trip_time_factor``, see
+    :mod:`corridor.optimise.joint`.
+    """
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Stable class id (lower case, e.g. bev-40t), used in outputs.",
+    )
+    share: float = Field(
+        gt=0,
+        le=1,
+        description=(
+            "Share (0–1) of the flows' zero-emission trucks/day that are of this class; the "
+            "shares of all classes sum to at most 1."
+        ),
+    )
+    source: str = Field("", description="Where the share comes from (reference, for the record).")
+    break_rule: bool = Field(
+        False,
+        description=(
+            "Serve a flow only if its trip keeps the EU driving-time rules (45 min break per "
+            "4.5 h of driving, Regulation (EC) 561/2006) with charging beyond the breaks within "
+            "max_trip_time_factor."
+        ),
+    )
+    max_trip_time_factor: float = Field(
+        1.15,
+        ge=1,
+        description=(
+            "With break_rule: most trip time as a multiple of the trip's legal reference time "
+            "(driving time plus the breaks the regulation requires anyway)."
+        ),
+    )
+    refuel_kg_per_min: float = Field(
+        7.2, gt=0, description="H2: dispensing rate (kg/min) for the refuelling time."
+    )
+
+
+class ChargerOption(_Frozen):
+    """A BEV charger type a joint plan may build at a site (one type per site)."""
+
+    power_mw: float = Field(gt=0, description="Power per charger (MW), e.g. 0.4 CCS, 1.0 MCS.")
+    cost_eur: float = Field(0.0, ge=0, description="Cost per charger (EUR), in budget_eur.")
+
+
 _DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014\u2212]\s*")
 
 
@@ -644,6 +696,47 @@ class OptimiseConfig(_Frozen):
         ),
     )
 
+    vehicles: tuple[VehicleClassConfig, ...] = Field(
+        (),
+        description=(
+            "Joint plan: several vehicle classes (bev and/or h2) planned in one model with a "
+            "shared budget, site count and site costs (``[[optimise.vehicles]]``); empty: the "
+            "single ``vehicle``."
+        ),
+    )
+    charger_options: tuple[ChargerOption, ...] = Field(
+        (),
+        description=(
+            "Joint plan: BEV charger types to choose from per site (e.g. 0.4 and 1.0 MW with "
+            "their cost); empty: charger_power_mw at charger_cost_eur."
+        ),
+    )
+    site_cost_eur: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Joint plan: fixed cost (EUR) of opening a site (connection, civil works), paid once "
+            "per site whatever it offers, on top of the candidate's own cost_eur; in budget_eur."
+        ),
+    )
+    h2_module_cost_eur: float = Field(
+        0.0, ge=0, description="Joint plan: cost per H2 module (EUR), in budget_eur."
+    )
+    h2_station_cost_eur: float = Field(
+        0.0,
+        ge=0,
+        description="Joint plan: fixed cost (EUR) of H2 refuelling at a site, in budget_eur.",
+    )
+    h2_module_grid_mw: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Joint plan: grid power (MW) per H2 module (compressor, chiller, dispenser; H2 is "
+            "delivered, no electrolysis on site), drawn from the site's headroom next to its "
+            "chargers; 0: none."
+        ),
+    )
+
     @field_validator("min_sites_per_country", mode="before")
     @classmethod
     def _whole_site_counts(cls, value: object) -> object:
@@ -692,10 +785,51 @@ class OptimiseConfig(_Frozen):
                 "lower min_sites or raise max_sites"
             )
             raise ValueError(msg)
-        if self.vehicle.technology == "bev" and self.charger_power_mw < 1.0:
+        if self.vehicles:
+            self._check_vehicle_classes()
+        elif self.vehicle.technology == "bev" and self.charger_power_mw < 1.0:
             msg = f"charger_power_mw must be >= 1 MW for MCS, got {self.charger_power_mw}"
             raise ValueError(msg)
         return self
+
+    def _check_vehicle_classes(self) -> None:
+        names = [v.name for v in self.vehicles]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            msg = f"optimise.vehicles: class names {dup} appear more than once; make them unique"
+            raise ValueError(msg)
+        total = sum(v.share for v in self.vehicles)
+        if total > 1 + 1e-9:
+            msg = (
+                f"optimise.vehicles: the class shares sum to {total:g}, more than 1; they split "
+                "the flows' zero-emission trucks"
+            )
+            raise ValueError(msg)
+        if self.objective == "min_sites":
+            msg = "optimise.vehicles: a joint plan maximises (objective max_trucks or max_truck_km)"
+            raise ValueError(msg)
+        if self.pilot_first:
+            msg = "optimise.vehicles: pilot_first is not part of joint plans; set it to false"
+            raise ValueError(msg)
+        powers = [o.power_mw for o in self.charger_options]
+        if len(set(powers)) != len(powers):
+            msg = f"optimise.charger_options: power_mw {powers} must differ between options"
+            raise ValueError(msg)
+
+    @property
+    def technology_label(self) -> str:
+        """``bev``, ``h2`` or, for a joint plan, its classes' technologies (``bev+h2``)."""
+        if not self.vehicles:
+            return self.vehicle.technology
+        techs = {v.technology for v in self.vehicles}
+        return "+".join(t for t in ("bev", "h2") if t in techs)
+
+    def bev_options(self) -> tuple[ChargerOption, ...]:
+        """BEV charger types of a joint plan, slowest first (default: ``charger_power_mw``)."""
+        opts = self.charger_options or (
+            ChargerOption(power_mw=self.charger_power_mw, cost_eur=self.charger_cost_eur),
+        )
+        return tuple(sorted(opts, key=lambda o: o.power_mw))
 
 
 class OutputsConfig(_Frozen):
@@ -735,6 +869,8 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _one_technology(self) -> Scenario:
+        if self.optimise.vehicles:
+            return self  # a joint plan: each class carries its technology and share
         flows_tech, vehicle_tech = self.flows.technology, self.optimise.vehicle.technology
         if flows_tech != vehicle_tech:
             msg = (

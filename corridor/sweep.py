@@ -76,6 +76,7 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
         "sites",
         "grid",
         "optimise.vehicle",
+        "optimise.vehicles",
         "optimise.corridor_axis_deg",
         "optimise.round_trip",
         "optimise.afir_max_gap_km",

@@ -315,6 +315,7 @@ def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
             corridor_axis_deg=scenario.optimise.corridor_axis_deg,
             round_trip=scenario.optimise.round_trip,
             corridors=afir_corridor_paths(graph) if _afir_on(scenario) else None,
+            drive_hours=bool(scenario.optimise.vehicles),
         )
     elif name == "optimise":
         if scenario.optimise.corridor:
@@ -616,7 +617,10 @@ def _with_od(flows: Any, od: pd.DataFrame) -> Any:
 def _grid_value(result: PlanRun) -> pd.DataFrame | None:
     """Run the what-if of more headroom at the binding substations / areas (BEV), or None."""
     sc = result.scenario
+    # joint plans (optimise.vehicles): no grid what-if (it re-solves single-technology plans)
     if sc.optimise.vehicle.technology != "bev" or sc.outputs.grid_value_groups <= 0:
+        return None
+    if sc.optimise.vehicles:
         return None
     from corridor.assess.grid_value import grid_value
 
@@ -696,9 +700,10 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     tech = sc.optimise.vehicle.technology
     corridor_ze = float(result.corridor_od["ze_trucks_per_day"].sum())
     shortlist = shortlist_frame(result.plan.sites, result.sites, tech, corridor_ze)
-    shortlist = add_marginal_values(
-        shortlist, marginal_values(result.instance, list(result.plan.sites.index))
-    )
+    if not sc.optimise.vehicles:  # the single-technology instance's marginal values
+        shortlist = add_marginal_values(
+            shortlist, marginal_values(result.instance, list(result.plan.sites.index))
+        )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
     doc["warnings"] = plan_warnings(
         result.plan.model_stats, sc.optimise, result.instance.sites["cost_eur"]

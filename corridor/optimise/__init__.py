@@ -15,6 +15,7 @@ from corridor.optimise.instance import (
     direction_of_bearing,
     instance_from_pipeline,
 )
+from corridor.optimise.joint import solve_joint, trip_rule
 from corridor.optimise.model import ModelSpec, build_model, flow_cover_sets, preprocess
 from corridor.optimise.queueing import (
     erlang_b,
@@ -52,5 +53,7 @@ __all__ = [
     "simulate_flow",
     "size_sites",
     "solve",
+    "solve_joint",
+    "trip_rule",
     "validate",
 ]

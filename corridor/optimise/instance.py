@@ -41,8 +41,10 @@ __all__ = [
     "Stop",
     "direction_of_bearing",
     "instance_from_pipeline",
+    "path_drive_hours",
     "round_trip_flow",
     "shared_pools",
+    "with_drive_hours",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,12 +82,22 @@ class FlowPath:
         Path length (km).
     stops
         Candidate sites on the path in travel direction, sorted by ``km``.
+    drive_h
+        Driving time (h) of the path at the graph's truck speeds (edge ``travel_time_s``); NaN
+        when unknown (only the driving-time rules of a joint plan need it).
     """
 
     od_id: str
     trucks_per_day: float
     length_km: float
     stops: tuple[Stop, ...] = ()
+    drive_h: float = math.nan
+
+    def hours_at(self, km: float) -> float:
+        """Driving time (h) from the origin to ``km`` along the path (at the path's mean speed)."""
+        if self.length_km <= 0:
+            return 0.0
+        return km / self.length_km * self.drive_h
 
 
 @dataclass(frozen=True)
@@ -468,8 +480,91 @@ def round_trip_flow(out: FlowPath, back: FlowPath) -> FlowPath:
     """
     shifted = tuple(Stop(s.site_id, s.km + out.length_km, s.detour_km) for s in back.stops)
     return FlowPath(
-        out.od_id, out.trucks_per_day, out.length_km + back.length_km, (*out.stops, *shifted)
+        out.od_id,
+        out.trucks_per_day,
+        out.length_km + back.length_km,
+        (*out.stops, *shifted),
+        out.drive_h + back.drive_h,
     )
+
+
+def path_drive_hours(
+    paths: Sequence[Sequence[int]], edge_time_s: Mapping[tuple[int, int], float]
+) -> np.ndarray:
+    """Driving time (h) of node paths from the per-edge travel times.
+
+    Parameters
+    ----------
+    paths
+        Node sequences.
+    edge_time_s
+        Travel time (s) per directed node pair (the fastest parallel edge).
+
+    Returns
+    -------
+    numpy.ndarray
+        Hours per path; NaN where a path uses a pair without a travel time.
+    """
+    n_edges = np.array([max(len(p) - 1, 0) for p in paths], dtype=np.int64)
+    out = np.zeros(len(paths))
+    if n_edges.sum() == 0:
+        return out
+    u = np.concatenate([np.asarray(p[:-1], dtype=np.int64) for p in paths if len(p) > 1])
+    v = np.concatenate([np.asarray(p[1:], dtype=np.int64) for p in paths if len(p) > 1])
+    table = pd.DataFrame(
+        [(a, b, float(t)) for (a, b), t in edge_time_s.items()], columns=["u", "v", "time_s"]
+    ).astype({"u": np.int64, "v": np.int64})
+    steps = pd.DataFrame({"u": u, "v": v}).merge(table, on=["u", "v"], how="left", sort=False)
+    flow = np.repeat(np.arange(len(paths)), n_edges)
+    # sum per path; a path with an unknown pair gets NaN (np.add.at keeps NaN)
+    np.add.at(out, flow, steps["time_s"].to_numpy())
+    return out / 3600.0
+
+
+def with_drive_hours(
+    instance: Instance, od: pd.DataFrame, graph: nx.MultiDiGraph | None
+) -> Instance:
+    """Return the instance with each flow's driving time (h) at the graph's truck speeds.
+
+    The time is the sum of the edges' ``travel_time_s`` (speed per highway class and country,
+    :mod:`corridor.network.build`) along the OD ``path``; a round trip adds the reverse path
+    (the reverse OD's when present, else the same time again). Without a graph, or edges without
+    a travel time, the flow keeps NaN.
+
+    Parameters
+    ----------
+    instance
+        The instance (flows by ``od_id``).
+    od
+        The OD table with ``od_id`` and ``path`` (node ids).
+    graph
+        The road graph with ``travel_time_s`` on its edges.
+
+    Returns
+    -------
+    Instance
+    """
+    if graph is None or not len(od):
+        return instance
+    from corridor.network.matrix import edge_matrix
+
+    times = edge_matrix(graph, "travel_time_s", nodes=list(graph.nodes)).pair_weights()
+    wanted = {f.od_id for f in instance.flows}
+    rows = [(str(i), tuple(p)) for i, p in zip(od["od_id"], od["path"], strict=True)]
+    rows = [r for r in rows if r[0] in wanted]
+    hours = dict(
+        zip((r[0] for r in rows), path_drive_hours([r[1] for r in rows], times), strict=True)
+    )
+    if instance.mode == "round_trip":
+        by_pair = {(p[0], p[-1]): h for (_, p), h in zip(rows, hours.values(), strict=True) if p}
+        hours = {
+            od_id: h + by_pair.get((p[-1], p[0]), h) if p else h
+            for (od_id, p), h in zip(rows, hours.values(), strict=True)
+        }
+    flows = tuple(
+        dataclasses.replace(f, drive_h=float(hours.get(f.od_id, math.nan))) for f in instance.flows
+    )
+    return dataclasses.replace(instance, flows=flows)
 
 
 def _path_flow(
@@ -658,6 +753,7 @@ def instance_from_pipeline(
     corridor_axis_deg: float = 90.0,
     round_trip: bool = False,
     corridors: Mapping[str, Sequence[int]] | None = None,
+    drive_hours: bool = False,
 ) -> Instance:
     """Build an :class:`Instance` from the pipeline's flows, candidate sites, grid and vehicle.
 
@@ -696,6 +792,9 @@ def instance_from_pipeline(
         Named AFIR corridor directions (e.g. ``"A67 Venlo-Duisburg outbound"``) as graph node
         paths; their reachable sites become ``Instance.corridors`` for the AFIR spacing and pool
         power constraints.
+    drive_hours
+        Also give each flow its driving time at the graph's truck speeds
+        (:func:`with_drive_hours`; the driving-time rules of joint plans need it).
 
     Returns
     -------
@@ -849,7 +948,7 @@ def instance_from_pipeline(
         "corridor_axis_deg": corridor_axis_deg,
         "flows_without_return_path": n_no_return,
     }
-    return Instance(
+    instance = Instance(
         site_ids=ids,
         sites=table,
         flows=tuple(flow_paths),
@@ -861,3 +960,4 @@ def instance_from_pipeline(
         corridors=tuple(corridor_paths),
         mode="round_trip" if round_trip else "one_way",
     )
+    return with_drive_hours(instance, od, graph) if drive_hours else instance

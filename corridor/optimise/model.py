@@ -102,6 +102,14 @@ second, and network-wide plans solve without capacity (the site-dominance presol
 union is a relaxation of per-stop charging limits (a truck can only take what its battery holds
 at one stop); the charge-km per truck is a lower bound on the energy it buys (detours excluded).
 
+Joint plans (several vehicle classes, :mod:`corridor.optimise.joint`) run this cover core on
+*offers* (a site's BEV charger type or its H2 refuelling) instead of sites, with the driving-time
+rules of Regulation (EC) 561/2006 in the cover sets: a class's flow may use only charger powers
+whose charging time, beyond the free time of its breaks, keeps the trip within
+``max_trip_time_factor`` of the legal reference time, and where the breaks must absorb the
+charging its cover sets also need an open stop every 4.5 h of driving (the exact rule is in that
+module's docstring); :func:`preprocess` takes those cover sets through ``cover_sets``.
+
 The ``min_sites`` objective instead minimises :math:`\sum_s x_s` subject to
 :math:`\sum_g w_g y_g \ge \sigma \sum_g w_g` (``target_share``).
 
@@ -281,6 +289,7 @@ def preprocess(
     dominance: bool = True,
     flows: Sequence[FlowPath] | None = None,
     by_charge_km: bool = False,
+    cover_sets: Callable[[FlowPath, frozenset[str]], list[CoverSet] | None] | None = None,
 ) -> Preprocessed:
     """Cover sets of every flow, with the reductions of the module docstring.
 
@@ -298,6 +307,10 @@ def preprocess(
         Aggregate only flows that also need the same charge-km per truck (capacity in the model:
         a group is served in part, and only flows with the same load per truck are
         interchangeable there).
+    cover_sets
+        Cover sets of one flow given the usable sites, instead of :func:`flow_cover_sets` with the
+        instance's ranges (e.g. with the driving-time windows of :mod:`corridor.optimise.joint`);
+        same return convention.
 
     Returns
     -------
@@ -305,6 +318,10 @@ def preprocess(
     """
     usable_set = frozenset(usable)
     flows = instance.flows if flows is None else flows
+    if cover_sets is not None:  # a caller's own cover-set rule: not cached
+        return _preprocess(
+            instance, usable_set, flows, aggregate, dominance, by_charge_km, cover_sets
+        )
     key = (
         id(flows),
         id(instance.site_ids),
@@ -341,14 +358,19 @@ def _preprocess(
     aggregate: bool,
     dominance: bool,
     by_charge_km: bool,
+    cover_sets: Callable[[FlowPath, frozenset[str]], list[CoverSet] | None] | None = None,
 ) -> Preprocessed:
     groups: dict[Any, list[Any]] = {}
     feasible, unservable = [], []
     t_feasible = t_unservable = 0.0
     n_raw = 0
     for i, fp in enumerate(flows):
-        covers = flow_cover_sets(
-            fp, usable_set, instance.range_km, instance.start_range_km, dominance=dominance
+        covers = (
+            cover_sets(fp, usable_set)
+            if cover_sets is not None
+            else flow_cover_sets(
+                fp, usable_set, instance.range_km, instance.start_range_km, dominance=dominance
+            )
         )
         if covers is None:
             unservable.append(fp.od_id)

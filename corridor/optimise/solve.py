@@ -495,6 +495,9 @@ def solve(
 ) -> PlanResult:
     """Choose sites for the instance, size them and validate the plan by simulation.
 
+    A config with several vehicle classes (``config.vehicles``) is planned jointly by
+    :func:`~corridor.optimise.joint.solve_joint` (the switches below do not apply).
+
     With capacity in the model and ``relaxation_first``, the capacity-free model is solved
     first (small after the site-dominance presolve; its optimum bounds the capacitated one).
     If the capacitated model restricted to the relaxation's open sites reaches that bound, its
@@ -548,6 +551,10 @@ def solve(
     SolverError
         If the solver is missing or stops without any solution.
     """
+    if config.vehicles:
+        from corridor.optimise.joint import solve_joint
+
+        return solve_joint(instance, config)
     switches = {
         "aggregate": aggregate,
         "dominance": dominance,

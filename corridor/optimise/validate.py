@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from corridor.config import OptimiseConfig
     from corridor.optimise.solve import PlanResult
 
-__all__ = ["StopEvent", "Violation", "check_capacity", "simulate_flow", "validate"]
+__all__ = [
+    "StopEvent",
+    "Violation",
+    "check_capacity",
+    "check_trip_time",
+    "simulate_flow",
+    "validate",
+]
 
 _EPS_KM = 1e-6
 
@@ -49,7 +56,8 @@ class Violation:
         ``reserve_broken`` (energy below the reserve), ``unknown_flow``, ``unknown_site``,
         ``capacity`` (served charging does not fit the chargers), ``grid_headroom`` (a site's
         charger power over its headroom and battery), ``grid_pool`` (a shared substation or
-        area pool exceeded) or ``peak_power`` (peak-hour energy above the chargers' power).
+        area pool exceeded), ``peak_power`` (peak-hour energy above the chargers' power) or
+        ``break_rule`` (a joint plan's trip over its time limit, :func:`check_trip_time`).
     km
         Distance (km) along the flow's path where it happens (NaN if not applicable).
     site_id
@@ -158,6 +166,107 @@ def simulate_flow(
     if energy - leg * energy_per_km < -_EPS_KM * energy_per_km:
         return events, broken(here_km + energy / energy_per_km)
     return events, None
+
+
+def check_trip_time(
+    flow: FlowPath,
+    rate_per_h: dict[str, float],
+    range_km: float,
+    start_range_km: float,
+    energy_per_km: float,
+    max_trip_time_factor: float,
+) -> Violation | None:
+    """Drive one flow stop by stop and check the EU driving-time rules (joint plans).
+
+    The driver of Regulation (EC) 561/2006 (art. 7) takes a 45 min break after at most 4.5 h of
+    driving. At each open site on the path (``rate_per_h``: its charging rate) the truck stops
+    when the energy left does not reach the next open site or the destination, or when a break
+    is due before the next open site; a break due on a stretch without an open site is taken on
+    the roadside. At a stop it charges what it must to reach the next open site (to the
+    destination at most, ``soc_max`` at most), and during a break at least what 45 min give.
+    Charging time within the break is free; beyond it, and at a stop without a break, it adds
+    to the trip time, as does the detour (at the path's mean speed). The trip fails when its
+    time exceeds ``max_trip_time_factor`` × (driving time + the breaks the regulation requires
+    anyway), the rule of :mod:`corridor.optimise.joint`.
+
+    Parameters
+    ----------
+    flow
+        The flow (``drive_h`` known).
+    rate_per_h
+        Charging rate (kWh/h or kg/h) by open site id.
+    range_km, start_range_km
+        Range (km) after a stop and at the origin.
+    energy_per_km
+        Consumption (kWh/km or kg/km).
+    max_trip_time_factor
+        Most trip time as a multiple of the legal reference time.
+
+    Returns
+    -------
+    Violation or None
+        ``break_rule`` when the trip takes too long (range is :func:`simulate_flow`'s check).
+    """
+    from corridor.optimise.joint import BREAK_AFTER_H, BREAK_H, required_breaks
+
+    length, drive = flow.length_km, flow.drive_h
+    speed = length / drive
+    full = range_km * energy_per_km
+    energy = start_range_km * energy_per_km
+    stops = [s for s in flow.stops if s.site_id in rate_per_h and s.km <= length]
+    here = since_break = total_h = 0.0
+    n_breaks = 0
+    eps = 1e-9
+
+    def drive_to(km: float) -> None:
+        nonlocal here, since_break, total_h, n_breaks
+        leg_h = (km - here) / speed
+        while since_break + leg_h > BREAK_AFTER_H + eps:  # roadside break
+            used = BREAK_AFTER_H - since_break
+            leg_h -= used
+            total_h += used + BREAK_H
+            n_breaks += 1
+            since_break = 0.0
+        since_break += leg_h
+        total_h += leg_h
+        here = km
+
+    for i, stop in enumerate(stops):
+        energy -= (stop.km - here) * energy_per_km
+        drive_to(stop.km)
+        nxt = stops[i + 1].km + stops[i + 1].detour_km / 2.0 if i + 1 < len(stops) else length
+        must = (nxt - stop.km) * energy_per_km - energy
+        need_break = since_break + (nxt - stop.km) / speed > BREAK_AFTER_H + eps
+        if must <= eps and not need_break:
+            continue
+        rate = rate_per_h[stop.site_id]
+        half = stop.detour_km / 2.0 * energy_per_km
+        energy -= half
+        cap = max(0.0, min(full, (length - stop.km) * energy_per_km + half) - energy)
+        charge = min(cap, max(must + 2 * half, BREAK_H * rate if need_break else 0.0))
+        t = charge / rate
+        total_h += stop.detour_km / speed + (max(t, BREAK_H) if need_break else t)
+        if need_break:
+            n_breaks += 1
+            since_break = 0.0
+        energy += charge - half
+        if energy < -eps * full:
+            break
+    drive_to(length)
+    n = required_breaks(drive)
+    reference = drive + BREAK_H * n
+    limit = max_trip_time_factor * reference
+    if total_h > limit + 1e-6:
+        return Violation(
+            flow.od_id,
+            "break_rule",
+            float("nan"),
+            "",
+            f"trip takes {total_h:.2f} h with {n_breaks} breaks, more than "
+            f"{max_trip_time_factor:g} × {reference:.2f} h (driving {drive:.2f} h + {n} "
+            "required breaks)",
+        )
+    return None
 
 
 def validate(instance: Instance, plan: PlanResult) -> list[Violation]:

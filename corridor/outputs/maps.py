@@ -8,7 +8,9 @@ and every text that comes from data is HTML-escaped.
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -23,6 +25,7 @@ from corridor.outputs.offline import inline_leaflet
 __all__ = [
     "CONGESTION_COLOURS",
     "LEGEND_LINES",
+    "OFFER_COLOURS",
     "add_congestion_layer",
     "add_pilot_corridors_layer",
     "add_substations_layer",
@@ -184,10 +187,20 @@ def plan_map(
 
     # Selected sites: sized by MW or kg/day.
     chosen = folium.FeatureGroup(name=f"Selected sites ({len(shortlist)})")
-    size_col = "power_mw" if technology == "bev" else "capacity_kg_per_day"
+    joint = "offers" in shortlist.columns
+    size_col = (
+        "served_trucks_per_day"
+        if joint
+        else ("power_mw" if technology == "bev" else "capacity_kg_per_day")
+    )
     size_max = float(pd.to_numeric(shortlist[size_col], errors="coerce").max() or 1.0)
     for row in shortlist.itertuples():
         size = float(getattr(row, size_col) or 0.0)
+        if not math.isfinite(size):
+            size = 0.0
+        if joint:
+            _joint_marker(chosen, row, 8 + 10 * size / size_max)
+            continue
         popup = _popup_table(
             {
                 "Rank": row.rank,
@@ -224,8 +237,7 @@ def plan_map(
     <div id="corridor-legend" style="position:fixed;bottom:56px;left:12px;z-index:9999;
       background:white;padding:8px 10px;border:1px solid #999;font:12px sans-serif;max-width:340px">
       <b>{html.escape(title)}</b><br>
-      <span style="color:#0b7285">&#9679;</span> selected {technology.upper()} site
-      (size: capacity)<br>
+      {_selected_legend(technology, joint)}
       <span style="color:#777">&#9679;</span> candidate site<br>
       <span style="color:#d9480f">&#9644;</span> truck flow (width: trucks/day)<br>
       <span style="color:#6b6b6b">&#9644;</span> motorway / trunk<br>
@@ -298,6 +310,59 @@ CONGESTION_COLOURS = {
     "congested": "#e03131",
     "unknown": "#adb5bd",
 }
+
+#: Marker colour of a joint plan's sites by what they offer (``offers`` of the shortlist).
+OFFER_COLOURS = {"bev": "#0b7285", "h2": "#5f3dc4", "bev+h2": "#e8590c"}
+
+
+def _selected_legend(technology: str, joint: bool) -> str:
+    if not joint:
+        return (
+            f'<span style="color:#0b7285">&#9679;</span> selected {technology.upper()} site '
+            "(size: capacity)<br>"
+        )
+    names = {"bev": "BEV chargers", "h2": "H2 refuelling", "bev+h2": "both (BEV + H2 hub)"}
+    return (
+        "".join(
+            f'<span style="color:{c}">&#9679;</span> selected: {names[k]}<br>'
+            for k, c in OFFER_COLOURS.items()
+        )
+        + "(size: served trucks/day)<br>"
+    )
+
+
+def _joint_marker(layer: Any, row: Any, radius: float) -> None:
+    """Draw a joint plan's site, coloured by what it offers, per-technology sizing in the popup."""
+    popup = _popup_table(
+        {
+            "Rank": row.rank,
+            "Name": row.name,
+            "Site id": row.site_id,
+            "Offers": row.offers,
+            "Classes served": row.classes,
+            "BEV chargers": row.bev_chargers,
+            "BEV charger power (MW)": row.bev_charger_mw,
+            "BEV trucks/day": row.bev_trucks_per_day,
+            "Energy (MWh/day)": row.energy_mwh_per_day,
+            "H2 modules": row.h2_modules,
+            "H2 capacity (kg/day)": row.capacity_kg_per_day,
+            "H2 trucks/day": row.h2_trucks_per_day,
+            "H2 (kg/day)": row.h2_kg_per_day,
+            "Grid draw (MW)": row.grid_mw,
+            "Headroom (MW)": row.headroom_mw,
+        }
+    )
+    folium.CircleMarker(
+        location=(row.lat, row.lon),
+        radius=radius,
+        color=OFFER_COLOURS.get(row.offers, "#0b7285"),
+        weight=2,
+        fill=True,
+        fill_opacity=0.85,
+        popup=folium.Popup(popup, max_width=360),
+        tooltip=_html(f"#{row.rank} {row.name} ({row.offers})"),
+    ).add_to(layer)
+
 
 #: Legend lines of the optional layers (pass the ones added to ``plan_map(legend_extra=...)``).
 LEGEND_LINES = {

@@ -106,7 +106,7 @@ def shortlist_frame(
         chosen[col] = plan_sites[col]
     chosen["site_id"] = chosen.index.astype(str)
     chosen = chosen.reset_index(drop=True)
-    chosen["technology"] = technology
+    chosen["technology"] = chosen["offers"] if "offers" in chosen.columns else technology
     share = (
         chosen["served_trucks_per_day"] / corridor_trucks_per_day
         if corridor_trucks_per_day
@@ -118,7 +118,11 @@ def shortlist_frame(
     for col in SHORTLIST_COLUMNS:
         if col not in chosen.columns:
             chosen[col] = math.nan
-    out = gpd.GeoDataFrame(chosen[SHORTLIST_COLUMNS], geometry=chosen.geometry, crs=sites.crs)
+    # a joint plan (BEV + H2) adds what each site offers per technology and for which classes
+    from corridor.optimise.joint import JOINT_SITE_COLUMNS
+
+    columns = SHORTLIST_COLUMNS + [c for c in JOINT_SITE_COLUMNS if c in plan_sites.columns]
+    out = gpd.GeoDataFrame(chosen[columns], geometry=chosen.geometry, crs=sites.crs)
     return out.to_crs("EPSG:4326").reset_index(drop=True)
 
 
@@ -159,7 +163,7 @@ def plan_document(
     dict
         JSON-ready plan: scenario, status, gap, solve time, objective, sites and provenance.
     """
-    tech = scenario.optimise.vehicle.technology
+    tech = scenario.optimise.technology_label
     site_rows = []
     for row in shortlist.itertuples(index=False):
         entry = {
@@ -171,7 +175,7 @@ def plan_document(
             "country": row.country,
             "direction": row.direction,
             "kind": row.kind,
-            "technology": tech,
+            "technology": row.technology,
             "chargers": int(row.chargers),
             # Erlang-C chargers for the served trucks, and whether grid headroom or the per-site
             # maximum held the site below that (then trucks would queue longer than planned).
@@ -185,13 +189,17 @@ def plan_document(
             "congestion": row.congestion,
             "connection": row.connection,
         }
-        if tech == "bev":
+        if "bev" in tech.split("+"):
             entry["power_mw"] = float(row.power_mw)
             entry["energy_mwh_per_day"] = row.energy_mwh_per_day
             entry["battery_mwh"] = getattr(row, "battery_mwh", 0.0)
-        else:
+        if "h2" in tech.split("+"):
             entry["capacity_kg_per_day"] = float(row.capacity_kg_per_day)
             entry["h2_kg_per_day"] = row.h2_kg_per_day
+        if "offers" in shortlist.columns:  # a joint plan: what each technology built, for whom
+            from corridor.optimise.joint import JOINT_SITE_COLUMNS
+
+            entry.update({col: getattr(row, col) for col in JOINT_SITE_COLUMNS})
         for col in ("marginal_trucks_per_day", "marginal_od_flows", "marginal_share"):
             if hasattr(row, col):
                 entry[col] = getattr(row, col)

@@ -302,6 +302,101 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]
     return out
 
 
+def _vehicle_line(veh: Any, name: str | None, share: float | None) -> str:
+    store = (
+        f"{veh.battery_kwh:g} kWh battery, {veh.consumption_kwh_per_km:g} kWh/km"
+        if veh.technology == "bev"
+        else f"{veh.tank_kg:g} kg tank, {veh.consumption_kg_per_km:g} kg/km"
+    )
+    who = f"class {name} ({share:.0%} of the zero-emission trucks), " if name else ""
+    rule = ""
+    if getattr(veh, "break_rule", False):
+        rule = (
+            f"; driving-time rules on (45 min break per 4.5 h driving, trip at most "
+            f"{veh.max_trip_time_factor:g} × the legal reference time)"
+        )
+    return (
+        f"- {who}technology {veh.technology.upper()}: {store}, range {veh.range_km:,.0f} km after "
+        f"a stop, {veh.start_range_km:,.0f} km from the origin{rule}"
+    )
+
+
+def _joint_headline(doc: Mapping[str, Any]) -> list[str]:
+    sites = doc.get("sites", [])
+
+    def total(key: str) -> float:
+        vals = [float(s.get(key) or 0.0) for s in sites]
+        return float(sum(v for v in vals if math.isfinite(v)))
+
+    by_mw: dict[float, int] = {}
+    for s in sites:
+        if s.get("bev_chargers"):
+            mw = float(s["bev_charger_mw"])
+            by_mw[mw] = by_mw.get(mw, 0) + int(s["bev_chargers"])
+    chargers = ", ".join(f"{n} × {mw:g} MW" for mw, n in sorted(by_mw.items())) or "none"
+    return [
+        f"- BEV chargers: {chargers} ({_fmt(total('power_mw'))} MW, "
+        f"{_fmt(total('energy_mwh_per_day'))} MWh/day)",
+        f"- H2: {int(total('h2_modules'))} module(s), {_fmt(total('capacity_kg_per_day'), ',.0f')} "
+        f"kg/day capacity, {_fmt(total('h2_kg_per_day'), ',.0f')} kg H2/day",
+    ]
+
+
+def joint_markdown(doc: Mapping[str, Any]) -> list[str]:
+    """Write the joint plan's section: trucks per class, sites per technology, shared hubs."""
+    classes = (doc.get("model_stats") or {}).get("classes") or {}
+    sites = doc.get("sites", [])
+    rows = [
+        (
+            name,
+            str(info.get("technology", "")).upper(),
+            _fmt(info.get("trucks_per_day")),
+            _fmt(info.get("served_trucks_per_day")),
+            str(info.get("sites")),
+            str(info.get("flows_break_rule_unservable")),
+            str(info.get("violations")),
+            str(info.get("source", "")),
+        )
+        for name, info in classes.items()
+    ]
+    by_offer = {k: sum(1 for s in sites if s.get("offers") == k) for k in ("bev", "h2", "bev+h2")}
+    lines = [
+        f"- {by_offer['bev']} site(s) with BEV chargers only, {by_offer['h2']} with H2 only, "
+        f"{by_offer['bev+h2']} shared hub(s) with both (one site cost, one grid connection)",
+        "",
+    ]
+    lines += _md_table(
+        [
+            "class",
+            "technology",
+            "trucks/day",
+            "served trucks/day",
+            "sites",
+            "flows the driving-time rules exclude",
+            "violations",
+            "share source",
+        ],
+        rows,
+    )
+    lines += [""]
+    lines += _md_table(
+        ["site", "offers", "BEV chargers", "charger MW", "H2 modules", "classes", "trucks/day"],
+        [
+            (
+                str(s.get("name") or s.get("site_id")),
+                str(s.get("offers")),
+                str(s.get("bev_chargers")),
+                _fmt(s.get("bev_charger_mw"), "g"),
+                str(s.get("h2_modules")),
+                str(s.get("classes")),
+                _fmt(s.get("served_trucks_per_day")),
+            )
+            for s in sites
+        ],
+    )
+    return lines
+
+
 def summary_markdown(
     scenario: Scenario,
     doc: Mapping[str, Any],
@@ -333,16 +428,13 @@ def summary_markdown(
     opt = scenario.optimise
     veh = opt.vehicle
     ze_share, ze_source = resolve_ze_share(scenario.flows)
-    store = (
-        f"{veh.battery_kwh:g} kWh battery, {veh.consumption_kwh_per_km:g} kWh/km"
-        if tech == "bev"
-        else f"{veh.tank_kg:g} kg tank, {veh.consumption_kg_per_km:g} kg/km"
-    )
     lines += [
         f"- year {scenario.year}, flows for {scenario.flows.target_year}, zero-emission share "
         f"{ze_share:.1%} ({ze_source})",
-        f"- technology {tech.upper()}: {store}, range {veh.range_km:,.0f} km after a stop, "
-        f"{veh.start_range_km:,.0f} km from the origin",
+        *[
+            _vehicle_line(v, getattr(v, "name", None), getattr(v, "share", None))
+            for v in (opt.vehicles or (veh,))
+        ],
         f"- {opt.min_sites}–{opt.max_sites} sites, objective {opt.objective}, solver {opt.solver}"
         f" (time limit {opt.time_limit_s:g} s, gap {opt.mip_gap:g})",
         "",
@@ -385,7 +477,9 @@ def summary_markdown(
         "",
         f"- {fig['sites']} sites ({fig['sites_by_country'] or 'none'})",
     ]
-    if tech == "bev":
+    if opt.vehicles:
+        lines += _joint_headline(doc)
+    elif tech == "bev":
         lines.append(
             f"- {fig['chargers']} MCS chargers, {_fmt(fig['power_mw'])} MW, "
             f"{_fmt(fig['energy_mwh_per_day'])} MWh/day"
@@ -447,7 +541,7 @@ def summary_markdown(
         ["target", "wanted", "plan", "verdict"], target_checks(scenario.targets, fig)
     )
     lines += ["", "## Shortlist", ""]
-    size = "power_mw" if tech == "bev" else "capacity_kg_per_day"
+    size = "offers" if opt.vehicles else ("power_mw" if tech == "bev" else "capacity_kg_per_day")
     head = ["rank", "site", "country", "direction", "chargers", size, "trucks/day"]
     has_marginal = "marginal_trucks_per_day" in shortlist.columns
     if has_marginal:
@@ -467,6 +561,8 @@ def summary_markdown(
             row.append(_fmt(r.marginal_trucks_per_day))
         srows.append(row)
     lines += _md_table(head, srows)
+    if scenario.optimise.vehicles:
+        lines += ["", "## Joint plan: BEV and H2", "", *joint_markdown(doc)]
     for title, body in (extra_sections or {}).items():
         lines += ["", f"## {title}", "", *body]
     lines += ["", "Attribution: " + "; ".join(doc.get("attribution") or []), ""]
