@@ -35,6 +35,7 @@ ROAD_COLOURS = {
     "trunk": "#9a8f7a",
     "motorway_link": "#b0b0b0",
     "trunk_link": "#c4bca8",
+    "etisplus_link": "#7b6fa8",
 }
 ATTRIBUTION_HTML = f"{html.escape(OSM_ATTRIBUTION)} (ODbL) | {html.escape(FLOWS_ATTRIBUTION)}"
 
@@ -132,6 +133,8 @@ def plan_map(
             "color": ROAD_COLOURS.get(f["properties"]["highway"], "#999"),
             "weight": 1.5 if f["properties"]["highway"].endswith("link") else 2.5,
             "opacity": 0.8,
+            # coarse ETISplus links (no OSM lines there): straight, dashed
+            **({"dashArray": "6 6"} if f["properties"]["highway"] == "etisplus_link" else {}),
         },
         tooltip=folium.GeoJsonTooltip(fields=["ref", "highway"], aliases=["Road", "Class"]),
     ).add_to(roads)

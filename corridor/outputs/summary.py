@@ -44,6 +44,19 @@ def scenario_dataset_keys(scenario: Scenario) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def _coarse_lines(scenario: Scenario) -> list[str]:
+    """Say which countries' roads are only coarse ETISplus links (none: no line)."""
+    coarse = scenario.network.coarse_countries
+    if not coarse:
+        return []
+    return [
+        f"- road network: OSM motorway lines for {', '.join(scenario.network.countries)}; "
+        f"**coarse** straight links of the ETISplus network for {', '.join(coarse)} (no OSM "
+        "lines there; link distances from Speth et al. 2022, CC BY 4.0; `etisplus_link`, drawn "
+        "dashed on the map): distances and sites there are approximate"
+    ]
+
+
 def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Headline figures of one ``plan.json`` document.
 
@@ -290,6 +303,7 @@ def summary_markdown(
         f"{veh.start_range_km:,.0f} km from the origin",
         f"- {opt.min_sites}–{opt.max_sites} sites, objective {opt.objective}, solver {opt.solver}"
         f" (time limit {opt.time_limit_s:g} s, gap {opt.mip_gap:g})",
+        *_coarse_lines(scenario),
         "",
         "## Inputs",
         "",
