@@ -152,9 +152,9 @@ def name_sites(
     if len(out) == 0:
         out["name_source"] = pd.Series(dtype=object)
         return out
-    todo = _is_placeholder(out["name"])
+    todo = _is_placeholder(out["name"]).copy()
     source = np.where(todo, "derived", "osm").astype(object)
-    names = out["name"].fillna("").astype(str).to_numpy(object)
+    names = out["name"].fillna("").astype(str).to_numpy(object).copy()
     pts = out.geometry.values
     if register is not None and len(register) and todo.any():
         reg = register[register["name"].fillna("").astype(str).str.strip() != ""]
@@ -171,7 +171,7 @@ def name_sites(
             todo[hit] = False
     if todo.any():
         road = (
-            out["road_ref"].fillna("").astype(str).to_numpy(object)
+            out["road_ref"].fillna("").astype(str).to_numpy(object).copy()
             if "road_ref" in out
             else np.full(len(out), "", dtype=object)
         )
