@@ -585,6 +585,49 @@ def compare(
         out.print(f"wrote {csv_out}")
 
 
+@app.command("compare-sites")
+def compare_sites(
+    plan: Annotated[Path, typer.Argument(help="plan.json written by `corridor plan`.")],
+    reference: Annotated[
+        Path,
+        typer.Argument(
+            help="Reference sites: CSV (lon, lat; optional name, country, road), GeoJSON or GPKG."
+        ),
+    ],
+    within_km: Annotated[
+        float,
+        typer.Option(
+            "--within-km",
+            parser=_finite("--within-km"),
+            help="Largest distance (km) between a plan site and a reference site that match.",
+        ),
+    ] = 5.0,
+    out_dir: OutOpt = Path("compare-sites"),
+    data_dir: DataDir = None,
+) -> None:
+    """How many plan sites have a reference site within X km, and the reverse, by country/road."""
+    from corridor.workflows import compare_sites_report
+
+    with _errors(), output_folder(out_dir):
+        try:
+            catalogue = Catalogue.from_env(data_dir)
+        except CorridorError:
+            catalogue = None  # countries only from the reference file itself
+        res = compare_sites_report(plan, reference, within_km, out_dir, catalogue)
+    table = Table("country", "road", "plan", "matched", "reference", "matched", title="sites")
+    for r in res.summary.itertuples(index=False):
+        table.add_row(
+            r.country,
+            r.road,
+            str(r.plan_sites),
+            str(r.plan_sites_matched),
+            str(r.reference_sites),
+            str(r.reference_sites_matched),
+        )
+    out.print(table)
+    out.print(f"wrote {', '.join(str(f) for f in res.files)}")
+
+
 def _check_file_target(path: Path, flag: str) -> None:
     """Check that a file to write is not a folder and that its folder exists."""
     if path.is_dir():

@@ -237,3 +237,140 @@ def test_whole_layer_duplicates_and_coarse_countries(catalogue: Catalogue, tmp_p
     oslo = ids[int(np.argmin(np.hypot(lonlat[:, 0] - 10.75, lonlat[:, 1] - 59.91)))]
     km = nx.shortest_path_length(G, kolding, oslo, weight="length_m") / 1000.0
     assert 550 < km < 900  # Kolding–Copenhagen–Göteborg–Oslo by road is about 750 km
+
+
+# --- compare-sites ---------------------------------------------------------------------------
+
+PLAN_DOC = {
+    "scenario": "hand-made",
+    "sites": [
+        # Venlo A 67 and Duisburg A 3; Hamburg with its road only in the name
+        {
+            "site_id": "p1",
+            "name": "Venlo",
+            "lon": 6.15,
+            "lat": 51.37,
+            "country": "NL",
+            "road": "A67",
+        },
+        {
+            "site_id": "p2",
+            "name": "Duisburg",
+            "lon": 6.76,
+            "lat": 51.43,
+            "country": "DE",
+            "road": "A 3",
+        },
+        {
+            "site_id": "p3",
+            "name": "rest area on A 7 near Hamburg, northbound",
+            "lon": 9.99,
+            "lat": 53.55,
+            "country": "DE",
+        },
+    ],
+}
+
+
+def _plan_file(tmp_path):
+    import json
+
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(PLAN_DOC), encoding="utf-8")
+    return path
+
+
+def test_compare_sites_both_ways_by_country_and_road(tmp_path):
+    from corridor.assess.compare_sites import compare_sites, plan_sites_frame, read_reference_sites
+
+    ref = tmp_path / "ref.csv"
+    # ';' and decimal commas as a spreadsheet writes them: 2 km east of Venlo (0.029° lon at
+    # 51.37° N), 20 km from Duisburg, and one reference site far from every plan site
+    ref.write_text(
+        "Name;Lon;Lat;Road\nVenlo-Oost;6,1788;51,37;A 67\nOberhausen;6,76;51,61;A3\n"
+        "München;11,58;48,14;A 9\n",
+        encoding="utf-8",
+    )
+    plan = plan_sites_frame(PLAN_DOC["sites"])
+    assert list(plan["road"]) == ["A67", "A3", "A7"]
+    reference = read_reference_sites(ref)
+    sites, summary = compare_sites(plan, reference, within_km=5.0)
+    p = sites[sites["side"] == "plan"].set_index("id")
+    assert p.at["p1", "nearest_km"] == pytest.approx(2.0, abs=0.1)
+    assert list(p["matched"]) == [True, False, False]
+    r = sites[sites["side"] == "reference"].set_index("id")
+    assert list(r["matched"]) == [True, False, False]
+    assert r.at["r2", "nearest_id"] == "p2" and r.at["r2", "nearest_km"] == pytest.approx(20, 0.02)
+    top = summary.iloc[0]
+    assert (top["plan_sites"], top["plan_sites_matched"]) == (3, 1)
+    assert (top["reference_sites"], top["reference_sites_matched"]) == (3, 1)
+    # a site counts under its own country and road: the reference file gives no country
+    a67 = summary[summary["road"] == "A67"].set_index("country")
+    assert a67.at["NL", "plan_sites_matched"] == 1 and a67.at["NL", "reference_sites"] == 0
+    assert a67.at["?", "reference_sites_matched"] == 1
+    # a larger radius matches Duisburg–Oberhausen too
+    _, wide = compare_sites(plan, reference, within_km=25.0)
+    assert wide.iloc[0]["plan_sites_matched"] == 2
+
+
+def test_compare_sites_cli_writes_tables_and_map(tmp_path):
+    from typer.testing import CliRunner
+
+    from corridor.cli import app
+
+    ref = tmp_path / "ref.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["Venlo-Oost"], "country": ["NL"], "ref": ["A67"]},
+        geometry=[Point(6.1788, 51.37)],
+        crs="EPSG:4326",
+    ).to_file(ref)
+    out = tmp_path / "cmp"
+    res = CliRunner().invoke(
+        app,
+        [
+            "compare-sites",
+            str(_plan_file(tmp_path)),
+            str(ref),
+            "--within-km",
+            "5",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    summary = pd.read_csv(out / "compare_sites_summary.csv")
+    nl = summary[(summary["country"] == "NL") & (summary["road"] == "A67")].iloc[0]
+    assert nl["plan_sites_matched"] == 1 and nl["reference_sites_matched"] == 1
+    page = (out / "compare_sites_map.html").read_text(encoding="utf-8")
+    assert "OpenStreetMap contributors" in page and "ref.geojson" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "match"),
+    [
+        ("ref.csv", "name,x,y\nA,6.1,51.3\n", r"ref\.csv lacks column\(s\) \['lon', 'lat'\]"),
+        ("ref.csv", "name,lon,lat\nA,6.1,151.3\n", r"ref\.csv, line 2, column lat: expected"),
+        ("ref.csv", "name,lon,lat\nA,east,51.3\n", r"line 2, column lon"),
+        ("ref.csv", "name,lon,lat\n", r"holds no sites"),
+        ("ref.txt", "lon,lat\n6,51\n", r"unknown format '\.txt'"),
+        ("ref.geojson", "{not json", r"cannot read reference file"),
+    ],
+)
+def test_compare_sites_bad_reference_is_one_line_exit_2(tmp_path, name, text, match):
+    from typer.testing import CliRunner
+
+    from corridor.cli import app
+
+    ref = tmp_path / name
+    ref.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(
+        app, ["compare-sites", str(_plan_file(tmp_path)), str(ref), "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    err = res.stderr.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1
+    import re
+
+    assert re.search(match, err), err
+    assert not (tmp_path / "o").exists()
