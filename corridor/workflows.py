@@ -529,7 +529,15 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         shortlist, marginal_values(result.instance, list(result.plan.sites.index))
     )
     doc = plan_document(sc, result.plan, shortlist, result.summary())
-    afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
+    afir_corridors = load_afir_corridors()
+    if result.corridor is not None and result.corridor.chosen not in {
+        c.name for c in afir_corridors
+    }:
+        # corridor mode: the planned corridor is checked too (e.g. AFIR's 200 km H2 spacing)
+        from corridor.network import load_corridors
+
+        afir_corridors += [c for c in load_corridors() if c.name == result.corridor.chosen]
+    afir = afir_report(result.graph, afir_corridors, shortlist.set_index("site_id"), tech)
     sections = {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
     if result.corridor is not None:
         doc["corridor"] = corridor_document(result.corridor, result.instance)

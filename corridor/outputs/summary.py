@@ -168,8 +168,8 @@ def target_checks(
     Parameters
     ----------
     targets
-        ``Scenario.targets``: ``min_stations``, ``max_stations``, ``min_trucks``, ``min_firms``
-        (others are listed as not assessed).
+        ``Scenario.targets``: ``min_stations``, ``max_stations``, ``min_trucks``, ``min_firms``,
+        ``min_chargers`` (others are listed as not assessed).
     figures
         Output of :func:`headline`.
 
@@ -209,6 +209,11 @@ def target_checks(
                     plan,
                     _verdict(ok),
                 )
+            )
+        elif key == "min_chargers":
+            ch = int(figures.get("chargers") or 0)
+            rows.append(
+                ("charging points (chargers)", f">= {value:g}", str(ch), _verdict(ch >= value))
             )
         elif key == "min_firms" and firms is not None:
             rows.append(
