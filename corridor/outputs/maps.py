@@ -119,9 +119,15 @@ def plan_map(
     """
     bounds = candidates.to_crs("EPSG:4326").total_bounds if len(candidates) else None
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    folium.TileLayer(
-        "OpenStreetMap", name="OpenStreetMap tiles (online only)", attr=ATTRIBUTION_HTML
-    ).add_to(fmap)
+    attr = ATTRIBUTION_HTML
+    sources = candidates["source"].astype(str) if "source" in candidates else pd.Series(dtype=str)
+    if sources.str.contains("existing_charging").any():
+        attr += " | Quelle: Bundesnetzagentur, Ladesäulenregister (CC BY 4.0)"
+    if "highway" in edges and (edges["highway"] == "etisplus_link").any():
+        attr += " | dashed: coarse ETISplus links (Speth et al. 2022, CC BY 4.0)"
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap tiles (online only)", attr=attr).add_to(
+        fmap
+    )
 
     # Road network: motorways by class.
     roads = folium.FeatureGroup(name="Road network (motorway / trunk)")

@@ -217,7 +217,23 @@ def plan_document(
         "sites": site_rows,
         "summary": summary,
         "model_stats": plan.model_stats,
-        "attribution": [OSM_ATTRIBUTION, FLOWS_ATTRIBUTION],
+        "attribution": [
+            OSM_ATTRIBUTION,
+            FLOWS_ATTRIBUTION,
+            *(
+                ["Quelle: Bundesnetzagentur, Ladesäulenregister (CC BY 4.0)"]
+                if "existing_charging" in scenario.sites.sources
+                else []
+            ),
+            *(
+                [
+                    f"coarse road links of {', '.join(scenario.network.coarse_countries)}: "
+                    "ETISplus network, Speth et al. (2022), CC BY 4.0"
+                ]
+                if scenario.network.coarse_countries
+                else []
+            ),
+        ],
     }
     return _clean(doc)
 
