@@ -128,7 +128,12 @@ def test_junction_candidates_on_coarse_links_are_not_real_sites():
     assert sorted(sites.index) == [f"etisplus-junction-{n}" for n in "abc"]
     cand = snap_to_carriageways(sites, G, SitesConfig())
     assert len(cand.sites) == 3 and set(cand.sites["direction"]) == {"both"}
-    towns = gpd.GeoDataFrame({"name": ["Malmö"]}, geometry=[Point(X0 + 28_000, Y0 + 1000)], crs=CRS)
+    # a Danish town nearer than the Swedish one: a Swedish junction is named after a Swedish town
+    towns = gpd.GeoDataFrame(
+        {"name": ["Malmö", "Helsingør"], "country": ["SE", "DK"]},
+        geometry=[Point(X0 + 28_000, Y0 + 30_000), Point(X0 + 28_000, Y0 + 1000)],
+        crs=CRS,
+    )
     named = name_sites(cand.sites, cand.access, G, towns=towns)
     assert set(named["name"]) == {"junction near Malmö (not a real site)"}
 

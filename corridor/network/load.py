@@ -260,8 +260,10 @@ def load_graph(
     """Build (or reload from cache) the truck graph of the configured region.
 
     The road layers of ``config.countries`` (or of the countries of ``config.nuts_ids``) are
-    read and clipped to ``bbox_lonlat`` and to the union of the ``nuts_ids`` regions /
-    ``polygon_file`` polygons (:func:`region_polygon`) before building.
+    read, exact duplicate line geometries dropped (neighbouring region files overlap by their edge
+    tiles), and clipped to ``bbox_lonlat`` and to the union of the ``nuts_ids`` regions /
+    ``polygon_file`` polygons (:func:`region_polygon`) before building. The ETISplus graphs of
+    ``config.coarse_countries`` are then joined as coarse links (:mod:`corridor.network.coarse`).
 
     Parameters
     ----------
@@ -277,7 +279,9 @@ def load_graph(
     -------
     networkx.MultiDiGraph
         See :func:`corridor.network.graph_from_lines`; ``G.graph['cache']`` says ``hit`` or
-        ``miss`` and holds the cache file.
+        ``miss`` and holds the cache file. The build report also holds
+        ``duplicate_geometries_removed``, ``by_country`` (:func:`country_report`) and, with coarse
+        countries, ``coarse`` (joins and km).
     """
     if config.polygon_file is not None and not Path(config.polygon_file).is_file():
         msg = (

@@ -244,7 +244,7 @@ def read_hpc_register(paths: list[Path]) -> gpd.GeoDataFrame:
         first = g.head(1).set_index("_key")
         street = first["street"].fillna("").astype(str).str.strip()
         city = first["city"].fillna("").astype(str).str.strip()
-        name = street.where(city == "", street + ", " + city).str.strip(", ")
+        name = street.where((city == "") | (city == street), street + ", " + city).str.strip(", ")
         gdf = gpd.GeoDataFrame(
             {
                 "name": name.to_numpy(),

@@ -10,7 +10,7 @@ Rule, in order:
    from, the town the nearest place of the shipped gazetteer (``corridor/data/gazetteer.csv``)
    or of the NUTS level-3 label points (Eurostat GISCO, "Dortmund, Kreisfreie Stadt" → "Dortmund"),
    the direction the compass direction of the site's carriageway ("both directions" for a site
-   reached from a junction).
+   reached from a junction). The town is taken from the site's own country when it has one.
 
 Coarse junction candidates (countries with ETISplus links only) are named "junction near
 <town> (not a real site)".
@@ -77,12 +77,13 @@ def town_points(
         ``name``, ``lon``, ``lat`` (degrees), e.g. :func:`corridor.network.places.load_gazetteer`;
         places of kind ``border`` are left out (a border is not a town).
     nuts_labels
-        NUTS level-3 label points with ``NUTS_NAME`` (or ``NAME_LATN``), any CRS.
+        NUTS level-3 label points with ``NUTS_NAME`` (or ``NAME_LATN``) and ``CNTR_CODE``, any
+        CRS.
 
     Returns
     -------
     GeoDataFrame
-        ``name`` and Point geometry in EPSG:3035.
+        ``name``, ``country`` and Point geometry in EPSG:3035.
     """
     parts = []
     if gazetteer is not None and len(gazetteer):
@@ -91,7 +92,10 @@ def town_points(
             g = g[g["kind"].astype(str) != "border"]
         parts.append(
             gpd.GeoDataFrame(
-                {"name": g["name"].astype(str).to_numpy()},
+                {
+                    "name": g["name"].astype(str).to_numpy(),
+                    "country": g["country"].astype(str).to_numpy() if "country" in g else "",
+                },
                 geometry=gpd.points_from_xy(g["lon"], g["lat"]),
                 crs="EPSG:4326",
             ).to_crs(CRS)
@@ -99,14 +103,47 @@ def town_points(
     if nuts_labels is not None and len(nuts_labels):
         col = "NAME_LATN" if "NAME_LATN" in nuts_labels.columns else "NUTS_NAME"
         names = nuts_labels[col].astype(str).str.replace(_NUTS_SUFFIX, "", regex=True).str.strip()
+        country = (
+            nuts_labels["CNTR_CODE"].astype(str).to_numpy() if "CNTR_CODE" in nuts_labels else ""
+        )
         parts.append(
-            gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=nuts_labels.geometry.values)
+            gpd.GeoDataFrame(
+                {"name": names.to_numpy(), "country": country},
+                geometry=nuts_labels.geometry.values,
+            )
             .set_crs(nuts_labels.crs)
             .to_crs(CRS)
         )
     if not parts:
-        return gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([], crs=CRS))
+        return gpd.GeoDataFrame({"name": [], "country": []}, geometry=gpd.GeoSeries([], crs=CRS))
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS)
+
+
+def _nearest_town(
+    sites: gpd.GeoDataFrame, pts: np.ndarray, todo: np.ndarray, towns: gpd.GeoDataFrame | None
+) -> np.ndarray:
+    """Nearest town of each site to name: of the site's own country when it has towns."""
+    town = np.full(len(sites), "", dtype=object)
+    if towns is None or len(towns) == 0:
+        return town
+    site_cc = (
+        sites["country"].fillna("").astype(str).to_numpy(object)
+        if "country" in sites
+        else np.full(len(sites), "", dtype=object)
+    )
+    town_cc = (
+        towns["country"].astype(str).replace({"EL": "GR", "UK": "GB"}).to_numpy(object)
+        if "country" in towns
+        else np.full(len(towns), "", dtype=object)
+    )
+    names = towns["name"].astype(str).to_numpy(object)
+    for cc in pd.unique(site_cc[todo]):
+        idx = np.flatnonzero(todo & (site_cc == cc))
+        own = np.flatnonzero(town_cc == cc) if cc else np.array([], dtype=int)
+        pool = own if len(own) else np.arange(len(towns))
+        j = shapely.STRtree(towns.geometry.values[pool]).nearest(pts[idx])
+        town[idx] = names[pool[j]]
+    return town
 
 
 def _is_placeholder(name: pd.Series) -> np.ndarray:
@@ -182,11 +219,7 @@ def name_sites(
                 if sid in first.index:
                     r = first.loc[sid]
                     road[k] = str(G.edges[int(r.u), int(r.v), int(r.key)].get("ref", "") or "")
-        town = np.full(len(out), "", dtype=object)
-        if towns is not None and len(towns):
-            idx = np.flatnonzero(todo)
-            j = shapely.STRtree(towns.geometry.values).nearest(pts[idx])
-            town[idx] = towns["name"].astype(str).to_numpy(object)[j]
+        town = _nearest_town(out, pts, todo, towns)
         kind = out["kind"].fillna("").astype(str).to_numpy(object)
         direction = (
             out["direction"].fillna("").astype(str).to_numpy(object)

@@ -348,7 +348,9 @@ def _towns(catalogue: Catalogue) -> gpd.GeoDataFrame:
     from corridor.network.places import load_gazetteer
 
     labels = (
-        pyogrio.read_dataframe(catalogue.path("nuts_labels"), columns=["NAME_LATN", "NUTS_NAME"])
+        pyogrio.read_dataframe(
+            catalogue.path("nuts_labels"), columns=["NAME_LATN", "NUTS_NAME", "CNTR_CODE"]
+        )
         if catalogue.is_present("nuts_labels")
         else None
     )
