@@ -236,7 +236,7 @@ def network(
     out_dir: OutOpt = Path("out/network"),
     data_dir: DataDir = None,
 ) -> None:
-    """Build the directed truck road graph; write network.gpkg (layers edges, nodes)."""
+    """Build the directed truck road graph; write network.gpkg (edges, nodes) and its report."""
     from corridor._files import write_outputs
     from corridor.network import edges_gdf, nodes_gdf
     from corridor.workflows import run_stages
@@ -263,7 +263,17 @@ def network(
                 edges.to_file(p, layer="edges", driver="GPKG")
                 nodes.reset_index().to_file(p, layer="nodes", driver="GPKG", mode="a")
 
-            files = write_outputs(out_dir, {"network.gpkg": write}, kind="network")
+            report = G.graph.get("build_report", {})
+            files = write_outputs(
+                out_dir,
+                {
+                    "network.gpkg": write,
+                    "network_report.json": lambda p: p.write_text(
+                        _json(report) + "\n", encoding="utf-8"
+                    ),
+                },
+                kind="network",
+            )
         rep = G.graph.get("build_report", {})
         out.print(
             f"[bold]{G.number_of_nodes():,}[/] nodes, [bold]{G.number_of_edges():,}[/] directed "
@@ -274,6 +284,20 @@ def network(
             table = Table(title, "km")
             for name, km in sorted(rep.get(key, {}).items(), key=lambda kv: -kv[1]):
                 table.add_row(str(name), f"{km:,.1f}")
+            out.print(table)
+        if rep.get("by_country"):
+            table = Table(
+                "country", "source", "lines read", "duplicates dropped", "OSM km", "coarse km"
+            )
+            for cc, r in rep["by_country"].items():
+                table.add_row(
+                    cc,
+                    r["source"],
+                    f"{r['lines_read']:,}",
+                    f"{r['duplicate_geometries_removed']:,}",
+                    f"{r['km']:,.1f}",
+                    f"{r['coarse_km']:,.1f}",
+                )
             out.print(table)
         out.print(
             f"joined {rep.get('snaps', 0):,} gaps ({rep.get('snapped_km', 0):.2f} km), "
