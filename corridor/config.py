@@ -221,6 +221,13 @@ class FlowsConfig(_Frozen):
             "interpolated for (technology, target_year) from corridor/data/flows/ze_shares.csv."
         ),
     )
+    zero_emission_share_source: str = Field(
+        "",
+        description=(
+            "Where zero_emission_share comes from (study, assumption), shown with it in the "
+            "summary; '' labels it as the scenario's own value."
+        ),
+    )
     min_trucks_per_day: float = Field(
         0.0, ge=0, description="OD pairs below this volume (trucks/day) are dropped, counted."
     )
