@@ -379,3 +379,21 @@ def test_compare_sites_bad_reference_is_one_line_exit_2(tmp_path, name, text, ma
 
     assert re.search(match, err), err
     assert not (tmp_path / "o").exists()
+
+
+def test_h2_pilot_fleet_routes_reach_scandinavia_both_ways():
+    from corridor.config import load_scenario
+    from corridor.flows.pilot import pilot_od, read_pilot_routes
+
+    fleet = load_scenario("nl-de-scandinavia-h2-pilot").flows.pilot_fleet
+    routes = read_pilot_routes(fleet.routes_file)
+    od = pilot_od(routes, fleet)
+    assert od["firm"].nunique() >= 10
+    assert od.drop_duplicates("route_id")["trucks"].sum() == 250
+    # every route both ways: as many trucks/day back as out
+    out = od[od["od_id"].str.endswith("-out")].set_index("route_id")["trucks_per_day"]
+    back = od[od["od_id"].str.endswith("-back")].set_index("route_id")["trucks_per_day"]
+    assert out.sort_index().equals(back.sort_index())
+    ends = set(routes["destination_name"])
+    assert {"Göteborg", "Malmö", "Aarhus"} <= ends
+    assert {"Rotterdam Maasvlakte", "Venlo"} <= set(routes["origin_name"])
