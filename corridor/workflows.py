@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from corridor.catalogue import Catalogue
 from corridor.config import FlowsConfig, Scenario, load_scenario
@@ -200,6 +202,7 @@ def run_stages(
     InputDataError
         If an input is missing or malformed.
     """
+    from corridor._cache import cached_stage
     from corridor.flows import build_flows
     from corridor.grid import attach_grid
     from corridor.network import afir_corridor_paths, load_graph
@@ -216,13 +219,26 @@ def run_stages(
         out.graph = graph = load_graph(catalogue, scenario.network)
     if last < STAGES.index("flows"):
         return out
+    graph_key = (graph.graph.get("cache") or {}).get("file")
     with _stage("truck flows", t, progress):
-        out.flows = flows = build_flows(graph, catalogue, scenario.flows)
+        out.flows = flows = cached_stage(
+            "flows",
+            graph_key=graph_key,
+            section=scenario.flows,
+            data_root=catalogue.root,
+            compute=lambda: build_flows(graph, catalogue, scenario.flows),
+        )
         out.corridor_od = corridor_od = corridor_flows(flows.od, scenario.flows)
     if last < STAGES.index("sites"):
         return out
     with _stage("candidate sites", t, progress):
-        out.candidates = candidates = build_candidates(graph, catalogue, scenario.sites)
+        out.candidates = candidates = cached_stage(
+            "candidates",
+            graph_key=graph_key,
+            section=scenario.sites,
+            data_root=catalogue.root,
+            compute=lambda: build_candidates(graph, catalogue, scenario.sites),
+        )
     if last < STAGES.index("grid"):
         return out
     with _stage("grid", t, progress):
@@ -232,6 +248,12 @@ def run_stages(
         return out
     with _stage("optimise", t, progress):
         corridor_set = _with_od(flows, corridor_od)
+        geometry = None
+        if scenario.optimise.corridor:
+            # corridor mode plans along one corridor: only the sites within a candidate corridor's
+            # buffer can be opened, so the instance is built for those sites only
+            geometry = corridor_geometry(scenario, graph, out.sites)
+            candidates = _only_sites(candidates, geometry.site_ids)
         out.instance = instance_from_pipeline(
             corridor_set,
             candidates,
@@ -245,11 +267,136 @@ def run_stages(
         if last < STAGES.index("optimise"):
             return out
         if scenario.optimise.corridor:
-            out.corridor = choose_corridor(scenario, graph, out.sites, out.instance, corridor_od)
+            out.corridor = choose_corridor(
+                scenario, graph, out.sites, out.instance, corridor_od, geometry
+            )
             out.instance, out.plan = out.corridor.instance, out.corridor.plan
         else:
             out.plan = solve(out.instance, scenario.optimise)
     return out
+
+
+@dataclass(frozen=True)
+class CorridorGeometry:
+    """The candidate corridors of a scenario on its graph (corridor mode).
+
+    Attributes
+    ----------
+    names
+        The corridors to rank (``optimise.corridor`` or ``optimise.corridor_candidates``).
+    paths
+        Graph node path of every corridor direction on the graph (``"<name> outbound"``).
+    lines
+        Road line of each direction of ``names`` (graph CRS).
+    near
+        Candidate site ids within ``optimise.corridor_buffer_km`` of each corridor's
+        carriageways (both directions), by corridor name.
+    km_by_country
+        Outbound km per country code, by corridor name.
+    """
+
+    names: list[str]
+    paths: dict[str, Any]
+    lines: dict[str, Any]
+    near: dict[str, list[str]]
+    km_by_country: dict[str, dict[str, float]]
+
+    @property
+    def site_ids(self) -> list[str]:
+        """Sites near any of the corridors (the union of ``near``), first-seen order."""
+        return list(dict.fromkeys(s for ids in self.near.values() for s in ids))
+
+
+def corridor_geometry(
+    scenario: Scenario, graph: nx.MultiDiGraph, sites: gpd.GeoDataFrame
+) -> CorridorGeometry:
+    """Route the scenario's candidate corridors and find the candidate sites along each.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (``optimise.corridor`` is ``"auto"`` or a corridor name).
+    graph
+        The road graph.
+    sites
+        Candidate sites (graph CRS), indexed by ``site_id``.
+
+    Returns
+    -------
+    CorridorGeometry
+
+    Raises
+    ------
+    ScenarioError
+        If ``optimise.corridor`` names no corridor that routes on this graph (lists those that do).
+    """
+    import shapely
+
+    from corridor.errors import ScenarioError
+    from corridor.network import afir_corridor_paths, path_km_by_country, path_line
+
+    opt = scenario.optimise
+    wanted = [opt.corridor] if opt.corridor != "auto" else list(opt.corridor_candidates)
+    paths = afir_corridor_paths(graph, wanted or None)
+    names = list(dict.fromkeys(k.rsplit(" ", 1)[0] for k in paths))
+    unknown = [n for n in wanted if n not in names]
+    if unknown:  # list every corridor that does route here
+        names = list(dict.fromkeys(k.rsplit(" ", 1)[0] for k in afir_corridor_paths(graph)))
+    if unknown:
+        key = "optimise.corridor" if opt.corridor != "auto" else "optimise.corridor_candidates"
+        msg = (
+            f"{key}: {unknown} not a corridor on this scenario's graph; use one of {names} "
+            "(corridor/data/corridors.toml, corridor/data/afir_corridors.toml)"
+        )
+        raise ScenarioError(msg)
+    if opt.corridor == "auto" and wanted:
+        names = wanted
+    tree = shapely.STRtree(sites.geometry.values)
+    site_ids = sites.index.astype(str).to_numpy()
+    near: dict[str, list[str]] = {}
+    km: dict[str, dict[str, float]] = {}
+    lines = {
+        k: path_line(graph, paths[k])
+        for name in names
+        for k in (path_key(name, d) for d in DIRECTIONS)
+        if k in paths
+    }
+    for name in names:
+        both = [lines[k] for k in (path_key(name, d) for d in DIRECTIONS) if k in lines]
+        hit = tree.query(
+            _pieces(both), predicate="dwithin", distance=opt.corridor_buffer_km * 1000.0
+        )[1]
+        near[name] = site_ids[np.unique(hit)].tolist()  # in the sites' order
+        if path_key(name, "outbound") in paths:
+            km[name] = path_km_by_country(graph, paths[path_key(name, "outbound")])
+    return CorridorGeometry(names, paths, lines, near, km)
+
+
+def _pieces(lines: Sequence[Any], vertices: int = 64) -> np.ndarray:
+    """Cut lines into pieces of at most ``vertices`` vertices (tight boxes for a spatial index)."""
+    import shapely
+
+    out = []
+    for line in shapely.get_parts(np.asarray(lines, dtype=object)):
+        xy = shapely.get_coordinates(line)
+        out += [
+            shapely.LineString(xy[i : i + vertices + 1])
+            for i in range(0, max(len(xy) - 1, 1), vertices)
+            if len(xy[i : i + vertices + 1]) >= 2
+        ]
+    return np.asarray(out, dtype=object)
+
+
+def _only_sites(candidates: Any, site_ids: Sequence[str]) -> Any:
+    """Restrict the candidates to ``site_ids`` (their sites and access rows)."""
+    import dataclasses
+
+    keep = set(site_ids)
+    return dataclasses.replace(
+        candidates,
+        sites=candidates.sites[candidates.sites.index.isin(keep)],
+        access=candidates.access[candidates.access["site_id"].astype(str).isin(keep)],
+    )
 
 
 def choose_corridor(
@@ -258,6 +405,7 @@ def choose_corridor(
     sites: gpd.GeoDataFrame,
     instance: Any,
     corridor_od: pd.DataFrame,
+    geometry: CorridorGeometry | None = None,
 ) -> Any:
     """Corridor mode: rank the named corridors on this graph and plan along the best one.
 
@@ -270,9 +418,12 @@ def choose_corridor(
     sites
         Candidate sites with the grid columns (graph CRS), indexed by ``site_id``.
     instance
-        The network-wide instance.
+        An instance holding at least the corridors' sites (network-wide or built for
+        ``geometry.site_ids``).
     corridor_od
         The corridor flows (``source`` / ``firm`` mark the pilot fleet).
+    geometry
+        The corridors on the graph (:func:`corridor_geometry`); computed when not given.
 
     Returns
     -------
@@ -285,45 +436,10 @@ def choose_corridor(
     InfeasibleError
         If no corridor can meet the scenario's rules.
     """
-    import shapely
-
-    from corridor.errors import ScenarioError
-    from corridor.network import afir_corridor_paths, path_km_by_country, path_line
     from corridor.optimise.corridor import rank_corridors
 
     opt = scenario.optimise
-    paths = afir_corridor_paths(graph)
-    names = list(dict.fromkeys(k.rsplit(" ", 1)[0] for k in paths))
-    wanted = [opt.corridor] if opt.corridor != "auto" else list(opt.corridor_candidates)
-    unknown = [n for n in wanted if n not in names]
-    if unknown:
-        key = "optimise.corridor" if opt.corridor != "auto" else "optimise.corridor_candidates"
-        msg = (
-            f"{key}: {unknown} not a corridor on this scenario's graph; use one of {names} "
-            "(corridor/data/corridors.toml, corridor/data/afir_corridors.toml)"
-        )
-        raise ScenarioError(msg)
-    if opt.corridor == "auto" and wanted:
-        names = wanted
-    points = sites.geometry.values
-    near: dict[str, list[str]] = {}
-    km: dict[str, dict[str, float]] = {}
-    lines = {
-        k: path_line(graph, paths[k])
-        for name in names
-        for k in (path_key(name, d) for d in DIRECTIONS)
-        if k in paths
-    }
-    for name in names:
-        both = [lines[k] for k in (path_key(name, d) for d in DIRECTIONS) if k in lines]
-        dist = shapely.distance(points, shapely.union_all(both))
-        near[name] = [
-            str(s)
-            for s, d in zip(sites.index, dist, strict=True)
-            if d <= opt.corridor_buffer_km * 1000.0
-        ]
-        if path_key(name, "outbound") in paths:
-            km[name] = path_km_by_country(graph, paths[path_key(name, "outbound")])
+    geo = geometry if geometry is not None else corridor_geometry(scenario, graph, sites)
     firms: dict[str, str] = {}
     heading: dict[str, Direction] = {}
     if "source" in corridor_od.columns:
@@ -339,14 +455,14 @@ def choose_corridor(
         }
     choice = rank_corridors(
         instance,
-        near,
+        geo.near,
         opt,
-        km_by_country=km,
+        km_by_country=geo.km_by_country,
         pilot_firms=firms,
         pilot_directions=heading,
         only=None if opt.corridor == "auto" else opt.corridor,
     )
-    choice.lines = lines
+    choice.lines = geo.lines
     choice.buffer_km = opt.corridor_buffer_km
     return choice
 
@@ -469,6 +585,20 @@ def _grid_value(result: PlanRun) -> pd.DataFrame | None:
     )
 
 
+#: Margin (m) around the candidate corridors of a corridor plan that its map shows.
+MAP_MARGIN_M = 30_000.0
+
+
+def _clip_to(frame: gpd.GeoDataFrame, lines: Any, margin_m: float) -> gpd.GeoDataFrame:
+    """Rows of ``frame`` inside the bounding box of ``lines`` grown by ``margin_m`` (same CRS)."""
+    import shapely
+
+    x0, y0, x1, y1 = shapely.total_bounds(np.asarray(list(lines), dtype=object))
+    if not np.isfinite([x0, y0, x1, y1]).all():
+        return frame
+    return frame.cx[x0 - margin_m : x1 + margin_m, y0 - margin_m : y1 + margin_m]
+
+
 def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     """Write plan.json, shortlist (csv, geojson, gpkg, xlsx), summary.md, afir.csv, map.html.
 
@@ -577,13 +707,19 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
         writers["grid_value.csv"] = lambda p: value.to_csv(p, index=False)
     if sc.outputs.map_html:
         edges = edges_gdf(result.graph)
+        candidates = result.sites
+        if result.corridor is not None:  # a corridor plan's map shows the corridors' region
+            edges, candidates = (
+                _clip_to(g, result.corridor.lines.values(), MAP_MARGIN_M)
+                for g in (edges, candidates)
+            )
         vol = result.flows.edge_volumes
         flow_edges = edges.merge(vol, on=["u", "v", "key"], how="inner")
         flow_edges = gpd.GeoDataFrame(flow_edges, geometry="geometry", crs=edges.crs)
         fmap = plan_map(
             edges,
             flow_edges,
-            result.sites,
+            candidates,
             shortlist,
             title=sc.description or sc.name,
             technology=tech,

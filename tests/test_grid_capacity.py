@@ -565,6 +565,24 @@ def test_grid_value_skips_resolves_that_cannot_change_an_uncapacitated_plan(
     assert (table["status"] == "not re-solved").all() and (table["more_trucks_per_day"] == 0).all()
 
 
+def test_grid_value_skips_resolves_when_the_capacitated_plan_is_at_the_capacity_free_bound(
+    tmp_path: Path,
+) -> None:
+    from corridor.assess.grid_value import grid_value, raised_instance
+
+    inst = _line_with_grid(_area_table(tmp_path / "t.geojson", 50.0, 50.0))
+    config = OptimiseConfig(max_sites=4, min_sites=1)  # capacity in the model (default)
+    plan = solve(inst, config)
+    assert plan.model_stats["proof"] == "relaxation"
+    table = grid_value(inst, plan, config, groups=[("area", "A"), ("area", "B")])
+    assert (table["status"] == "not re-solved").all() and (table["more_trucks_per_day"] == 0).all()
+    # the skip is right: re-solving with more headroom serves exactly as many trucks
+    for level, gid in [("area", "A"), ("area", "B")]:
+        again = solve(raised_instance(inst, level, gid, 10.0), config)
+        assert again.status == "optimal"
+        assert again.served_trucks_per_day == pytest.approx(plan.served_trucks_per_day)
+
+
 # --- Germany ---------------------------------------------------------------------------------
 
 

@@ -16,6 +16,9 @@ marked by its status.
 
 With ``capacity_in_model = false`` the headroom only decides which sites may open (at least
 ``min_site_power_mw``); a raise that makes no new site usable gains nothing and is not re-solved.
+With capacity in the model the same holds when the base plan (objective ``max_trucks``) already
+serves the capacity-free optimum (``model_stats["proof"] == "relaxation"``): that optimum bounds
+every capacitated plan on the same usable sites, whatever their headroom.
 """
 
 from __future__ import annotations
@@ -193,12 +196,16 @@ def grid_value(
         todo = [(r.level, r.group_id, r.why, r.spare_mw) for r in found.itertuples()]
     else:
         todo = [(lv, str(g), "asked", math.nan) for lv, g in groups]
-    usable0 = set(usable_sites(instance, config)[0]) if not config.capacity_in_model else set()
+    # a raise that makes no new site usable cannot beat the capacity-free optimum (module doc)
+    at_bound = not config.capacity_in_model or (
+        config.objective == "max_trucks" and plan.model_stats.get("proof") == "relaxation"
+    )
+    usable0 = set(usable_sites(instance, config)[0]) if at_bound else set()
     rows = []
     for level, gid, why, spare in todo:
         for mw in added_mw:
             raised = raised_instance(instance, level, gid, float(mw))
-            if not config.capacity_in_model and set(usable_sites(raised, config)[0]) <= usable0:
+            if at_bound and set(usable_sites(raised, config)[0]) <= usable0:
                 served, status, t = base, "not re-solved", 0.0
             else:
                 res = solve(raised, config)
@@ -245,8 +252,10 @@ def grid_value_markdown(table: pd.DataFrame) -> list[str]:
     ]
     if (table["status"] == "not re-solved").any():
         lines[0] += (
-            " entries marked * were not re-solved: without capacity in the model more "
-            "headroom only matters where it lets more sites open, and it lets none there."
+            " entries marked * were not re-solved: the plan already serves what the usable "
+            "sites could serve with unlimited grid (or, without capacity in the model, more "
+            "headroom only matters where it lets more sites open), and the raise makes no new "
+            "site usable there."
         )
     added = sorted(table["added_mw"].unique())
     lines.append("| level | id | binds because | " + " | ".join(f"+{a:g} MW" for a in added) + " |")

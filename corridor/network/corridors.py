@@ -228,12 +228,21 @@ def corridor_paths(
     return {"outbound": _chain(G, pts, weight), "inbound": _chain(G, pts[::-1], weight)}
 
 
-def afir_corridor_paths(graph: nx.MultiDiGraph) -> dict[str, tuple[int, ...]]:
+def afir_corridor_paths(
+    graph: nx.MultiDiGraph, names: Sequence[str] | None = None
+) -> dict[str, tuple[int, ...]]:
     """Node paths of the named corridors (``data/*corridors.toml``) in both directions.
 
     Corridors whose waypoints do not route on this graph, or lie farther than
     ``corridor._validate.MAX_POINT_KM`` (25 km) from its nodes (e.g. a Danish or Swedish one on
     an NL–DE graph), are left out with a log message.
+
+    Parameters
+    ----------
+    graph
+        The road graph.
+    names
+        Route only these corridors (default: all of them); unknown names are ignored.
 
     Returns
     -------
@@ -241,8 +250,10 @@ def afir_corridor_paths(graph: nx.MultiDiGraph) -> dict[str, tuple[int, ...]]:
         ``"<corridor> outbound"`` / ``"<corridor> inbound"`` to the graph node path.
     """
     out: dict[str, tuple[int, ...]] = {}
-    off = _waypoints_off_graph(graph, read_corridors())
-    for name, waypoints in read_corridors().items():
+    wanted = None if names is None else set(names)
+    corridors = {n: w for n, w in read_corridors().items() if wanted is None or n in wanted}
+    off = _waypoints_off_graph(graph, corridors)
+    for name, waypoints in corridors.items():
         if name in off:
             log.info("AFIR corridor %s not on this graph: %s", name, off[name])
             continue

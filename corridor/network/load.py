@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from corridor._cache import default_cache_dir
 from corridor._files import atomic_file
 from corridor.catalogue import Catalogue
 from corridor.config import NetworkConfig
@@ -47,12 +47,6 @@ def _source_hash() -> str:
 #: Builder version in the cache key: derived from the network package's source, so old caches
 #: are never reused after a code change.
 CACHE_VERSION = f"network-{_source_hash()}"
-
-
-def default_cache_dir() -> Path:
-    """``$CORRIDOR_CACHE`` if set, else ``~/.cache/corridor``."""
-    env = os.environ.get("CORRIDOR_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "corridor"
 
 
 def read_countries(catalogue: Catalogue) -> gpd.GeoDataFrame:

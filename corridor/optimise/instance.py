@@ -14,6 +14,7 @@ import functools
 import itertools
 import logging
 import math
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -180,27 +181,44 @@ class Instance:
         Instance
             Sites, flow stops and named-corridor stops restricted to ``site_ids``.
         """
-        keep = set(map(str, site_ids))
-        ids = tuple(s for s in self.site_ids if s in keep)
+        keep = frozenset(map(str, site_ids))
+        key = (
+            id(self.site_ids),
+            id(self.flows),
+            id(self.corridors),
+            keep,
+            keep_flows,
+            self.start_range_km,
+        )
+        hit = _RESTRICTED.get(key)
+        if hit is None:
+            hit = (self.site_ids, self.flows, self.corridors, self._cut(keep, keep_flows))
+            _RESTRICTED[key] = hit  # holds the keyed objects, so their ids stay theirs
+            while len(_RESTRICTED) > 16:
+                _RESTRICTED.popitem(last=False)
+        ids, flows, corridors, n_off = hit[3]
+        report = {**self.report, "candidates": len(ids), "flows_off_sites": n_off}
+        return dataclasses.replace(
+            self,
+            site_ids=ids,
+            sites=self.sites.loc[list(ids)],
+            flows=flows,
+            corridors=corridors,
+            report=report,
+        )
+
+    def _cut(
+        self, keep: frozenset[str], keep_flows: bool
+    ) -> tuple[tuple[str, ...], tuple[FlowPath, ...], tuple[FlowPath, ...], int]:
+        """Site ids, flows and corridors of :meth:`restricted_to`, and the flows dropped."""
 
         def cut(fp: FlowPath) -> FlowPath:
             return dataclasses.replace(fp, stops=tuple(t for t in fp.stops if t.site_id in keep))
 
         flows = [cut(f) for f in self.flows]
         kept = [f for f in flows if keep_flows or f.stops or f.length_km <= self.start_range_km]
-        report = {
-            **self.report,
-            "candidates": len(ids),
-            "flows_off_sites": len(flows) - len(kept),
-        }
-        return dataclasses.replace(
-            self,
-            site_ids=ids,
-            sites=self.sites.loc[list(ids)],
-            flows=tuple(kept),
-            corridors=tuple(cut(c) for c in self.corridors),
-            report=report,
-        )
+        ids = tuple(s for s in self.site_ids if s in keep)
+        return ids, tuple(kept), tuple(cut(c) for c in self.corridors), len(flows) - len(kept)
 
     @property
     def total_trucks_per_day(self) -> float:
@@ -378,6 +396,11 @@ class Instance:
         return dataclasses.replace(self, corridors=(*self.corridors, *out))
 
 
+#: Recent :meth:`Instance.restricted_to` cuts: the ranking, the relaxation-first shortcut and the
+#: grid what-ifs restrict the same flows to the same sites many times (same objects back, so the
+#: preprocessing cache of :mod:`corridor.optimise.model` recognises them).
+_RESTRICTED: OrderedDict[tuple[Any, ...], tuple[Any, Any, Any, Any]] = OrderedDict()
+
 _SITE_COLUMNS = ("country", "directions", "headroom_mw", "cost_eur", "kind")
 
 #: Shared grid pools of ``Instance.sites``: (level, id column, spare-MW column).
@@ -491,7 +514,7 @@ def _walk_paths(
     edge_length_m: Mapping[tuple[int, int], float],
     access: pd.DataFrame,
 ) -> list[tuple[float, tuple[Stop, ...]]]:
-    """Length (km) and reachable stops of many node paths at once (vectorised joins).
+    """Length (km) and reachable stops of many node paths at once (vectorised lookups).
 
     A site is a stop the first time one of its access edges is on the path, at the km of the
     edge's start plus its ``offset_m`` (at most the edge length); stops are sorted by km, then id.
@@ -508,37 +531,66 @@ def _walk_paths(
     is_first = np.zeros(len(nodes), dtype=bool)
     is_first[last - n_nodes + 1] = True
     u, v = nodes[~is_last], nodes[~is_first]
-    table = pd.DataFrame(
-        [(a, b, float(m)) for (a, b), m in edge_length_m.items()], columns=["u", "v", "length_m"]
-    ).astype({"u": np.int64, "v": np.int64})
-    steps = pd.DataFrame({"flow": flow, "u": u, "v": v}).merge(
-        table, on=["u", "v"], how="left", sort=False
+    pairs = np.array(list(edge_length_m.keys()), dtype=np.int64).reshape(-1, 2)
+    lengths = np.fromiter(edge_length_m.values(), dtype=float, count=len(pairs))
+    keys = _PairKeys(pairs[:, 0], pairs[:, 1])
+    table_keys = keys.of(pairs[:, 0], pairs[:, 1])
+    order = np.argsort(table_keys, kind="stable")
+    sorted_keys = table_keys[order]
+    step_keys = keys.of(u, v)
+    at = np.minimum(np.searchsorted(sorted_keys, step_keys), max(len(sorted_keys) - 1, 0))
+    missing = (
+        (step_keys < 0) | (sorted_keys[at] != step_keys)
+        if len(sorted_keys)
+        else np.ones(len(u), bool)
     )
-    missing = steps["length_m"].isna().to_numpy()
     if missing.any():
-        row = steps.loc[missing].iloc[0]
+        i = int(np.flatnonzero(missing)[0])
         msg = (
-            f"flow {od_ids[int(row['flow'])]}: path edge ({int(row['u'])}, {int(row['v'])}) is "
+            f"flow {od_ids[int(flow[i])]}: path edge ({int(u[i])}, {int(v[i])}) is "
             "not in the graph / edge_length_m"
         )
         raise InputDataError(msg)
-    length = steps["length_m"].to_numpy()
+    length = lengths[order][at]
     cum = np.cumsum(length)
     ends = np.cumsum(n_edges)
     starts = ends - n_edges
     flow_start_cum = np.where(n_edges > 0, cum[np.maximum(starts, 1) - 1], 0.0)
     flow_start_cum[starts == 0] = 0.0
-    steps["pos"] = np.arange(len(steps))
-    steps["at_km"] = (cum - length - np.repeat(flow_start_cum, n_edges)) / 1000.0
+    at_km = (cum - length - np.repeat(flow_start_cum, n_edges)) / 1000.0
     total_km = np.zeros(len(paths))
     has = n_edges > 0
     total_km[has] = (cum[ends[has] - 1] - flow_start_cum[has]) / 1000.0
-    hits = steps.merge(access, on=["u", "v"], how="inner", sort=False)
+    out: list[tuple[float, tuple[Stop, ...]]] = [(float(t), ()) for t in total_km]
+    # only the steps on an access edge of some site are joined to the access rows
+    acc_keys = keys.of(access["u"].to_numpy(np.int64), access["v"].to_numpy(np.int64))
+    known = np.unique(acc_keys[acc_keys >= 0])
+    probe = np.minimum(np.searchsorted(known, step_keys), max(len(known) - 1, 0))
+    on_access = known[probe] == step_keys if len(known) else np.zeros(len(step_keys), bool)
+    steps = pd.DataFrame(
+        {
+            "flow": flow[on_access],
+            "key": step_keys[on_access],
+            "pos": np.flatnonzero(on_access),
+            "at_km": at_km[on_access],
+            "length_m": length[on_access],
+        }
+    )
+    acc = pd.DataFrame(
+        {
+            "key": acc_keys,
+            "site_id": access["site_id"].to_numpy(),
+            "offset_m": access["offset_m"].to_numpy(float),
+            "detour_m": access["detour_m"].to_numpy(float),
+        }
+    )
+    hits = steps.merge(acc, on="key", how="inner", sort=False)
+    if hits.empty:
+        return out
     hits = hits.sort_values("pos", kind="stable").drop_duplicates(["flow", "site_id"])
     hits["km"] = hits["at_km"] + np.minimum(hits["offset_m"], hits["length_m"]) / 1000.0
     hits["detour_km"] = hits["detour_m"] / 1000.0
     hits = hits.sort_values(["flow", "km", "site_id"], kind="stable")
-    out: list[tuple[float, tuple[Stop, ...]]] = [(float(t), ()) for t in total_km]
     make_stop = functools.partial(tuple.__new__, Stop)  # skips namedtuple's Python-level __new__
     f = hits["flow"].to_numpy()
     cuts = np.flatnonzero(np.diff(f)) + 1
@@ -549,6 +601,23 @@ def _walk_paths(
             stops = tuple(map(make_stop, rows))
             out[int(f[a])] = (out[int(f[a])][0], stops)
     return out
+
+
+class _PairKeys:
+    """One int64 key per directed node pair ``(u, v)`` of a known node set (-1: unknown node)."""
+
+    def __init__(self, u: np.ndarray, v: np.ndarray) -> None:
+        self.nodes = np.unique(np.concatenate([u, v]))
+
+    def _index(self, x: np.ndarray) -> np.ndarray:
+        i = np.minimum(np.searchsorted(self.nodes, x), max(len(self.nodes) - 1, 0))
+        known = self.nodes[i] == x if len(self.nodes) else np.zeros(len(x), bool)
+        return np.where(known, i, -1)
+
+    def of(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Keys of the pairs; -1 where a node is unknown."""
+        iu, iv = self._index(np.asarray(u, np.int64)), self._index(np.asarray(v, np.int64))
+        return np.where((iu >= 0) & (iv >= 0), iu * len(self.nodes) + iv, -1)
 
 
 def _grid_text(grid: pd.DataFrame | None, column: str, default: str, n: int) -> np.ndarray:

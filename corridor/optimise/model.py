@@ -123,9 +123,11 @@ minimums may need (:func:`model_sites`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -303,6 +305,43 @@ def preprocess(
     """
     usable_set = frozenset(usable)
     flows = instance.flows if flows is None else flows
+    key = (
+        id(flows),
+        id(instance.site_ids),
+        usable_set,
+        instance.range_km,
+        instance.start_range_km,
+        aggregate,
+        dominance,
+        by_charge_km,
+    )
+    hit = _PREPROCESSED.get(key)
+    if hit is not None:
+        _PREPROCESSED.move_to_end(key)
+        return dataclasses.replace(hit[2], stats=dict(hit[2].stats))
+    pre = _preprocess(instance, usable_set, flows, aggregate, dominance, by_charge_km)
+    # the key's ids stay valid while the cache holds the objects themselves
+    _PREPROCESSED[key] = (flows, instance.site_ids, pre)
+    while len(_PREPROCESSED) > _PREPROCESSED_SIZE:
+        _PREPROCESSED.popitem(last=False)
+    return dataclasses.replace(pre, stats=dict(pre.stats))
+
+
+#: Recent :func:`preprocess` results (the ranking, the relaxation-first shortcut and the grid
+#: what-ifs solve the same flows many times over; cover sets depend only on the flows, the usable
+#: sites and the ranges). Keyed by object identity, holding the objects.
+_PREPROCESSED: OrderedDict[tuple[Any, ...], tuple[Any, Any, Preprocessed]] = OrderedDict()
+_PREPROCESSED_SIZE = 16
+
+
+def _preprocess(
+    instance: Instance,
+    usable_set: frozenset[str],
+    flows: Sequence[FlowPath],
+    aggregate: bool,
+    dominance: bool,
+    by_charge_km: bool,
+) -> Preprocessed:
     groups: dict[Any, list[Any]] = {}
     feasible, unservable = [], []
     t_feasible = t_unservable = 0.0
