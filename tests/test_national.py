@@ -216,7 +216,7 @@ def test_site_names_osm_then_register_then_derived():
     assert named.at["reg", "name"] == "Raststätte Ellund-West, Handewitt"
     assert named.at["far", "name"] == "rest area on A 1 near Flensburg, westbound"
     assert named.at["both", "name"] == "truck parking on A 1 near Flensburg, both directions"
-    assert list(named["name_source"]) == ["osm", "register", "derived", "derived"]
+    assert list(named["name_source"]) == ["own", "register", "derived", "derived"]
     assert not named["name"].str.contains("unnamed").any()
 
 

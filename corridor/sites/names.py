@@ -182,15 +182,15 @@ def name_sites(
     Returns
     -------
     GeoDataFrame
-        A copy of ``sites`` with every ``name`` filled and ``name_source`` (``osm``,
-        ``register``, ``derived``).
+        A copy of ``sites`` with every ``name`` filled and ``name_source`` (``own``: the name
+        its layer gives, ``register``, ``derived``).
     """
     out = sites.copy()
     if len(out) == 0:
         out["name_source"] = pd.Series(dtype=object)
         return out
     todo = _is_placeholder(out["name"]).copy()
-    source = np.where(todo, "derived", "osm").astype(object)
+    source = np.where(todo, "derived", "own").astype(object)
     names = out["name"].fillna("").astype(str).to_numpy(object).copy()
     pts = out.geometry.values
     if register is not None and len(register) and todo.any():
