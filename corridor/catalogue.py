@@ -72,7 +72,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset(
             "osm_motorways",
             "roads/osm_motorways_2021/*.geojson",
-            "OSM motorway/trunk lines per region (NL, NRW, NI, HB, HH, SH, DK)",
+            "OSM motorway/trunk lines per region (NL, all of DE, BE, DK)",
             "OpenStreetMap 2021-08-06 via OpenMapTiles z13 tiles",
             "ODbL",
             OSM_ATTRIBUTION,
@@ -136,7 +136,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset(
             "osm_poi_2021",
             "candidates/osm_poi_2021/*_truck_site_candidates*.geojson",
-            "Truck site candidates (service/rest areas, fuel, truck parkings) NL, DE, DK",
+            "Truck site candidates (service/rest areas, fuel, truck parkings) NL, DE, BE, DK",
             "OpenStreetMap 2021-08-06 via OpenMapTiles z14 tiles",
             "ODbL",
             OSM_ATTRIBUTION,
@@ -145,11 +145,21 @@ DATASETS: dict[str, Dataset] = {
         Dataset(
             "osm_poi_2021_outlines",
             "candidates/osm_poi_2021/*_service_rest_area_outlines.geojson",
-            "Outlines of service and rest areas (NL, DE, DK)",
+            "Outlines of service and rest areas (NL, DE, BE, DK)",
             "OpenStreetMap 2021-08-06 via OpenMapTiles z14 tiles",
             "ODbL",
             OSM_ATTRIBUTION,
             "export OSM highway=services/rest_area areas from a Geofabrik extract",
+        ),
+        Dataset(
+            "existing_charging",
+            "candidates/existing_charging/*.geojson",
+            "German public chargers >= 150 kW (existing high-power grid connections)",
+            "Bundesnetzagentur Ladesäulenregister, Stand 01.01.2022",
+            "CC BY 4.0",
+            "Quelle: Bundesnetzagentur, Ladesäulenregister",
+            "download the Ladesäulenregister from bundesnetzagentur.de (E-Mobilität) and keep "
+            "the devices of >= 150 kW",
         ),
         Dataset(
             "de_substations",
@@ -178,12 +188,21 @@ DATASETS: dict[str, Dataset] = {
             "© EuroGeographics for the administrative boundaries",
             "download NUTS_RG_60M_2021_4326 from Eurostat GISCO",
         ),
+        Dataset(
+            "nuts_labels",
+            "boundaries/NUTS_LB_2021_4326_LEVL_3.geojson",
+            "NUTS 2021 level-3 label points (region names, for site names)",
+            "Eurostat GISCO",
+            "Eurostat GISCO licence",
+            "© EuroGeographics for the administrative boundaries",
+            "download NUTS_LB_2021_4326_LEVL_3 from Eurostat GISCO",
+        ),
     ]
 }
 
 
 #: Dataset keys that are candidate-site layers (``sites.sources`` entries besides file paths).
-CANDIDATE_LAYERS = ("nl_truck_parking", "rest_stops_sample", "osm_poi_2021")
+CANDIDATE_LAYERS = ("nl_truck_parking", "rest_stops_sample", "osm_poi_2021", "existing_charging")
 
 
 def _default_root() -> Path:

@@ -291,7 +291,7 @@ def network(
     out_dir: OutOpt = Path("out/network"),
     data_dir: DataDir = None,
 ) -> None:
-    """Build the directed truck road graph; write network.gpkg (layers edges, nodes)."""
+    """Build the directed truck road graph; write network.gpkg (edges, nodes) and its report."""
     from corridor._files import write_outputs
     from corridor.network import edges_gdf, nodes_gdf
     from corridor.workflows import run_stages
@@ -318,7 +318,17 @@ def network(
                 edges.to_file(p, layer="edges", driver="GPKG")
                 nodes.reset_index().to_file(p, layer="nodes", driver="GPKG", mode="a")
 
-            files = write_outputs(out_dir, {"network.gpkg": write}, kind="network")
+            report = G.graph.get("build_report", {})
+            files = write_outputs(
+                out_dir,
+                {
+                    "network.gpkg": write,
+                    "network_report.json": lambda p: p.write_text(
+                        _json(report) + "\n", encoding="utf-8"
+                    ),
+                },
+                kind="network",
+            )
         rep = G.graph.get("build_report", {})
         out.print(
             f"[bold]{G.number_of_nodes():,}[/] nodes, [bold]{G.number_of_edges():,}[/] directed "
@@ -329,6 +339,20 @@ def network(
             table = Table(title, "km")
             for name, km in sorted(rep.get(key, {}).items(), key=lambda kv: -kv[1]):
                 table.add_row(str(name), f"{km:,.1f}")
+            out.print(table)
+        if rep.get("by_country"):
+            table = Table(
+                "country", "source", "lines read", "duplicates dropped", "OSM km", "coarse km"
+            )
+            for cc, r in rep["by_country"].items():
+                table.add_row(
+                    cc,
+                    r["source"],
+                    f"{r['lines_read']:,}",
+                    f"{r['duplicate_geometries_removed']:,}",
+                    f"{r['km']:,.1f}",
+                    f"{r['coarse_km']:,.1f}",
+                )
             out.print(table)
         out.print(
             f"joined {rep.get('snaps', 0):,} gaps ({rep.get('snapped_km', 0):.2f} km), "
@@ -813,6 +837,49 @@ def compare(
     for path in (csv_out, map_out):
         if path is not None:
             out.print(f"wrote {path}")
+
+
+@app.command("compare-sites")
+def compare_sites(
+    plan: Annotated[Path, typer.Argument(help="plan.json written by `corridor plan`.")],
+    reference: Annotated[
+        Path,
+        typer.Argument(
+            help="Reference sites: CSV (lon, lat; optional name, country, road), GeoJSON or GPKG."
+        ),
+    ],
+    within_km: Annotated[
+        float,
+        typer.Option(
+            "--within-km",
+            parser=_finite("--within-km"),
+            help="Largest distance (km) between a plan site and a reference site that match.",
+        ),
+    ] = 5.0,
+    out_dir: OutOpt = Path("compare-sites"),
+    data_dir: DataDir = None,
+) -> None:
+    """How many plan sites have a reference site within X km, and the reverse, by country/road."""
+    from corridor.workflows import compare_sites_report
+
+    with _errors(), output_folder(out_dir):
+        try:
+            catalogue = Catalogue.from_env(data_dir)
+        except CorridorError:
+            catalogue = None  # countries only from the reference file itself
+        res = compare_sites_report(plan, reference, within_km, out_dir, catalogue)
+    table = Table("country", "road", "plan", "matched", "reference", "matched", title="sites")
+    for r in res.summary.itertuples(index=False):
+        table.add_row(
+            r.country,
+            r.road,
+            str(r.plan_sites),
+            str(r.plan_sites_matched),
+            str(r.reference_sites),
+            str(r.reference_sites_matched),
+        )
+    out.print(table)
+    out.print(f"wrote {', '.join(str(f) for f in res.files)}")
 
 
 def _check_file_target(path: Path, flag: str) -> None:

@@ -124,6 +124,23 @@ class NetworkConfig(_Frozen):
             "`speed_kph` there, e.g. {DK = {motorway = 80.0, trunk = 70.0}}."
         ),
     )
+    coarse_countries: tuple[CountryCode, ...] = Field(
+        (),
+        description=(
+            "Countries without OSM road lines (e.g. SE, NO) joined as coarse straight links of "
+            "their ETISplus country graph (highway 'etisplus_link', Speth et al. 2022), "
+            "connected to the OSM graph at the borders."
+        ),
+    )
+    coarse_join_km: float = Field(
+        30.0,
+        gt=0,
+        le=100,
+        description=(
+            "Largest distance (km) between an OSM road node and the ETISplus node of a coarse "
+            "country it is joined to (and between the nodes of two coarse countries)."
+        ),
+    )
     crs: str = Field(GRAPH_CRS, description="Projected CRS (metres) used for all distances.")
 
     @field_validator("crs")
@@ -207,6 +224,13 @@ class FlowsConfig(_Frozen):
             "interpolated for (technology, target_year) from corridor/data/flows/ze_shares.csv."
         ),
     )
+    zero_emission_share_source: str = Field(
+        "",
+        description=(
+            "Where zero_emission_share comes from (study, assumption), shown with it in the "
+            "summary; '' labels it as the scenario's own value."
+        ),
+    )
     min_trucks_per_day: float = Field(
         0.0, ge=0, description="OD pairs below this volume (trucks/day) are dropped, counted."
     )
@@ -266,10 +290,12 @@ class SitesConfig(_Frozen):
     )
     dedupe_m: float = Field(150.0, ge=0, description="Candidates closer than this (m) are merged.")
     kinds: tuple[str, ...] = Field(
-        ("service_area", "rest_area", "truck_parking", "user", "generic_junction"),
+        ("service_area", "rest_area", "truck_parking", "user", "generic_junction", "existing_hpc"),
         description=(
             "Candidate kinds kept after deduplication (fuel stations merged into a service area "
-            "still mark it has_fuel); add 'fuel' to plan at stand-alone fuel stations too."
+            "still mark it has_fuel); add 'fuel' to plan at stand-alone fuel stations too. "
+            "existing_hpc: a charger of the existing_charging register (>= 150 kW) not merged "
+            "into a rest area."
         ),
     )
     detour_speed_kph: float = Field(
@@ -378,6 +404,24 @@ class GridConfig(_Frozen):
         ),
     )
 
+    new_connection_cost_eur: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Cost (EUR) of a site's grid connection, its site cost in budget_eur; 0: sites cost "
+            "nothing besides their chargers."
+        ),
+    )
+    existing_connection_cost_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Share (0–1) of new_connection_cost_eur paid by a site with a known high-power "
+            "connection (existing_charging register: existing_power_mw), which also gets at "
+            "least that power as firm headroom."
+        ),
+    )
     germany_assumption: GermanyAssumption | None = Field(
         None,
         description=(

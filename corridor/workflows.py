@@ -708,7 +708,15 @@ def write_run(result: PlanRun, out_dir: Path) -> list[Path]:
     doc["warnings"] = plan_warnings(
         result.plan.model_stats, sc.optimise, result.instance.sites["cost_eur"]
     )
-    afir = afir_report(result.graph, load_afir_corridors(), shortlist.set_index("site_id"), tech)
+    afir_corridors = load_afir_corridors()
+    if result.corridor is not None and result.corridor.chosen not in {
+        c.name for c in afir_corridors
+    }:
+        # corridor mode: the planned corridor is checked too (e.g. AFIR's 200 km H2 spacing)
+        from corridor.network import load_corridors
+
+        afir_corridors += [c for c in load_corridors() if c.name == result.corridor.chosen]
+    afir = afir_report(result.graph, afir_corridors, shortlist.set_index("site_id"), tech)
     sections = {"AFIR (Regulation (EU) 2023/1804)": afir_markdown(afir)}
     if result.corridor is not None:
         doc["corridor"] = corridor_document(result.corridor, result.instance)
@@ -1079,3 +1087,66 @@ def coverage_report(
         kind="coverage",
     )
     return CoverageRun(cov, profile, files, tuple(notes))
+
+
+@dataclass(frozen=True)
+class CompareSitesRun:
+    """What :func:`compare_sites_report` computed and wrote."""
+
+    sites: Any  # pandas.DataFrame, see corridor.assess.compare_sites.compare_sites
+    summary: Any  # pandas.DataFrame
+    files: list[Path]
+
+
+def compare_sites_report(
+    plan: Path,
+    reference: Path,
+    within_km: float,
+    out_dir: Path,
+    catalogue: Catalogue | None = None,
+) -> CompareSitesRun:
+    """Hold a plan's sites against a reference list; write the tables and a map.
+
+    Writes ``compare_sites.csv`` (every plan and reference site with its nearest other site),
+    ``compare_sites_summary.csv`` (matched counts by country and road) and
+    ``compare_sites_map.html``, all-or-nothing. Reference sites without a ``country`` get the
+    NUTS country they lie in when ``catalogue`` is given.
+
+    Raises
+    ------
+    InputDataError
+        Bad plan or reference file, or ``within_km`` not positive (one-line messages).
+    """
+    from corridor._files import read_json, write_outputs
+    from corridor.assess.compare_sites import (
+        compare_sites,
+        plan_sites_frame,
+        read_reference_sites,
+    )
+    from corridor.errors import InputDataError
+    from corridor.outputs.compare_sites import compare_sites_map, write_compare_csv
+    from corridor.outputs.maps import write_map
+
+    doc = read_json(plan, "plan file", hint="pass the plan.json written by `corridor plan`")
+    if not isinstance(doc, dict) or not isinstance(doc.get("sites"), list):
+        msg = f"plan file {plan} has no 'sites' list; is it a plan.json written by `corridor plan`?"
+        raise InputDataError(msg)
+    plan_sites = plan_sites_frame(doc["sites"])
+    ref = read_reference_sites(reference)
+    if catalogue is not None and (ref["country"] == "").any():
+        from corridor.sites import assign_country
+
+        ref["country"] = assign_country(ref, catalogue).to_numpy()
+    sites, summary = compare_sites(plan_sites, ref, within_km)
+    title = f"{doc.get('scenario', plan.name)} vs {reference.name} within {within_km:g} km"
+    fmap = compare_sites_map(sites, within_km, reference.name, title)
+    files = write_outputs(
+        out_dir,
+        {
+            "compare_sites.csv": lambda p: write_compare_csv(sites, p),
+            "compare_sites_summary.csv": lambda p: write_compare_csv(summary, p),
+            "compare_sites_map.html": lambda p: write_map(fmap, p),
+        },
+        kind="compare-sites",
+    )
+    return CompareSitesRun(sites, summary, files)

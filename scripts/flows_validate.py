@@ -11,10 +11,15 @@
    graph edges carry only ``distance`` and ``id`` (no flows): reported for completeness.
 2. Border crossings: trucks per day crossing NL→DE and DE→NL on the graph (transitions of edge
    country along every routed path) against the border-node totals of both countries' tables.
+3. Route lengths between German city pairs (north and south: Frankfurt–München,
+   Stuttgart–Nürnberg …) on the graph (:func:`corridor.network.shortest_route`, fastest, city
+   centre to city centre) against the motorway distance of public route planners (rounded,
+   in :data:`CITY_PAIRS`).
 
 Usage::
 
-    python scripts/flows_validate.py [--snap-km 1.5] [--tolerance 0.25] [--csv out.csv]
+    python scripts/flows_validate.py [--countries NL DE] [--snap-km 1.5] [--tolerance 0.25]
+        [--csv out.csv]
 """
 
 from __future__ import annotations
@@ -298,18 +303,57 @@ def border_validation(fs, tables, rg: RoutingGraph, days: float, match_km: float
     return tot
 
 
+#: (from, to, (lon, lat), (lon, lat), road km of public route planners, rounded, main route)
+CITY_PAIRS = (
+    ("Frankfurt", "München", (8.682, 50.111), (11.576, 48.137), 392),  # A3/A9
+    ("Stuttgart", "Nürnberg", (9.182, 48.776), (11.077, 49.452), 208),  # A6 via Heilbronn
+    ("Köln", "Frankfurt", (6.958, 50.938), (8.682, 50.111), 190),  # A3
+    ("München", "Berlin", (11.576, 48.137), (13.405, 52.520), 585),  # A9
+    ("Hamburg", "Hannover", (9.994, 53.551), (9.732, 52.375), 151),  # A7
+    ("Dresden", "Leipzig", (13.738, 51.050), (12.374, 51.340), 113),  # A14
+    ("Karlsruhe", "Basel border", (8.404, 49.009), (7.600, 47.590), 190),  # A5
+)
+
+
+def city_pair_routes(G: nx.MultiDiGraph) -> list[dict]:
+    """Route length on the graph for :data:`CITY_PAIRS`, against the planners' road km."""
+    from corridor.network import shortest_route
+
+    rows = []
+    for a, b, pa, pb, ref_km in CITY_PAIRS:
+        r = shortest_route(G, pa, pb)
+        rows.append(
+            {
+                "from": a,
+                "to": b,
+                "graph_km": round(r.length_km, 1),
+                "reference_km": ref_km,
+                "ratio": round(r.length_km / ref_km, 3),
+                "hours": round(r.travel_time_min / 60.0, 2),
+                "roads": " ".join(r.refs[:8]),
+            }
+        )
+    return rows
+
+
 def main() -> None:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--snap-km", type=float, default=1.5, help="graph nodes this near an end")
     ap.add_argument("--tolerance", type=float, default=0.25, help="path vs chain length (fraction)")
     ap.add_argument("--csv", help="write the per-edge comparison to this CSV")
+    ap.add_argument("--countries", nargs="+", default=["NL", "DE"], help="road and OD countries")
     args = ap.parse_args()
     from flows_benchmark import load_road_graph
 
     cat = Catalogue.from_env()
-    G = load_road_graph(("NL", "DE"))
-    cfg = FlowsConfig(target_year=2019, annual_growth=0.0, zero_emission_share=0.0)
+    G = load_road_graph(tuple(args.countries))
+    cfg = FlowsConfig(
+        countries=tuple(args.countries),
+        target_year=2019,
+        annual_growth=0.0,
+        zero_emission_share=0.0,
+    )
     fs = build_flows(G, cat, cfg)
     tables = load_etisplus(cat, cfg.countries)
     rg = RoutingGraph.from_graph(G)
@@ -324,6 +368,12 @@ def main() -> None:
             cat.path("speth_edges"), cat.path("etisplus_countries"), cfg.countries
         ),
         "border": border_validation(fs, tables, rg, cfg.days_per_year, cfg.border_match_km),
+        "city_pair_routes": city_pair_routes(G),
+        "assign": {
+            k: v
+            for k, v in fs.report.get("assign", {}).items()
+            if k.startswith(("routed", "excluded", "clipped", "od_with"))
+        },
     }
     print(json.dumps(out, indent=1))
 

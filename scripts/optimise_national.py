@@ -14,6 +14,9 @@ Usage::
     python scripts/optimise_national.py --cache /tmp/national.pkl   # reuse the built instance
     python scripts/optimise_national.py --p 8 20 --mip-gap 0 --cases highs cbc
     python scripts/optimise_national.py --as-is --cases highs cbc baseline-highs  # the pilot
+    # the national scenario as shipped (flows touching Germany, p <= 350, capacitated), with the
+    # time of every stage (graph, routing all flows, candidates, grid, instance) logged first:
+    python scripts/optimise_national.py --scenario de-national-2030 --as-is --cases highs
 
 The peak RSS of the process is reported with each row (the plain baseline is memory hungry: run
 it under ``ulimit -v`` on a shared machine).
@@ -123,6 +126,11 @@ def run_case(inst: Instance, config: Any, case: str) -> dict[str, Any]:
     return {
         "case": case,
         "solver": plan.solver,
+        "capacity_in_model": ms.get("capacity_in_model"),
+        "relaxation_objective": ms.get("relaxation_objective"),
+        "assignment_variables": ms.get("assignment_variables"),
+        "charger_binaries": ms.get("charger_binaries"),
+        "sites_capped": ms.get("sites_capped"),
         "status": plan.status,
         "objective_trucks_per_day": round(plan.objective or 0.0, 2),
         "best_bound": None if plan.best_bound is None else round(plan.best_bound, 2),

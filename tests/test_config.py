@@ -236,7 +236,8 @@ def test_unknown_site_source_rejected_at_load(tmp_path: Path, monkeypatch) -> No
     with pytest.raises(
         ScenarioError,
         match=r"^invalid scenario .*: 'sites\.sources': 'nope' is neither a candidate dataset key "
-        r"\(nl_truck_parking, rest_stops_sample, osm_poi_2021\) nor an existing file .*",
+        r"\(nl_truck_parking, rest_stops_sample, osm_poi_2021, existing_charging\) nor an "
+        r"existing file .*",
     ):
         load_scenario(f)
     f.write_text('[sites]\nsources = ["de_substations"]\n')

@@ -60,6 +60,11 @@ def test_config_share_explicit_or_from_table():
     # the built-in scenario files still set the share explicitly
     for name, want in (("nl-de-bev-pilot", 0.03), ("nl-de-scandinavia-h2-pilot", 0.01)):
         assert resolve_ze_share(load_scenario(name).flows) == (want, "config.zero_emission_share")
+    # a labelled share carries its source; nl-rest-areas-2030 takes the table's 2030 value
+    share, src = resolve_ze_share(load_scenario("de-national-2030").flows)
+    assert share == 0.15 and src.startswith("config.zero_emission_share: ASSUMPTION")
+    share, src = resolve_ze_share(load_scenario("nl-rest-areas-2030").flows)
+    assert share == pytest.approx(0.08) and "ze_shares.csv (bev, 2030)" in src
 
 
 # ---------------------------------------------------------------- pilot fleet

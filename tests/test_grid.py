@@ -111,6 +111,21 @@ def test_attach_grid_rule(substations, areas) -> None:
     assert g.loc[g["grid_distance_km"] <= cfg.mv_max_distance_km, "connection_level"].eq("MV").all()
 
 
+def test_existing_hpc_connection_is_firm_headroom_and_cheaper(substations, areas) -> None:
+    sites = _sites({"venlo": (6.17, 51.37), "venlo-hpc": (6.18, 51.37), "ruhr": (7.0, 51.45)})
+    sites["existing_power_mw"] = [np.nan, 6.0, 2.0]  # known connections (charger register)
+    cfg = GridConfig(new_connection_cost_eur=400_000.0, existing_connection_cost_share=0.25)
+    g = attach_grid(sites, substations, areas, cfg)
+    # congested Limburg: a new site gets non-firm 4 MW; a built 6 MW connection stays firm
+    assert g.loc["venlo", "connection"] == "non_firm"
+    assert g.loc["venlo-hpc", "connection"] == "firm"
+    assert g.loc["venlo-hpc", "headroom_mw"] == pytest.approx(6.0)
+    assert "Bundesnetzagentur" in g.loc["venlo-hpc", "grid_source"]
+    # a smaller known connection does not lower the headroom
+    assert g.loc["ruhr", "headroom_mw"] == pytest.approx(cfg.default_headroom_mw)
+    assert list(g["cost_eur"]) == [400_000.0, 100_000.0, 100_000.0]
+
+
 def test_capacity_table_csv_overrides(tmp_path, substations, areas) -> None:
     sub_id = substations.index[0]
     f = tmp_path / "ops.csv"

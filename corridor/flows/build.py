@@ -373,7 +373,10 @@ def resolve_ze_share(config: FlowsConfig) -> tuple[float, str]:
     ``config.target_year``) from ``data/flows/ze_shares.csv`` (see :mod:`corridor.flows.shares`).
     """
     if config.zero_emission_share is not None:
-        return float(config.zero_emission_share), "config.zero_emission_share"
+        source = config.zero_emission_share_source.strip()
+        return float(config.zero_emission_share), (
+            f"config.zero_emission_share: {source}" if source else "config.zero_emission_share"
+        )
     share = ze_share(config.technology, config.target_year)
     return share, f"data/flows/ze_shares.csv ({config.technology}, {config.target_year})"
 

@@ -141,12 +141,21 @@ def stitch_borders(
     before = float(pool["trucks_per_year"].sum())
     per_crossing = []
     self_loops, self_loop_trucks = 0, 0.0
+    max_rows = max(4 * len(pool), 1_000_000)
     for c in crossings.itertuples(index=False):
         for src, dst, direction in (
             (c.node_a, c.node_b, f"{c.country_a}->{c.country_b}"),
             (c.node_b, c.node_a, f"{c.country_b}->{c.country_a}"),
         ):
             pool, info = _pair_at(pool, src, dst)
+            if len(pool) > max_rows:
+                # trips stitched over several borders (NL→BE→DE) multiply the rows at every
+                # crossing: sum equal OD pairs (pairing is linear in the volumes, so the result
+                # is the same) to keep memory at the number of distinct OD pairs
+                pool = pool.groupby(["origin", "destination"], as_index=False, sort=False)[
+                    ["trucks_per_year", "stitched_trucks_per_year"]
+                ].sum()
+                max_rows = max(2 * len(pool), max_rows)
             self_loops += info.pop("self_loops")
             self_loop_trucks += info.pop("self_loop_trucks_per_year")
             per_crossing.append(

@@ -16,7 +16,13 @@ Headroom rule (every number from :class:`~corridor.config.GridConfig`):
    area's ``available_mw``): the operator has nothing to offer there, not even a non-firm
    contract, so the headroom is 0. (A capacity above 0 that the queue uses up is ``congested``:
    non-firm, as in rule 3.)
-5. Headroom 0 → connection ``none``.
+5. A site with a known high-power connection (``existing_power_mw`` from the charger register)
+   gets at least that power as firm headroom (unless the offtake capacity is 0 MW).
+6. Headroom 0 → connection ``none``.
+
+Site cost (``cost_eur``, counted in the optimiser's budget): the site's own ``cost_eur`` (if
+any) plus ``new_connection_cost_eur``, times ``existing_connection_cost_share`` for a site with a
+known high-power connection.
 
 A known spare MW is also reported as a pool shared by every firm connection drawing on it
 (``substation_spare_mw`` per substation from an operator table, ``area_spare_mw`` per congestion
@@ -39,6 +45,8 @@ CRS = "EPSG:3035"
 #: Sites outside every area polygon take the nearest area within this distance (m): the NUTS
 #: polygons are generalised (1:60M) and miss coastal and border strips.
 AREA_SNAP_M = 20_000.0
+#: Source of ``existing_power_mw`` (the charger register), named in ``grid_source``.
+BNETZA_NOTE = "Quelle: Bundesnetzagentur, Ladesäulenregister"
 GRID_COLUMNS = [
     "substation_id",
     "substation_name",
@@ -53,6 +61,7 @@ GRID_COLUMNS = [
     "substation_spare_mw",
     "area_spare_mw",
     "grid_source",
+    "cost_eur",
 ]
 
 
@@ -91,7 +100,7 @@ def attach_grid(
         (e.g. "6-9,16-21" or ""), ``headroom_mw``, ``connection`` (firm / non_firm / none),
         ``substation_spare_mw`` and ``area_spare_mw`` (known spare MW of the substation's
         operator row and of the congestion area, NaN if unknown: pools shared by the firm
-        connections on them), ``grid_source``.
+        connections on them), ``grid_source``, ``cost_eur`` (site cost, EUR).
     """
     sites = _check(sites, "sites")
     substations = _check(substations, "substations")
@@ -169,7 +178,21 @@ def attach_grid(
     )
     headroom = np.where(congested, np.minimum(level_cap, config.congested_headroom_mw), firm_cap)
     headroom = np.where(capacity == 0, 0.0, np.maximum(headroom, 0.0))
+    # a known high-power connection (charger register): at least its power, firm
+    existing = (
+        np.nan_to_num(out["existing_power_mw"].to_numpy(float))
+        if "existing_power_mw" in out
+        else np.zeros(n)
+    )
+    raised = (existing > headroom) & (capacity != 0)
+    headroom = np.where(raised, existing, headroom)
+    congested = congested & ~raised
     connection = np.where(headroom <= 0, "none", np.where(congested, "non_firm", "firm"))
+    has_existing = existing > 0
+    base_cost = np.nan_to_num(out["cost_eur"].to_numpy(float)) if "cost_eur" in out else 0.0
+    out["cost_eur"] = base_cost + config.new_connection_cost_eur * np.where(
+        has_existing, config.existing_connection_cost_share, 1.0
+    )
     out["congestion_area_id"] = hit["_aid"].astype(object).fillna("").astype(str).to_numpy()
     out["congestion"] = status
     out["restricted_hours"] = np.where(np.isin(status, ["congested", "limited"]), hours, "")
@@ -178,5 +201,9 @@ def attach_grid(
     out["substation_spare_mw"] = sub_spare.astype(float)
     out["area_spare_mw"] = np.where(in_area, area_spare, np.nan).astype(float)
     sub_source = near["source"].fillna("").astype(str).to_numpy()
-    out["grid_source"] = pd.Series(sub_source).str.cat(pd.Series(src_area), sep="; ").to_numpy()
+    source = pd.Series(sub_source).str.cat(pd.Series(src_area), sep="; ")
+    existing_note = pd.Series(
+        [f"; existing connection {mw:.2f} MW ({BNETZA_NOTE})" if mw > 0 else "" for mw in existing]
+    )
+    out["grid_source"] = (source + existing_note).to_numpy()
     return out

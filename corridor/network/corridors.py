@@ -233,8 +233,9 @@ def afir_corridor_paths(
 ) -> dict[str, tuple[int, ...]]:
     """Node paths of the named corridors (``data/*corridors.toml``) in both directions.
 
-    Corridors whose waypoints do not route on this graph (e.g. a Danish one on an NL–DE graph)
-    are left out with a log message.
+    Corridors whose waypoints do not route on this graph, or lie farther than
+    ``corridor._validate.MAX_POINT_KM`` (25 km) from its nodes (e.g. a Danish or Swedish one on
+    an NL–DE graph), are left out with a log message.
 
     Parameters
     ----------
@@ -250,8 +251,11 @@ def afir_corridor_paths(
     """
     out: dict[str, tuple[int, ...]] = {}
     wanted = None if names is None else set(names)
-    for name, waypoints in read_corridors().items():
-        if wanted is not None and name not in wanted:
+    corridors = {n: w for n, w in read_corridors().items() if wanted is None or n in wanted}
+    off = _waypoints_off_graph(graph, corridors)
+    for name, waypoints in corridors.items():
+        if name in off:
+            log.info("AFIR corridor %s not on this graph: %s", name, off[name])
             continue
         try:
             both = corridor_paths(graph, waypoints)
@@ -264,6 +268,43 @@ def afir_corridor_paths(
                 out[path_key(name, direction)] = nodes
             else:
                 log.info("AFIR corridor %s %s: legs do not join on the graph", name, direction)
+    return out
+
+
+def _waypoints_off_graph(
+    graph: nx.MultiDiGraph, corridors: dict[str, list[tuple[float, float]]]
+) -> dict[str, str]:
+    """Corridors with a waypoint farther than ``MAX_POINT_KM`` from every node of ``graph``.
+
+    Such a corridor lies (partly) outside the graph's region (e.g. a Swedish leg on an NL–DE
+    graph); routing it would snap the far waypoint onto the nearest edge hundreds of km away.
+
+    Returns
+    -------
+    dict
+        Corridor name to a reason naming the first far waypoint and its distance (km).
+    """
+    from pyproj import Transformer
+    from scipy.spatial import cKDTree
+
+    from corridor._validate import MAX_POINT_KM
+
+    xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)], dtype=float)
+    if len(xy) == 0:
+        return {name: "the graph has no nodes" for name in corridors}
+    tree = cKDTree(xy)
+    to_xy = Transformer.from_crs("EPSG:4326", graph.graph.get("crs", "EPSG:3035"), always_xy=True)
+    out = {}
+    for name, waypoints in corridors.items():
+        lon, lat = np.asarray(waypoints, dtype=float).T
+        dist_km = tree.query(np.column_stack(to_xy.transform(lon, lat)))[0] / 1000.0
+        far = np.flatnonzero(dist_km > MAX_POINT_KM)
+        if len(far):
+            k = int(far[0])
+            out[name] = (
+                f"waypoint {k + 1} ({lon[k]:.3f}, {lat[k]:.3f}) is {dist_km[k]:.0f} km from the "
+                f"graph (more than {MAX_POINT_KM:g} km)"
+            )
     return out
 
 

@@ -23,7 +23,14 @@ from pyproj import CRS
 from corridor._validate import require_columns
 from corridor.errors import InputDataError
 
-__all__ = ["LINE_COLUMNS", "OSM_SUFFIXES", "is_osm_file", "read_lines", "read_osm"]
+__all__ = [
+    "LINE_COLUMNS",
+    "OSM_SUFFIXES",
+    "drop_duplicate_geometries",
+    "is_osm_file",
+    "read_lines",
+    "read_osm",
+]
 
 log = logging.getLogger(__name__)
 
@@ -302,3 +309,33 @@ def read_lines(paths: Sequence[Path] | Path) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
     out.attrs.update(counts)
     return out
+
+
+def drop_duplicate_geometries(lines: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Drop lines whose geometry is exactly that of an earlier line (same vertices, same order).
+
+    Neighbouring regions of the shared layer overlap by their edge tiles, so the same piece of
+    road is in two files; the first copy (in file order) is kept.
+
+    Parameters
+    ----------
+    lines
+        Line layer as from :func:`read_lines` (any CRS; compared in it).
+
+    Returns
+    -------
+    (GeoDataFrame, dict)
+        The lines without repeats (index reset) and the number dropped per ``country`` column
+        value ("" when unknown).
+    """
+    if len(lines) == 0:
+        return lines, {}
+    wkb = pd.Series(shapely.to_wkb(lines.geometry.to_numpy()), index=lines.index)
+    dup = wkb.duplicated(keep="first").to_numpy()
+    country = (
+        lines["country"].astype(str).to_numpy()
+        if "country" in lines.columns
+        else np.full(len(lines), "", dtype=object)
+    )
+    counts = pd.Series(country[dup]).value_counts().sort_index()
+    return lines[~dup].reset_index(drop=True), {str(k): int(v) for k, v in counts.items()}

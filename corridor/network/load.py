@@ -10,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import pandas as pd
 import pyogrio
 import shapely
 
@@ -19,7 +20,8 @@ from corridor.catalogue import Catalogue
 from corridor.config import NetworkConfig
 from corridor.errors import InputDataError
 from corridor.network.build import graph_from_lines
-from corridor.network.io import country_from_filename, read_lines
+from corridor.network.coarse import ETISPLUS_LINK, coarse_graph_files, join_coarse_links
+from corridor.network.io import country_from_filename, drop_duplicate_geometries, read_lines
 
 __all__ = [
     "CACHE_VERSION",
@@ -159,6 +161,75 @@ def select_files(catalogue: Catalogue, countries: Sequence[str]) -> list[Path]:
     return chosen
 
 
+def add_coarse_countries(
+    G: nx.MultiDiGraph, graph_files: Sequence[Path], config: NetworkConfig
+) -> dict:
+    """Join the ETISplus graphs ``graph_files`` (one per coarse country) to ``G`` in place.
+
+    The country is the name of each file's folder (``.../SE/graph.graphml``); links between two
+    coarse countries join their mutual nearest nodes within ``config.coarse_join_km``. See
+    :mod:`corridor.network.coarse`; returns its report.
+    """
+    from corridor.flows.etisplus import EtisTables, read_country_graph
+    from corridor.flows.stitch import find_border_crossings
+
+    parts = [read_country_graph(Path(p), Path(p).parent.name) for p in graph_files]
+    nodes = pd.concat([n for n, _ in parts], ignore_index=True)
+    edges = pd.concat([e for _, e in parts], ignore_index=True)
+    crossings = None
+    if len(parts) > 1:
+        # every node may be a crossing node: list each as an OD end of its own country
+        od = pd.DataFrame(
+            {
+                "origin": nodes["node_id"],
+                "destination": nodes["node_id"],
+                "country": nodes["country"],
+            }
+        )
+        tables = EtisTables(nodes.set_index("node_id", drop=False), edges, od)
+        crossings = find_border_crossings(tables, config.coarse_join_km)
+    return join_coarse_links(
+        G,
+        nodes,
+        edges,
+        crossings,
+        join_km=config.coarse_join_km,
+        speed_kph=config.speed_kph.get("motorway", 80.0),
+    )
+
+
+def country_report(
+    G: nx.MultiDiGraph,
+    lines_read: dict[str, int],
+    duplicates: dict[str, int],
+    coarse_countries: Sequence[str] = (),
+) -> dict[str, dict]:
+    """Build report per country: lines read, duplicates dropped, km (OSM and coarse).
+
+    Returns
+    -------
+    dict
+        ``{cc: {"source", "lines_read", "duplicate_geometries_removed", "km", "coarse_km"}}``;
+        ``source`` is "OSM lines" or "ETISplus coarse links" (directed km).
+    """
+    km: dict[str, float] = {}
+    coarse_km: dict[str, float] = {}
+    for _, _, d in G.edges(data=True):
+        cc = str(d.get("country", ""))
+        target = coarse_km if d.get("highway") == ETISPLUS_LINK else km
+        target[cc] = target.get(cc, 0.0) + float(d["length_m"]) / 1000.0
+    out = {}
+    for cc in sorted(set(lines_read) | set(km) | set(coarse_km) | set(coarse_countries)):
+        out[str(cc)] = {
+            "source": "ETISplus coarse links" if cc in coarse_countries else "OSM lines",
+            "lines_read": int(lines_read.get(cc, 0)),
+            "duplicate_geometries_removed": int(duplicates.get(cc, 0)),
+            "km": round(km.get(cc, 0.0), 3),
+            "coarse_km": round(coarse_km.get(cc, 0.0), 3),
+        }
+    return out
+
+
 def _file_hash(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -183,8 +254,10 @@ def load_graph(
     """Build (or reload from cache) the truck graph of the configured region.
 
     The road layers of ``config.countries`` (or of the countries of ``config.nuts_ids``) are
-    read and clipped to ``bbox_lonlat`` and to the union of the ``nuts_ids`` regions /
-    ``polygon_file`` polygons (:func:`region_polygon`) before building.
+    read, exact duplicate line geometries dropped (neighbouring region files overlap by their edge
+    tiles), and clipped to ``bbox_lonlat`` and to the union of the ``nuts_ids`` regions /
+    ``polygon_file`` polygons (:func:`region_polygon`) before building. The ETISplus graphs of
+    ``config.coarse_countries`` are then joined as coarse links (:mod:`corridor.network.coarse`).
 
     Parameters
     ----------
@@ -200,7 +273,9 @@ def load_graph(
     -------
     networkx.MultiDiGraph
         See :func:`corridor.network.graph_from_lines`; ``G.graph['cache']`` says ``hit`` or
-        ``miss`` and holds the cache file.
+        ``miss`` and holds the cache file. The build report also holds
+        ``duplicate_geometries_removed``, ``by_country`` (:func:`country_report`) and, with coarse
+        countries, ``coarse`` (joins and km).
     """
     if config.polygon_file is not None and not Path(config.polygon_file).is_file():
         msg = (
@@ -211,7 +286,12 @@ def load_graph(
     countries = region_countries(config)
     files = select_files(catalogue, countries)
     nuts = [p for p in catalogue.paths("nuts") if "LEVL_0" in p.name]
-    key = cache_key([*files, *nuts, *region_files(catalogue, config)], config)
+    coarse = (
+        coarse_graph_files(catalogue.path("etisplus_countries"), config.coarse_countries)
+        if config.coarse_countries
+        else []
+    )
+    key = cache_key([*files, *nuts, *coarse, *region_files(catalogue, config)], config)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = folder / f"network-{key}.pickle"
     if path.is_file():
@@ -224,6 +304,8 @@ def load_graph(
         except Exception as err:  # a truncated/old cache is rebuilt, not fatal
             log.warning("ignoring unreadable graph cache %s: %s", path, err)
     lines = read_lines(files)
+    n_read = lines["country"].value_counts().to_dict()
+    lines, n_dup = drop_duplicate_geometries(lines)
     region = region_polygon(catalogue, config)
     label = ",".join(config.nuts_ids) if config.nuts_ids else ",".join(countries)
     if config.polygon_file is not None:
@@ -231,6 +313,12 @@ def load_graph(
     G = graph_from_lines(
         lines, config, read_countries(catalogue), source=f"osm_motorways:{label}", region=region
     )
+    report = G.graph["build_report"]
+    report["duplicate_geometries_removed"] = int(sum(n_dup.values()))
+    if coarse:
+        report["coarse"] = add_coarse_countries(G, coarse, config)
+        G.graph["source"] += "+etisplus:" + ",".join(config.coarse_countries)
+    report["by_country"] = country_report(G, n_read, n_dup, config.coarse_countries)
     G.graph["cache"] = {"status": "miss", "file": str(path)}
     try:
         with atomic_file(path) as tmp, tmp.open("wb") as f:

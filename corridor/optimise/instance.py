@@ -905,9 +905,11 @@ def instance_from_pipeline(
     if n_no_headroom:
         log.warning("%d candidate sites have no grid headroom: taken as unlimited", n_no_headroom)
     headroom = np.where(np.isnan(headroom), np.inf, headroom)
+    # the grid stage's site cost (connection) wins over a cost the candidates carry
+    cost_of = grid if grid is not None and "cost_eur" in grid.columns else sites
     cost = (
-        sites["cost_eur"].to_numpy(dtype=float)
-        if "cost_eur" in sites.columns
+        cost_of["cost_eur"].to_numpy(dtype=float)
+        if "cost_eur" in cost_of.columns
         else np.zeros(len(ids))
     )
     table = pd.DataFrame(

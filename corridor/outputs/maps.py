@@ -38,6 +38,7 @@ ROAD_COLOURS = {
     "trunk": "#9a8f7a",
     "motorway_link": "#b0b0b0",
     "trunk_link": "#c4bca8",
+    "etisplus_link": "#7b6fa8",
 }
 ATTRIBUTION_HTML = f"{html.escape(OSM_ATTRIBUTION)} (ODbL) | {html.escape(FLOWS_ATTRIBUTION)}"
 
@@ -121,9 +122,15 @@ def plan_map(
     """
     bounds = candidates.to_crs("EPSG:4326").total_bounds if len(candidates) else None
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    folium.TileLayer(
-        "OpenStreetMap", name="OpenStreetMap tiles (online only)", attr=ATTRIBUTION_HTML
-    ).add_to(fmap)
+    attr = ATTRIBUTION_HTML
+    sources = candidates["source"].astype(str) if "source" in candidates else pd.Series(dtype=str)
+    if sources.str.contains("existing_charging").any():
+        attr += " | Quelle: Bundesnetzagentur, Ladesäulenregister (CC BY 4.0)"
+    if "highway" in edges and (edges["highway"] == "etisplus_link").any():
+        attr += " | dashed: coarse ETISplus links (Speth et al. 2022, CC BY 4.0)"
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap tiles (online only)", attr=attr).add_to(
+        fmap
+    )
 
     # Road network: motorways by class.
     roads = folium.FeatureGroup(name="Road network (motorway / trunk)")
@@ -135,6 +142,8 @@ def plan_map(
             "color": ROAD_COLOURS.get(f["properties"]["highway"], "#999"),
             "weight": 1.5 if f["properties"]["highway"].endswith("link") else 2.5,
             "opacity": 0.8,
+            # coarse ETISplus links (no OSM lines there): straight, dashed
+            **({"dashArray": "6 6"} if f["properties"]["highway"] == "etisplus_link" else {}),
         },
         tooltip=folium.GeoJsonTooltip(fields=["ref", "highway"], aliases=["Road", "Class"]),
     ).add_to(roads)

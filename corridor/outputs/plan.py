@@ -33,6 +33,7 @@ SHORTLIST_COLUMNS = [
     "technology",
     "kind",
     "country",
+    "road_ref",
     "direction",
     "chargers",
     "chargers_needed",
@@ -173,6 +174,7 @@ def plan_document(
             "lon": round(float(row.lon), 6),
             "lat": round(float(row.lat), 6),
             "country": row.country,
+            "road": getattr(row, "road_ref", ""),
             "direction": row.direction,
             "kind": row.kind,
             "technology": row.technology,
@@ -223,7 +225,23 @@ def plan_document(
         "sites": site_rows,
         "summary": summary,
         "model_stats": plan.model_stats,
-        "attribution": [OSM_ATTRIBUTION, FLOWS_ATTRIBUTION],
+        "attribution": [
+            OSM_ATTRIBUTION,
+            FLOWS_ATTRIBUTION,
+            *(
+                ["Quelle: Bundesnetzagentur, Ladesäulenregister (CC BY 4.0)"]
+                if "existing_charging" in scenario.sites.sources
+                else []
+            ),
+            *(
+                [
+                    f"coarse road links of {', '.join(scenario.network.coarse_countries)}: "
+                    "ETISplus network, Speth et al. (2022), CC BY 4.0"
+                ]
+                if scenario.network.coarse_countries
+                else []
+            ),
+        ],
     }
     return _clean(doc)
 

@@ -46,6 +46,19 @@ def scenario_dataset_keys(scenario: Scenario) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def _coarse_lines(scenario: Scenario) -> list[str]:
+    """Say which countries' roads are only coarse ETISplus links (none: no line)."""
+    coarse = scenario.network.coarse_countries
+    if not coarse:
+        return []
+    return [
+        f"- road network: OSM motorway lines for {', '.join(scenario.network.countries)}; "
+        f"**coarse** straight links of the ETISplus network for {', '.join(coarse)} (no OSM "
+        "lines there; link distances from Speth et al. 2022, CC BY 4.0; `etisplus_link`, drawn "
+        "dashed on the map): distances and sites there are approximate"
+    ]
+
+
 def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Headline figures of one ``plan.json`` document.
 
@@ -210,8 +223,8 @@ def target_checks(
     Parameters
     ----------
     targets
-        ``Scenario.targets``: ``min_stations``, ``max_stations``, ``min_trucks``, ``min_firms``
-        (others are listed as not assessed).
+        ``Scenario.targets``: ``min_stations``, ``max_stations``, ``min_trucks``, ``min_firms``,
+        ``min_chargers`` (others are listed as not assessed).
     figures
         Output of :func:`headline`.
 
@@ -251,6 +264,11 @@ def target_checks(
                     plan,
                     _verdict(ok),
                 )
+            )
+        elif key == "min_chargers":
+            ch = int(figures.get("chargers") or 0)
+            rows.append(
+                ("charging points (chargers)", f">= {value:g}", str(ch), _verdict(ch >= value))
             )
         elif key == "min_firms" and firms is not None:
             rows.append(
@@ -437,6 +455,7 @@ def summary_markdown(
         ],
         f"- {opt.min_sites}–{opt.max_sites} sites, objective {opt.objective}, solver {opt.solver}"
         f" (time limit {opt.time_limit_s:g} s, gap {opt.mip_gap:g})",
+        *_coarse_lines(scenario),
         "",
         "## Inputs",
         "",

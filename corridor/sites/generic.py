@@ -19,7 +19,7 @@ import pandas as pd
 from corridor._validate import GRAPH_CRS as CRS
 from corridor.errors import InputDataError
 
-__all__ = ["generic_junction_sites"]
+__all__ = ["coarse_junction_sites", "generic_junction_sites"]
 
 
 def generic_junction_sites(
@@ -110,3 +110,40 @@ def _frame(nodes, km, ctry, G, assumed_access_m: float) -> gpd.GeoDataFrame:
     )
     geom = gpd.points_from_xy([p[0] for p in xy], [p[1] for p in xy], crs=CRS)
     return gpd.GeoDataFrame(df, geometry=geom, crs=CRS)
+
+
+def coarse_junction_sites(
+    G: nx.MultiDiGraph, countries: Sequence[str], assumed_access_m: float = 500.0
+) -> gpd.GeoDataFrame:
+    """Junction candidates at the ETISplus nodes of countries that have only coarse links.
+
+    Where the graph has no OSM lines (``highway = "etisplus_link"``, see
+    :mod:`corridor.network.coarse`) no rest area can be tied to a carriageway; each ETISplus node
+    (graph nodes with an ``etisplus`` id) of ``countries`` becomes a ``generic_junction``
+    candidate that serves both directions with an assumed access distance. Not real sites: their
+    names (:func:`corridor.sites.names.name_sites`) end in "(not a real site)".
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`generic_junction_sites` (empty ``name``, ``source = "etisplus"``), index
+        ``etisplus-junction-<ETISplus node id>``.
+    """
+    nodes = [
+        (n, d)
+        for n, d in G.nodes(data=True)
+        if d.get("etisplus") and str(d.get("country", "")) in set(countries)
+    ]
+    out = _frame(
+        [n for n, _ in nodes],
+        [0.0] * len(nodes),
+        [d["country"] for _, d in nodes],
+        G,
+        assumed_access_m,
+    )
+    out.index = pd.Index(
+        [f"etisplus-junction-{d['etisplus']}" for _, d in nodes], name="site_id", dtype=object
+    )
+    out["name"] = ""
+    out["source"] = "etisplus"
+    return out.drop(columns="path_km")

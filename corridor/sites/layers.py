@@ -32,6 +32,7 @@ __all__ = [
     "assign_country",
     "dedupe_sites",
     "load_candidate_layers",
+    "read_hpc_register",
     "read_layer",
     "read_user_sites",
 ]
@@ -51,6 +52,7 @@ SITE_COLUMNS = [
     "has_charging",
     "area_m2",
     "road_ref",
+    "existing_power_mw",
     "geometry",
 ]
 
@@ -59,6 +61,7 @@ KIND_PRIORITY = {
     "service_area": 0,
     "rest_area": 1,
     "truck_parking": 2,
+    "existing_hpc": 3,
     "fuel": 3,
     "user": 4,
     "generic_junction": 9,
@@ -108,6 +111,8 @@ def _finish(gdf: gpd.GeoDataFrame, site_id: pd.Series, source: str) -> gpd.GeoDa
         vals = gdf[col] if col in gdf else pd.Series(False, index=gdf.index)
         out[col] = _as_bool(vals).values
     out["area_m2"] = area
+    power = gdf["existing_power_mw"] if "existing_power_mw" in gdf else pd.Series(np.nan, gdf.index)
+    out["existing_power_mw"] = pd.to_numeric(power, errors="coerce").astype(float).values
     res = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geom, crs=CRS).values, crs=CRS)
     # keep the original shape for deduplication; the site itself is a representative point
     res["_shape"] = gpd.GeoSeries(geom, crs=CRS).values
@@ -188,6 +193,76 @@ def _read_poi2021(paths: list[Path]) -> gpd.GeoDataFrame:
         cc, _, tail = gdf["id"].astype(str).str.partition("-").T.values
         site_id = pd.Series(cc, index=gdf.index).str.lower() + "-poi2021-" + tail
         parts.append(_finish(gdf, site_id, "osm_poi_2021"))
+    return _concat(parts)
+
+
+#: Attribution the Bundesnetzagentur asks for (CC BY 4.0).
+BNETZA_CREDIT = "Quelle: Bundesnetzagentur, Ladesäulenregister (CC BY 4.0)"
+
+
+def read_hpc_register(paths: list[Path]) -> gpd.GeoDataFrame:
+    """Read the Bundesnetzagentur register of public chargers >= 150 kW as ``existing_hpc`` sites.
+
+    Devices at the same coordinates are one site: ``existing_power_mw`` is the sum of their
+    connection power (``power_kw`` / 1000), ``name`` the ``street`` (often the rest area, e.g.
+    "Raststätte Ellund-West") and ``city``; ``has_charging`` is true. These are car
+    fast-charging sites: they show where a high-power grid connection already exists (a known
+    connection power, cheaper to extend), not truck (MCS) sites.
+
+    Parameters
+    ----------
+    paths
+        GeoJSON files with columns ``street``, ``city``, ``power_kw`` (points, any CRS).
+
+    Returns
+    -------
+    GeoDataFrame
+        Normalised like every candidate layer (:data:`SITE_COLUMNS`), index
+        ``de-bnetza-<hash of the position>``, source ``existing_charging``.
+
+    Raises
+    ------
+    InputDataError
+        If a file lacks ``street``, ``city`` or ``power_kw``, or ``power_kw`` is not a number.
+    """
+    parts = []
+    for path in paths:
+        raw = pyogrio.read_dataframe(path)
+        _require(raw, ["street", "city", "power_kw"], path)
+        kw = pd.to_numeric(raw["power_kw"], errors="coerce")
+        if kw.isna().any():
+            row = int(np.flatnonzero(kw.isna().to_numpy())[0])
+            msg = (
+                f"{path}, row {row}: power_kw must be a number (kW), got "
+                f"{raw['power_kw'].iloc[row]!r}; fix or drop the row"
+            )
+            raise InputDataError(msg)
+        ll = raw.to_crs("EPSG:4326").geometry
+        key = ll.x.round(6).astype(str) + "," + ll.y.round(6).astype(str)
+        raw = raw.assign(_key=key, _kw=kw)
+        g = raw.groupby("_key", sort=True)
+        first = g.head(1).set_index("_key")
+        street = first["street"].fillna("").astype(str).str.strip()
+        city = first["city"].fillna("").astype(str).str.strip()
+        name = street.where((city == "") | (city == street), street + ", " + city).str.strip(", ")
+        gdf = gpd.GeoDataFrame(
+            {
+                "name": name.to_numpy(),
+                "kind": "existing_hpc",
+                "country": "DE" if Path(path).name.startswith("DE_") else "",
+                "has_charging": True,
+                "existing_power_mw": (g["_kw"].sum() / 1000.0).reindex(first.index).to_numpy(),
+            },
+            geometry=first.geometry.to_numpy(),
+            crs=raw.crs,
+        )
+        site_id = pd.Series(
+            [
+                "de-bnetza-" + hashlib.sha1(k.encode()).hexdigest()[:10]
+                for k in first.index.astype(str)
+            ]
+        )
+        parts.append(_finish(gdf, site_id, "existing_charging"))
     return _concat(parts)
 
 
@@ -274,6 +349,8 @@ def read_layer(catalogue: Catalogue, source: str) -> gpd.GeoDataFrame:
         return _read_rest_stops(catalogue.paths(source))
     if source == "osm_poi_2021":
         return _read_poi2021(catalogue.paths(source))
+    if source == "existing_charging":
+        return read_hpc_register(catalogue.paths(source))
     if source in DATASETS:
         msg = (
             f"dataset '{source}' is not a candidate layer; use {', '.join(CANDIDATE_LAYERS)} "
@@ -393,6 +470,8 @@ def dedupe_sites(sites: gpd.GeoDataFrame, dedupe_m: float) -> tuple[gpd.GeoDataF
         merged[col] = g[col].agg(first_text).reindex(comp_idx).to_numpy()
     merged["truck_spots"] = g["truck_spots"].max().reindex(comp_idx).to_numpy()
     merged["area_m2"] = g["area_m2"].max().reindex(comp_idx).to_numpy()
+    if "existing_power_mw" in df:
+        merged["existing_power_mw"] = g["existing_power_mw"].max().reindex(comp_idx).to_numpy()
     merged["has_fuel"] = g["has_fuel"].any().reindex(comp_idx).to_numpy()
     merged["has_charging"] = g["has_charging"].any().reindex(comp_idx).to_numpy()
     kinds = df.sort_values(["_comp", "_kindp"]).groupby("_comp")["kind"].first()

@@ -35,7 +35,10 @@ from corridor.catalogue import Catalogue
 from corridor.config import SitesConfig
 from corridor.directions import BOTH_LABEL, compass_label
 from corridor.errors import InputDataError
-from corridor.sites.layers import SITE_COLUMNS, _load
+from corridor.network.coarse import ETISPLUS_LINK
+from corridor.sites.generic import coarse_junction_sites
+from corridor.sites.layers import SITE_COLUMNS, _concat, _load, read_hpc_register
+from corridor.sites.names import name_sites, town_points
 
 __all__ = [
     "MAIN_HIGHWAYS",
@@ -165,7 +168,8 @@ def snap_to_carriageways(
             msg = "candidate sites have no CRS; expected EPSG:3035 points"
             raise InputDataError(msg)
     edges = edges_frame(G)
-    main = edges[edges["highway"].isin(MAIN_HIGHWAYS)].reset_index(drop=True)
+    # coarse ETISplus links (no OSM lines) are reached only by junction candidates
+    main = edges[edges["highway"].isin((*MAIN_HIGHWAYS, ETISPLUS_LINK))].reset_index(drop=True)
     pts = sites.geometry.values
     n = len(sites)
     site_ids = sites.index.to_numpy()
@@ -183,6 +187,10 @@ def snap_to_carriageways(
     # all main carriageway edges within max_snap_m: (site, edge) pairs
     tree = shapely.STRtree(main.geometry.values)
     si, ei = tree.query(pts, predicate="dwithin", distance=config.max_snap_m)
+    kind = sites["kind"].to_numpy(str)
+    coarse = main["highway"].to_numpy(str)[ei] == ETISPLUS_LINK
+    ok = ~coarse | (kind[si] == "generic_junction")
+    si, ei = si[ok], ei[ok]
     lines = main.geometry.values[ei]
     dist = shapely.distance(pts[si], lines)
     at = shapely.line_locate_point(lines, pts[si])
@@ -209,7 +217,6 @@ def snap_to_carriageways(
 
     nearest = pairs.drop_duplicates("site").set_index("site")
     snap_m = nearest["dist"]
-    kind = sites["kind"].to_numpy(str)
     one_side_kind = np.isin(kind, ONE_SIDE_KINDS)
     close = np.zeros(n, bool)
     close[snap_m.index] = snap_m.to_numpy() <= config.both_directions_max_m
@@ -310,8 +317,14 @@ def build_candidates(
     outside ``config.countries`` and too far from a carriageway.
     """
     sites, dropped = _load(catalogue, config)
+    junctions = coarse_junction_sites(G, config.countries)
+    if len(junctions):
+        sites = _concat([sites, junctions])
     cand = snap_to_carriageways(sites, G, config)
-    cand = dataclasses.replace(cand, sites=label_unnamed(cand.sites, cand.access, G))
+    named = name_sites(
+        cand.sites, cand.access, G, register=_register(catalogue), towns=_towns(catalogue)
+    )
+    cand = dataclasses.replace(cand, sites=named)
     excluded = pd.concat([dropped, cand.excluded], ignore_index=True)
     reasons = excluded["reason"].str.replace(
         r"country '.*' not in.*", "outside countries", regex=True
@@ -321,30 +334,24 @@ def build_candidates(
     return Candidates(sites=cand.sites, access=cand.access, excluded=excluded, report=report)
 
 
-def label_unnamed(
-    sites: gpd.GeoDataFrame, access: pd.DataFrame, G: nx.MultiDiGraph
-) -> gpd.GeoDataFrame:
-    """Give unnamed sites a readable label: ``(unnamed truck parking, A12)``.
+def _register(catalogue: Catalogue) -> gpd.GeoDataFrame | None:
+    """Read the charger register for site names (None when the data set is not there)."""
+    if not catalogue.is_present("existing_charging"):
+        return None
+    return read_hpc_register(catalogue.paths("existing_charging"))
 
-    The label is in parentheses so nobody mistakes it for an OSM name; the road is the site's
-    ``road_ref`` or else the ref of the first carriageway it is reached from.
 
-    Returns
-    -------
-    GeoDataFrame
-        A copy of ``sites`` with empty ``name`` values filled.
-    """
-    out = sites.copy()
-    empty = out["name"].fillna("").str.strip() == ""
-    if not empty.any():
-        return out
-    first = access.drop_duplicates("site_id").set_index("site_id")
-    edge_ref = {
-        sid: G.edges[int(r.u), int(r.v), int(r.key)].get("ref", "") for sid, r in first.iterrows()
-    }
-    road = out.get("road_ref", pd.Series("", index=out.index)).fillna("").astype(str)
-    for sid in out.index[empty]:
-        ref = road.get(sid) or edge_ref.get(sid, "")
-        kind = str(out.at[sid, "kind"]).replace("_", " ")
-        out.at[sid, "name"] = f"(unnamed {kind}{', ' + ref if ref else ''})"
-    return out
+def _towns(catalogue: Catalogue) -> gpd.GeoDataFrame:
+    """Collect town points for site names: gazetteer and (when present) NUTS-3 label points."""
+    import pyogrio
+
+    from corridor.network.places import load_gazetteer
+
+    labels = (
+        pyogrio.read_dataframe(
+            catalogue.path("nuts_labels"), columns=["NAME_LATN", "NUTS_NAME", "CNTR_CODE"]
+        )
+        if catalogue.is_present("nuts_labels")
+        else None
+    )
+    return town_points(load_gazetteer(), labels)
