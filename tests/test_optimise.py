@@ -883,3 +883,23 @@ def test_relaxation_proves_optimality_only_when_capacity_does_not_bind():
     assert bound.model_stats["proof"] == "solver"
     assert bound.objective < bound.model_stats["relaxation_objective"]
     assert bound.objective == pytest.approx(solve(tied, config, relaxation_first=False).objective)
+
+
+def test_values_that_break_a_row_are_no_solution():
+    # a time-limited stop can hand back all zeros although min_sites asks for sites: the check
+    # that turns such a "feasible" into no solution names the broken row, and lets solver noise
+    # (an integer at 0.999999, a bound exceeded by 1e-7) pass
+    import pulp
+
+    from corridor.optimise.solve import _broken_row
+
+    prob = pulp.LpProblem("t", pulp.LpMaximize)
+    x = prob.add_variable("x", 0, 10)
+    y = prob.add_variable("y", 0, 1, pulp.LpInteger)
+    prob += x + y
+    prob += x + 130 * y >= 130, "min_sites"
+    prob += x <= 5, "cap"
+    x.varValue, y.varValue = 0.0, 0.0
+    assert _broken_row(prob) == "min_sites"
+    x.varValue, y.varValue = 5.0000001, 0.999999
+    assert _broken_row(prob) is None

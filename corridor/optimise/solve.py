@@ -368,6 +368,27 @@ def _stale_solution(prob: Any, stats: Any, config: OptimiseConfig) -> bool:
     return abs(reported - stats.objective) > 1e-6 * max(1.0, abs(reported))
 
 
+#: Tolerance of the check that a time-limited solution keeps the model's rows, relative to
+#: 1 + the row's absolute activity (the solver's own tolerances are 1e-6 to 1e-7).
+_ROW_TOLERANCE = 1e-4
+
+
+def _broken_row(prob: Any) -> str | None:
+    """Name of the first row the problem's current values break beyond the tolerance, or None."""
+    import pulp
+
+    for row in prob.constraints():
+        name = str(row.name)
+        terms = [(a, v.varValue) for v, a in row.items()]
+        if any(x is None for _, x in terms):
+            return name
+        value = sum(a * x for a, x in terms) + row.constant
+        slack = _ROW_TOLERANCE * (1.0 + sum(abs(a * x) for a, x in terms) + abs(row.constant))
+        if (row.sense == pulp.LpConstraintEQ and abs(value) > slack) or value * row.sense < -slack:
+            return name
+    return None
+
+
 def _status(stats: Any, objective: float | None) -> tuple[str, float | None, float | None]:
     """Map PuLP's solve stats to our status, bound and gap (optimal only when proven)."""
     from pulp.constants import LpSolveStatus
@@ -696,6 +717,11 @@ def _solve_model(
         resolved_cold = True
     objective = stats.objective if stats.has_solution else None
     status, bound, gap = _status(stats, objective)
+    if status == "feasible" and _broken_row(prob) is not None:
+        # a time-limited stop can hand back values that break the model's rows (all zeros at a
+        # national scale): that is no solution, however the solver labels it
+        log.warning("the solver's values at its stop break the model's rows: no solution")
+        status, objective = "none", None
     model_stats: dict[str, Any] = {
         **pre.stats,
         "variables": prob.numVariables(),
