@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -703,6 +703,16 @@ class OptimiseConfig(_Frozen):
             "plans that need more than the grid allows are reported invalid."
         ),
     )
+    capacity_search: Literal["full", "relaxation_sites"] = Field(
+        "full",
+        description=(
+            "Capacity in the model, when the plan on the capacity-free optimum's sites does not "
+            "reach that optimum: 'full' solves the whole capacitated model (proves optimality "
+            "or gives its gap); 'relaxation_sites' keeps the capacitated plan on those sites, "
+            "with its gap to the capacity-free bound (for national models too large to solve "
+            "whole: a deliverable plan and an honest gap instead of no plan)."
+        ),
+    )
     battery_max_mwh_per_site: float = Field(
         0.0,
         ge=0,
@@ -1023,6 +1033,19 @@ def _relative_to(raw: dict, folder: Path) -> None:
         part[key] = items if many else items[0]
 
 
+def _check_integers(raw: Any, where: str, key: str = "") -> None:
+    """Reject integers outside TOML's 64-bit range (Python's reader accepts any size)."""
+    if isinstance(raw, dict):
+        for k, v in raw.items():
+            _check_integers(v, where, f"{key}.{k}" if key else str(k))
+    elif isinstance(raw, list):
+        for v in raw:
+            _check_integers(v, where, key)
+    elif isinstance(raw, int) and not isinstance(raw, bool) and not -(2**63) <= raw < 2**63:
+        msg = f"{where}: {key} = {raw} is outside TOML's 64-bit integer range"
+        raise ScenarioError(msg)
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name, or a user's TOML file.
 
@@ -1058,6 +1081,13 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             )
             raise ScenarioError(msg)
     raw = read_toml(path, "scenario file", error=ScenarioError)
+    if not raw:
+        msg = (
+            f"scenario file {path} is empty (no keys); copy a built-in scenario "
+            "(corridor/data/scenarios/) and change it"
+        )
+        raise ScenarioError(msg)
+    _check_integers(raw, str(path))
     raw.setdefault("name", path.stem)
     _relative_to(raw, path.parent)
     try:

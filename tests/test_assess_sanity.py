@@ -53,6 +53,15 @@ def test_budget_with_all_costs_zero_cannot_bind():
     priced = optimise_config(budget_eur=1_000_000, charger_cost_eur=100_000)
     assert plan_warnings(plan.model_stats, priced, inst.sites["cost_eur"]) == []
     assert plan_warnings(plan.model_stats, optimise_config(), inst.sites["cost_eur"]) == []
+    # the joint plan's prices count too (sites, H2 stations and modules, charger options)
+    for priced in (
+        {"site_cost_eur": 1_000_000},
+        {"h2_station_cost_eur": 2_500_000},
+        {"h2_module_cost_eur": 1_500_000},
+        {"charger_options": [{"power_mw": 0.4, "cost_eur": 120_000}]},
+    ):
+        cfg_priced = optimise_config(budget_eur=1_000_000, **priced)
+        assert plan_warnings(plan.model_stats, cfg_priced, inst.sites["cost_eur"]) == []
 
 
 @pytest.mark.parametrize("warnings", [[], ["budget_eur = 5 EUR cannot bind: test"]])

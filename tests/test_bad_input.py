@@ -222,6 +222,27 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
     # ---- plan: scenario numbers and keys (rejected before any work)
     ("plan-unknown-scenario", ["plan", "nope", "--out", "{out}"], None, 2, ("nope",)),
     (
+        "plan-empty-scenario-file",
+        ["plan", "{f}", "--out", "{out}"],
+        _w("empty.toml", ""),
+        2,
+        ("empty.toml", "is empty"),
+    ),
+    (
+        "plan-comments-only-scenario-file",
+        ["plan", "{f}", "--out", "{out}"],
+        _w("empty.toml", "# nothing here\n"),
+        2,
+        ("empty.toml", "is empty"),
+    ),
+    (
+        "plan-integer-beyond-64-bit",
+        ["plan", "{f}", "--out", "{out}"],
+        _toml("[optimise]\nmax_sites = 99999999999999999999\n"),
+        2,
+        ("optimise.max_sites",),
+    ),
+    (
         "plan-misspelt-key",
         ["plan", "{f}", "--out", "{out}"],
         _toml("[optimise]\nmax_site = 5\n"),

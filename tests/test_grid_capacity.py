@@ -657,6 +657,26 @@ def test_grid_value_skips_resolves_when_the_capacitated_plan_is_at_the_capacity_
         assert again.served_trucks_per_day == pytest.approx(plan.served_trucks_per_day)
 
 
+def test_relaxation_sites_search_returns_a_deliverable_plan_with_its_gap(tmp_path: Path) -> None:
+    # the shared 3 MW pool binds: the plan on the capacity-free optimum's sites cannot reach it
+    inst = _line_with_grid(_area_table(tmp_path / "t.geojson", 3.0, 50.0), volume=1000.0)
+    full = solve(inst, OptimiseConfig(max_sites=4, min_sites=1))
+    quick = solve(
+        inst, OptimiseConfig(max_sites=4, min_sites=1, capacity_search="relaxation_sites")
+    )
+    assert quick.model_stats["proof"] == "relaxation_sites" and quick.valid
+    bound = quick.model_stats["relaxation_objective"]
+    assert quick.best_bound == pytest.approx(bound)
+    assert quick.served_trucks_per_day <= full.served_trucks_per_day + 1e-6 <= bound + 1e-6
+    if quick.status == "feasible":
+        assert quick.gap == pytest.approx((bound - quick.objective) / quick.objective)
+    else:
+        assert quick.objective == pytest.approx(bound)
+    assert set(quick.sites.index) <= set(
+        solve(inst, OptimiseConfig(max_sites=4, min_sites=1, capacity_in_model=False)).sites.index
+    )
+
+
 # --- Germany ---------------------------------------------------------------------------------
 
 

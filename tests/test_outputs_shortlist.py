@@ -218,3 +218,20 @@ def test_summary_flags_near_empty_and_non_firm_stations() -> None:
     assert "1 station(s) serve under 2 % of the plan's trucks" in md and "Quiet (0.1)" in md
     assert "Busy" not in md.split("serve under 2 %")[1].split("\n")[0]
     assert "1 station(s) on non-firm grid connections" in md
+
+
+def test_non_firm_battery_note_only_for_stations_that_draw_power():
+    # an H2 station (no power_mw) on a non-firm connection needs no battery; a BEV one does
+    from corridor.config import load_scenario
+    from corridor.outputs.summary import summary_markdown
+
+    note = "on non-firm grid connections are planned with their headroom"
+    doc = _doc(2)
+    for s in doc["sites"]:
+        s["connection"] = "non_firm"
+    doc["sites"][0]["power_mw"] = None
+    md = summary_markdown(load_scenario("nl-de-bev-pilot"), doc, _shortlist(), {})
+    assert "- 1 station(s) " + note in md
+    doc["sites"][1]["power_mw"] = float("nan")
+    md = summary_markdown(load_scenario("nl-de-bev-pilot"), doc, _shortlist(), {})
+    assert note not in md

@@ -69,11 +69,19 @@ def plan_warnings(
         )
     if config.budget_eur is not None:
         costs = [float(c) for c in site_costs_eur]
-        free = config.charger_cost_eur <= 0.0 and config.battery_cost_eur_per_mwh <= 0.0
-        if free and not any(c > 0 for c in costs):
+        # every price the model may charge against the budget (joint plans: sites, H2, options)
+        prices = [
+            config.charger_cost_eur,
+            config.battery_cost_eur_per_mwh,
+            config.site_cost_eur,
+            config.h2_module_cost_eur,
+            config.h2_station_cost_eur,
+            *(o.cost_eur for o in config.charger_options),
+        ]
+        if all(p <= 0.0 for p in prices) and not any(c > 0 for c in costs):
             out.append(
-                f"budget_eur = {config.budget_eur:,.0f} EUR cannot bind: charger_cost_eur, "
-                "battery_cost_eur_per_mwh and every candidate site's cost are 0, so any plan "
-                "costs 0 EUR; set the costs or remove the budget"
+                f"budget_eur = {config.budget_eur:,.0f} EUR cannot bind: every cost setting "
+                "(chargers, batteries, sites, H2 stations and modules) and every candidate "
+                "site's cost are 0, so any plan costs 0 EUR; set the costs or remove the budget"
             )
     return out

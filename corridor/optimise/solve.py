@@ -525,7 +525,9 @@ def solve(
     plan is optimal for the full capacitated model too (relaxation optimum ≥ capacitated optimum
     ≥ this plan = relaxation optimum) and is returned with ``model_stats["proof"] =
     "relaxation"``; otherwise the full capacitated model is solved (always for the ``min_sites``
-    objective, whose target share depends on what the instance can serve).
+    objective, whose target share depends on what the instance can serve), or, with
+    ``capacity_search = "relaxation_sites"``, the restricted plan is returned as ``feasible``
+    with its gap to the relaxation optimum (``proof`` ``"relaxation_sites"``).
 
     Parameters
     ----------
@@ -606,6 +608,23 @@ def solve(
                 fixed,
                 best_bound=relaxed.objective,
                 gap=0.0,
+                solve_time_s=relaxed.solve_time_s + fixed.solve_time_s,
+                model_stats=stats,
+            )
+        if config.capacity_search == "relaxation_sites" and fixed.status in (
+            "optimal",
+            "feasible",
+        ):
+            # a plan on the relaxation's sites, bounded by the capacity-free optimum
+            bound = float(relaxed.objective or 0.0)
+            value = float(fixed.objective or 0.0)
+            gap = 0.0 if _reaches(value, bound) else (bound - value) / max(abs(value), 1e-9)
+            stats = {**fixed.model_stats, **extra, "proof": "relaxation_sites"}
+            return _replace(
+                fixed,
+                status="optimal" if gap == 0.0 else "feasible",
+                best_bound=bound,
+                gap=gap,
                 solve_time_s=relaxed.solve_time_s + fixed.solve_time_s,
                 model_stats=stats,
             )

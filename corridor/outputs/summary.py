@@ -415,6 +415,15 @@ def joint_markdown(doc: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _number(value: object) -> float:
+    """Read a plan.json number as a finite float (0 for None, NaN or text)."""
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return out if math.isfinite(out) else 0.0
+
+
 def summary_markdown(
     scenario: Scenario,
     doc: Mapping[str, Any],
@@ -535,7 +544,12 @@ def summary_markdown(
         )
     if fig["battery_mwh"] and fig["battery_mwh"] > 0:
         lines.append(f"- {_fmt(fig['battery_mwh'])} MWh of battery buffers at the stations")
-    non_firm = [s for s in doc.get("sites", []) if s.get("connection") == "non_firm"]
+    non_firm = [
+        s
+        for s in doc.get("sites", [])
+        if s.get("connection") == "non_firm"
+        and max(_number(s.get("power_mw")), _number(s.get("grid_mw"))) > 0  # draws power
+    ]
     if non_firm:
         lines.append(
             f"- {len(non_firm)} station(s) on non-firm grid connections are planned with their "
