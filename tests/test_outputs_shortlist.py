@@ -142,6 +142,13 @@ def test_headline_and_targets() -> None:
     assert verdicts[("stations", "<= 6")] == "met"
     assert [v for t, _, _, v in checks if t.startswith("trucks")] == ["not met"]
     assert any("253" in t for t, *_ in checks)
+    # H2 modules are not charging points: an H2 plan's "chargers" are modules, a joint site
+    # counts its BEV chargers and its modules apart
+    h2 = _doc(2) | {"technology": "h2"}
+    assert (headline(h2)["chargers"], headline(h2)["h2_modules"]) == (0, 6)
+    joint = _doc(2)
+    joint["sites"][0].update({"chargers": 4, "bev_chargers": 3, "h2_modules": 1})
+    assert (headline(joint)["chargers"], headline(joint)["h2_modules"]) == (6, 1)
 
 
 def test_corridor_mode_targets_count_the_pilot_fleet() -> None:

@@ -67,7 +67,8 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
     dict
         ``scenario``, ``technology``, ``status``, ``valid``, ``gap``, ``solve_time_s``,
         ``solver``, ``sites``, ``sites_nl``, ``sites_de``, ``sites_by_country`` (e.g. "2 NL, 4
-        DE"), ``chargers``, ``power_mw``,
+        DE"), ``chargers`` (BEV charging points), ``h2_modules`` (H2 dispensing modules),
+        ``power_mw``,
         ``capacity_kg_per_day``, ``served_trucks_per_day``, ``served_share``,
         ``energy_mwh_per_day``, ``h2_kg_per_day``, ``corridor_ze_trucks_per_day``,
         ``battery_mwh``; in corridor mode ``corridor``, ``corridor_trucks_on_per_day``,
@@ -96,7 +97,8 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         "sites_nl": int(by_country.get("NL", 0)),
         "sites_de": int(by_country.get("DE", 0)),
         "sites_by_country": ", ".join(f"{n} {c}" for c, n in by_country.items()),
-        "chargers": int(total("chargers")) if sites else 0,
+        "chargers": _charger_count(sites, tech),
+        "h2_modules": _module_count(sites, tech),
         "power_mw": total("power_mw"),
         "capacity_kg_per_day": total("capacity_kg_per_day"),
         "served_trucks_per_day": doc.get("served_trucks_per_day"),
@@ -110,6 +112,20 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         "pilot_trucks_served_per_day": chosen.get("pilot_trucks_served_per_day"),
         "pilot_firms_served": chosen.get("pilot_firms_served"),
     }
+
+
+def _charger_count(sites: Sequence[Mapping[str, Any]], tech: str | None) -> int:
+    """BEV charging points of a plan's sites (an H2 plan's ``chargers`` are modules)."""
+    if tech == "h2":
+        return 0
+    return int(sum(_number(s.get("bev_chargers", s.get("chargers"))) for s in sites))
+
+
+def _module_count(sites: Sequence[Mapping[str, Any]], tech: str | None) -> int:
+    """H2 modules of a plan's sites (joint plans: ``h2_modules``; H2 plans: ``chargers``)."""
+    if tech == "h2":
+        return int(sum(_number(s.get("chargers")) for s in sites))
+    return int(sum(_number(s.get("h2_modules")) for s in sites))
 
 
 def _chosen_corridor(doc: Mapping[str, Any]) -> dict[str, Any]:
