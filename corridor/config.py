@@ -621,6 +621,15 @@ class OptimiseConfig(_Frozen):
     min_sites_per_country: dict[CountryCode, int] = Field(
         default_factory=dict, description="Fewest sites per country, e.g. {NL = 2, DE = 2}."
     )
+    min_sites_per_region: dict[
+        Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]$")], Annotated[int, Field(ge=0)]
+    ] = Field(
+        default_factory=dict,
+        description=(
+            "Fewest sites per NUTS level-1 region (2021 ids, e.g. {DEC = 1} for the Saarland): "
+            "a national plan with a site in every Land."
+        ),
+    )
     min_sites_per_direction: int = Field(
         0,
         ge=0,

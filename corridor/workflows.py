@@ -299,6 +299,8 @@ def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
     elif name == "grid":
         st.substations, st.areas = grid_layers(scenario, catalogue)
         st.sites = attach_grid(st.candidates.sites, st.substations, st.areas, scenario.grid)
+        if scenario.optimise.min_sites_per_region:
+            st.sites = with_nuts1_region(st.sites, catalogue)
     elif name == "instance":
         candidates = st.candidates
         if scenario.optimise.corridor:
@@ -519,6 +521,32 @@ def choose_corridor(
     choice.lines = geo.lines
     choice.buffer_km = opt.corridor_buffer_km
     return choice
+
+
+def with_nuts1_region(sites: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.GeoDataFrame:
+    """Add ``region``: the NUTS 2021 level-1 id (e.g. ``DEC``) each site lies in ("" outside).
+
+    Parameters
+    ----------
+    sites
+        Candidate sites (any CRS), indexed by ``site_id``.
+    catalogue
+        Data catalogue (``nuts``: the 1:60M level-1 polygons, © EuroGeographics).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``sites`` with the ``region`` column.
+    """
+    import geopandas as gpd
+
+    path = next(p for p in catalogue.paths("nuts") if "LEVL_1" in p.name)
+    regions = gpd.read_file(path)[["NUTS_ID", "geometry"]].to_crs(sites.crs)
+    hit = gpd.sjoin(sites[["geometry"]], regions, how="left", predicate="within")
+    first = hit[~hit.index.duplicated(keep="first")]["NUTS_ID"]
+    out = sites.copy()
+    out["region"] = first.reindex(sites.index).fillna("").astype(str)
+    return out
 
 
 def grid_layers(

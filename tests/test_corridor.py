@@ -173,3 +173,22 @@ def test_pilot_first_agrees_with_brute_force_over_site_subsets():
     share = {od: got.served_share.get(od, 1.0) for od in got.served_od_ids}
     served_pilot = sum(trucks[od] * s for od, s in share.items() if od in pilot)
     assert (served_pilot, got.served_trucks_per_day) == pytest.approx(best, abs=1e-5)
+
+
+def test_a_region_minimum_opens_a_site_in_that_region():
+    import dataclasses
+
+    from corridor.errors import InfeasibleError
+
+    inst, pilot, other = _pilot_line()  # one site: node 8 serves 30 trucks/day, node 2 only 5
+    sites = inst.sites.copy()
+    sites["region"] = ["DEC" if i in (1, 2) else "DEA" for i in range(len(sites))]
+    inst = dataclasses.replace(inst, sites=sites)
+    assert solve(inst, config(max_sites=1)).served_od_ids == (other,)
+    plan = solve(inst, config(max_sites=1, min_sites_per_region={"DEC": 1}))
+    assert plan.served_od_ids == (pilot,) and list(plan.sites.index) == ["2"]
+    for capacity in (True, False):  # the capacity-free presolve keeps the region's sites too
+        kw = {"capacity_in_model": capacity, "min_sites_per_region": {"DEC": 1}}
+        assert "2" in solve(inst, config(max_sites=2, **kw)).sites.index
+    with pytest.raises(InfeasibleError, match=r"min_sites_per_region\[DEB\] = 1 but only 0"):
+        solve(inst, config(max_sites=1, min_sites_per_region={"DEB": 1}))

@@ -921,6 +921,7 @@ def instance_from_pipeline(
             "headroom_mw": headroom,
             "cost_eur": np.nan_to_num(cost, nan=0.0),
             "kind": sites["kind"].astype(str).to_numpy() if "kind" in sites.columns else "",
+            "region": _grid_text(grid, "region", "", len(ids)),
             "connection": _grid_text(grid, "connection", "firm", len(ids)),
             "restricted_hours": _grid_text(grid, "restricted_hours", "", len(ids)),
             "substation_id": _grid_text(grid, "substation_id", "", len(ids)),

@@ -230,6 +230,15 @@ def _check_before_solving(
                 f"in {cc}"
             )
             raise InfeasibleError(msg)
+    regions = sites["region"].astype(str) if "region" in sites.columns else None
+    for region, n in sorted(config.min_sites_per_region.items()):
+        have = int((regions == region).sum()) if regions is not None else 0
+        if n > have:
+            msg = (
+                f"min_sites_per_region[{region}] = {n} but only {have} usable candidate sites are "
+                f"in NUTS-1 region {region}"
+            )
+            raise InfeasibleError(msg)
     total_country = sum(config.min_sites_per_country.values())
     if total_country > config.max_sites:
         msg = (
@@ -438,6 +447,7 @@ def _spec(
         max_sites=config.max_sites,
         min_sites=config.min_sites,
         min_per_country=dict(config.min_sites_per_country),
+        min_per_region=dict(config.min_sites_per_region),
         min_per_direction=(
             dict.fromkeys(DIRECTIONS, config.min_sites_per_direction)
             if config.min_sites_per_direction
@@ -489,6 +499,7 @@ def _without_dominated(
     attrs = pd.DataFrame(
         {
             "country": info["country"].astype(str),
+            "region": info["region"].astype(str) if "region" in info.columns else "",
             "directions": info["directions"],
             "open_cost_eur": info["cost_eur"].to_numpy(float) + config.charger_cost_eur * lows,
             "headroom_mw": info["headroom_mw"].astype(float),
@@ -496,7 +507,8 @@ def _without_dominated(
         },
         index=info.index,
     )
-    return dominated_sites(used, covers, attrs, keep=tuple(config.fixed_open), same=["country"])
+    same = ["country", "region"] if config.min_sites_per_region else ["country"]
+    return dominated_sites(used, covers, attrs, keep=tuple(config.fixed_open), same=same)
 
 
 def solve(
