@@ -630,6 +630,13 @@ class OptimiseConfig(_Frozen):
             "a national plan with a site in every Land."
         ),
     )
+    min_sites_per_road: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description=(
+            "Fewest sites per motorway (the candidate's nearest motorway ref, spaces ignored, "
+            "e.g. {'A 5' = 1}): a national plan on every main corridor."
+        ),
+    )
     min_sites_per_direction: int = Field(
         0,
         ge=0,

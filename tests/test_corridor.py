@@ -192,3 +192,8 @@ def test_a_region_minimum_opens_a_site_in_that_region():
         assert "2" in solve(inst, config(max_sites=2, **kw)).sites.index
     with pytest.raises(InfeasibleError, match=r"min_sites_per_region\[DEB\] = 1 but only 0"):
         solve(inst, config(max_sites=1, min_sites_per_region={"DEB": 1}))
+    # the same for a motorway ("A 5" and "A5" are one road)
+    sites["road"] = ["A5" if i == 2 else "A1" for i in range(len(sites))]
+    inst = dataclasses.replace(inst, sites=sites)
+    plan = solve(inst, config(max_sites=1, min_sites_per_road={"A 5": 1}))
+    assert list(plan.sites.index) == ["2"]

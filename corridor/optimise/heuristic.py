@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 
 from corridor.optimise.instance import Instance
-from corridor.optimise.model import ModelSpec, Preprocessed, region_quotas, shared_cover_sets
+from corridor.optimise.model import ModelSpec, Preprocessed, group_quotas, shared_cover_sets
 
 __all__ = ["CoverIndex", "cover_index", "improve_sites"]
 
@@ -139,7 +139,7 @@ class _Rules:
         self.fixed[[col[s] for s in spec.fixed_open if s in col]] = True
         country = info["country"].to_numpy()
         self.quotas = [(country == cc, n) for cc, n in spec.min_per_country.items() if n > 0]
-        self.quotas += region_quotas(info, spec)
+        self.quotas += group_quotas(info, spec)
         self.quotas += [
             (info["directions"].map(lambda ds, d=d: d in ds).to_numpy(dtype=bool), n)
             for d, n in spec.min_per_direction.items()

@@ -715,6 +715,12 @@ class _PairKeys:
         return np.where((iu >= 0) & (iv >= 0), iu * len(self.nodes) + iv, -1)
 
 
+def road_key(ref: str) -> str:
+    """Road ref as a group key: upper case without spaces, first ref of a list ("A 5;E 35": A5)."""
+    first = str(ref).split(";")[0] if ref else ""
+    return first.replace(" ", "").upper()
+
+
 def _grid_text(grid: pd.DataFrame | None, column: str, default: str, n: int) -> np.ndarray:
     if grid is None or column not in grid.columns:
         return np.full(n, default, dtype=object)
@@ -922,6 +928,7 @@ def instance_from_pipeline(
             "cost_eur": np.nan_to_num(cost, nan=0.0),
             "kind": sites["kind"].astype(str).to_numpy() if "kind" in sites.columns else "",
             "region": _grid_text(grid, "region", "", len(ids)),
+            "road": [road_key(r) for r in _grid_text(sites, "road_ref", "", len(ids))],
             "connection": _grid_text(grid, "connection", "firm", len(ids)),
             "restricted_hours": _grid_text(grid, "restricted_hours", "", len(ids)),
             "substation_id": _grid_text(grid, "substation_id", "", len(ids)),

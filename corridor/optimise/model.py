@@ -535,7 +535,7 @@ class ModelSpec:
     max_sites: int = 6
     min_sites: int = 0
     min_per_country: dict[str, int] = field(default_factory=dict)
-    min_per_region: dict[str, int] = field(default_factory=dict)
+    min_per_group: dict[tuple[str, str], int] = field(default_factory=dict)
     min_per_direction: dict[Direction, int] = field(default_factory=dict)
     fixed_open: tuple[str, ...] = ()
     min_chargers: int = 1
@@ -672,25 +672,29 @@ def _add_country_min(b: _Builder, x: dict, sites: Any, spec: ModelSpec, lp_sum: 
         if n > 0:
             members = [s for s in x if sites.at[s, "country"] == cc]
             b.add(lp_sum(x[s] for s in members) >= n, f"country_min[{cc}]")
-    for region, n in sorted(spec.min_per_region.items()):
+    for (column, value), n in sorted(spec.min_per_group.items()):
         if n > 0:
-            members = [s for s in x if _region(sites, s) == region]
-            b.add(lp_sum(x[s] for s in members) >= n, f"region_min[{region}]")
+            members = [s for s in x if _attr(sites, s, column) == value]
+            b.add(lp_sum(x[s] for s in members) >= n, f"{column}_min[{value}]")
 
 
-def _region(sites: Any, site: str) -> str:
-    """NUTS level-1 region of a site ("" when the sites carry none)."""
-    return str(sites.at[site, "region"]) if "region" in sites.columns else ""
+def _attr(sites: Any, site: str, column: str) -> str:
+    """Return a site's group value (``region``, ``road``; "" without such a column)."""
+    return str(sites.at[site, column]) if column in sites.columns else ""
 
 
-def region_quotas(info: Any, spec: ModelSpec) -> list[tuple[np.ndarray, int]]:
-    """(member mask, fewest sites) per NUTS-1 region minimum, over the rows of ``info``."""
-    region = (
-        info["region"].astype(str).to_numpy()
-        if "region" in info.columns
-        else np.full(len(info), "", dtype=object)
-    )
-    return [(region == r, n) for r, n in spec.min_per_region.items() if n > 0]
+def group_quotas(info: Any, spec: ModelSpec) -> list[tuple[np.ndarray, int]]:
+    """(member mask, fewest sites) per group minimum (NUTS-1 region, road), rows of ``info``."""
+    out = []
+    for (column, value), n in spec.min_per_group.items():
+        if n > 0:
+            have = (
+                info[column].astype(str).to_numpy()
+                if column in info.columns
+                else np.full(len(info), "", dtype=object)
+            )
+            out.append((have == value, n))
+    return out
 
 
 def _add_direction_min(b: _Builder, x: dict, sites: Any, spec: ModelSpec, lp_sum: Callable) -> None:
@@ -867,7 +871,7 @@ def model_sites(instance: Instance, pre: Preprocessed, spec: ModelSpec) -> list[
         [
             spec.min_sites,
             *spec.min_per_country.values(),
-            *spec.min_per_region.values(),
+            *spec.min_per_group.values(),
             *spec.min_per_direction.values(),
             0,
         ]
@@ -1059,7 +1063,7 @@ def greedy_sites(
         (info["directions"].map(lambda ds, d=d: d in ds).to_numpy(dtype=bool), n)
         for d, n in spec.min_per_direction.items()
     ]
-    quotas += region_quotas(info, spec)
+    quotas += group_quotas(info, spec)
     for member, n in quotas:
         while int((member & ~free).sum()) < n and len(chosen) < spec.max_sites:
             j = best(member & free)

@@ -15,7 +15,7 @@ import pandas as pd
 from corridor.errors import InfeasibleError, ScenarioError, SolverError
 from corridor.grid.hours import hour_set as parse_hours
 from corridor.optimise.heuristic import improve_sites
-from corridor.optimise.instance import DIRECTIONS, Instance
+from corridor.optimise.instance import DIRECTIONS, Instance, road_key
 from corridor.optimise.model import (
     Model,
     ModelSpec,
@@ -230,14 +230,11 @@ def _check_before_solving(
                 f"in {cc}"
             )
             raise InfeasibleError(msg)
-    regions = sites["region"].astype(str) if "region" in sites.columns else None
-    for region, n in sorted(config.min_sites_per_region.items()):
-        have = int((regions == region).sum()) if regions is not None else 0
+    for (column, value), n in sorted(group_minimums(config).items()):
+        have = int((sites[column].astype(str) == value).sum()) if column in sites.columns else 0
         if n > have:
-            msg = (
-                f"min_sites_per_region[{region}] = {n} but only {have} usable candidate sites are "
-                f"in NUTS-1 region {region}"
-            )
+            key = "min_sites_per_region" if column == "region" else "min_sites_per_road"
+            msg = f"{key}[{value}] = {n} but only {have} usable candidate sites are on {value}"
             raise InfeasibleError(msg)
     total_country = sum(config.min_sites_per_country.values())
     if total_country > config.max_sites:
@@ -447,7 +444,7 @@ def _spec(
         max_sites=config.max_sites,
         min_sites=config.min_sites,
         min_per_country=dict(config.min_sites_per_country),
-        min_per_region=dict(config.min_sites_per_region),
+        min_per_group=group_minimums(config),
         min_per_direction=(
             dict.fromkeys(DIRECTIONS, config.min_sites_per_direction)
             if config.min_sites_per_direction
@@ -469,6 +466,13 @@ def _spec(
         min_chargers_at=_min_chargers_at(config, pool_sites),
         **switches,
     )
+
+
+def group_minimums(config: OptimiseConfig) -> dict[tuple[str, str], int]:
+    """Fewest sites per group, keyed ``(column, value)``: NUTS-1 ``region`` and ``road`` ref."""
+    out = {("region", r): n for r, n in config.min_sites_per_region.items() if n > 0}
+    out |= {("road", road_key(r)): n for r, n in config.min_sites_per_road.items() if n > 0}
+    return out
 
 
 def _min_chargers_at(config: OptimiseConfig, pool_sites: set[str] | frozenset[str]) -> dict:
@@ -500,6 +504,7 @@ def _without_dominated(
         {
             "country": info["country"].astype(str),
             "region": info["region"].astype(str) if "region" in info.columns else "",
+            "road": info["road"].astype(str) if "road" in info.columns else "",
             "directions": info["directions"],
             "open_cost_eur": info["cost_eur"].to_numpy(float) + config.charger_cost_eur * lows,
             "headroom_mw": info["headroom_mw"].astype(float),
@@ -507,7 +512,7 @@ def _without_dominated(
         },
         index=info.index,
     )
-    same = ["country", "region"] if config.min_sites_per_region else ["country"]
+    same = ["country", *sorted({column for column, _ in group_minimums(config)})]
     return dominated_sites(used, covers, attrs, keep=tuple(config.fixed_open), same=same)
 
 
