@@ -977,6 +977,25 @@ class Scenario(_Frozen):
                 f"optimise.max_sites = {opt.max_sites}; lower it or raise max_sites"
             )
             raise ValueError(msg)
+        # a site lies in one region and on one road: the minimums of each kind add up
+        for key, table in (
+            ("min_sites_per_region", opt.min_sites_per_region),
+            ("min_sites_per_road", opt.min_sites_per_road),
+        ):
+            total = sum(table.values())
+            if total > opt.max_sites:
+                msg = (
+                    f"optimise.{key} sums to {total} sites ({dict(table)}), more than "
+                    f"optimise.max_sites = {opt.max_sites}; lower the minimums or raise max_sites"
+                )
+                raise ValueError(msg)
+        foreign = [r for r in opt.min_sites_per_region if r[:2] not in self.sites.countries]
+        if foreign:
+            msg = (
+                f"optimise.min_sites_per_region names {', '.join(foreign)}, not a NUTS-1 region "
+                f"of the scenario's sites.countries ({', '.join(self.sites.countries)})"
+            )
+            raise ValueError(msg)
         return self
 
 

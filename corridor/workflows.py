@@ -301,6 +301,7 @@ def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
         st.sites = attach_grid(st.candidates.sites, st.substations, st.areas, scenario.grid)
         if scenario.optimise.min_sites_per_region:
             st.sites = with_nuts1_region(st.sites, catalogue)
+        check_group_minimums(scenario, st.sites)
     elif name == "instance":
         candidates = st.candidates
         if scenario.optimise.corridor:
@@ -521,6 +522,39 @@ def choose_corridor(
     choice.lines = geo.lines
     choice.buffer_km = opt.corridor_buffer_km
     return choice
+
+
+def check_group_minimums(scenario: Scenario, sites: gpd.GeoDataFrame) -> None:
+    """Refuse region / road minimums that name no candidate site's region or road.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the key and the value, with the regions / roads the candidates do have.
+    """
+    import pandas as pd
+
+    from corridor.errors import ScenarioError
+    from corridor.optimise.instance import road_key
+
+    opt = scenario.optimise
+    have = {
+        "min_sites_per_region": set(sites["region"].astype(str)) if "region" in sites else set(),
+        "min_sites_per_road": {road_key(r) for r in sites.get("road_ref", pd.Series(dtype=str))},
+    }
+    for key, table, norm in (
+        ("min_sites_per_region", opt.min_sites_per_region, str),
+        ("min_sites_per_road", opt.min_sites_per_road, road_key),
+    ):
+        missing = [k for k, n in table.items() if n > 0 and norm(k) not in have[key]]
+        if missing:
+            known = sorted(v for v in have[key] if v)
+            msg = (
+                f"scenario {scenario.name}: optimise.{key} names {', '.join(missing)}, where no "
+                f"candidate site lies (the candidates' {key.rsplit('_', 1)[1]}s: "
+                f"{', '.join(known[:40])}{' …' if len(known) > 40 else ''})"
+            )
+            raise ScenarioError(msg)
 
 
 def with_nuts1_region(sites: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.GeoDataFrame:

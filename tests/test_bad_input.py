@@ -222,6 +222,27 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
     # ---- plan: scenario numbers and keys (rejected before any work)
     ("plan-unknown-scenario", ["plan", "nope", "--out", "{out}"], None, 2, ("nope",)),
     (
+        "plan-region-minimums-above-max-sites",
+        ["plan", "{f}", "--out", "{out}"],
+        _toml("[optimise]\nmax_sites = 6\nmin_sites_per_region = { DE9 = 5, NL1 = 3 }\n"),
+        2,
+        ("optimise.min_sites_per_region sums to 8", "max_sites = 6"),
+    ),
+    (
+        "plan-road-minimums-above-max-sites",
+        ["plan", "{f}", "--out", "{out}"],
+        _toml('[optimise]\nmax_sites = 6\nmin_sites_per_road = { "A 1" = 4, "A 30" = 4 }\n'),
+        2,
+        ("optimise.min_sites_per_road sums to 8", "max_sites = 6"),
+    ),
+    (
+        "plan-region-of-another-country",
+        ["plan", "{f}", "--out", "{out}"],
+        _toml("[optimise]\nmin_sites_per_region = { XX9 = 1 }\n"),
+        2,
+        ("min_sites_per_region names XX9", "not a NUTS-1 region"),
+    ),
+    (
         "plan-empty-scenario-file",
         ["plan", "{f}", "--out", "{out}"],
         _w("empty.toml", ""),

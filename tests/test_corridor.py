@@ -197,3 +197,29 @@ def test_a_region_minimum_opens_a_site_in_that_region():
     inst = dataclasses.replace(inst, sites=sites)
     plan = solve(inst, config(max_sites=1, min_sites_per_road={"A 5": 1}))
     assert list(plan.sites.index) == ["2"]
+
+
+def test_group_minimums_naming_no_candidate_region_or_road_are_refused():
+    import geopandas as gpd
+
+    from corridor.config import load_scenario
+    from corridor.errors import ScenarioError
+    from corridor.workflows import check_group_minimums
+
+    base = load_scenario("nl-de-bev-pilot")
+    sites = gpd.GeoDataFrame(
+        {"road_ref": ["A 1", "A 30;E 30", "A 1"], "region": ["NL2", "DE9", "DE9"]},
+        geometry=gpd.points_from_xy([6.0, 7.0, 7.5], [52.0, 52.3, 52.4]),
+        crs="EPSG:4326",
+    )
+
+    def with_minimums(**kw):
+        opt = base.optimise.model_copy(update=kw)
+        return base.model_copy(update={"optimise": opt})
+
+    check_group_minimums(with_minimums(min_sites_per_road={"A30": 1, "A 1": 1}), sites)
+    check_group_minimums(with_minimums(min_sites_per_region={"DE9": 2}), sites)
+    with pytest.raises(ScenarioError, match=r"min_sites_per_road names A 99, where no candidate"):
+        check_group_minimums(with_minimums(min_sites_per_road={"A 99": 1}), sites)
+    with pytest.raises(ScenarioError, match=r"min_sites_per_region names DEC.*DE9, NL2"):
+        check_group_minimums(with_minimums(min_sites_per_region={"DEC": 1}), sites)

@@ -318,6 +318,21 @@ def test_compare_sites_both_ways_by_country_and_road(tmp_path):
     assert wide.iloc[0]["plan_sites_matched"] == 2
 
 
+def test_compare_sites_refuses_a_reference_list_far_from_the_plan(tmp_path):
+    from corridor.assess.compare_sites import compare_sites, plan_sites_frame, read_reference_sites
+    from corridor.errors import InputDataError
+
+    plan = plan_sites_frame(PLAN_DOC["sites"])
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("name,lon,lat\nVenlo-Oost,51.37,6.1788\nOberhausen,51.61,6.76\n")
+    with pytest.raises(InputDataError, match=r"over 1,000 km .* longitude and latitude swapped"):
+        compare_sites(plan, read_reference_sites(swapped), within_km=5.0)
+    far = tmp_path / "far.csv"
+    far.write_text("name,lon,lat\nMadrid,-3.70,40.42\n")
+    with pytest.raises(InputDataError, match=r"over 1,000 km from the plan's sites \(the nearest"):
+        compare_sites(plan, read_reference_sites(far), within_km=5.0)
+
+
 def test_compare_sites_cli_writes_tables_and_map(tmp_path):
     from typer.testing import CliRunner
 

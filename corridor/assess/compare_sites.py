@@ -23,13 +23,14 @@ from corridor._files import read_table
 from corridor._validate import GRAPH_CRS as CRS
 from corridor._validate import require_columns
 from corridor.errors import InputDataError
+from corridor.optimise.instance import road_key
 
 __all__ = [
     "SUMMARY_COLUMNS",
     "compare_sites",
     "plan_sites_frame",
     "read_reference_sites",
-    "road_key",
+    "road_key",  # re-exported: the one spelling of road numbers (corridor.optimise.instance)
 ]
 
 #: Columns of the by-country-and-road table.
@@ -45,14 +46,6 @@ SUMMARY_COLUMNS = (
 )
 _ROAD_COLUMNS = ("road", "road_ref", "ref")
 _GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
-
-
-def road_key(text: object) -> str:
-    """One spelling of a road number: ``"A 2"``, ``"A2"``, ``"a-2"`` → ``"A2"``; "" if none."""
-    if text is None or (isinstance(text, float) and not np.isfinite(text)):
-        return ""
-    first = re.split(r"[;,/]", str(text))[0]
-    return re.sub(r"[\s\-]+", "", first).upper()
 
 
 def read_reference_sites(path: str | Path) -> gpd.GeoDataFrame:
@@ -197,6 +190,10 @@ def _nearest(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return j, d
 
 
+#: A reference list whose every site is farther than this (km) from the plan is refused.
+FAR_KM = 1000.0
+
+
 def compare_sites(
     plan: gpd.GeoDataFrame, reference: gpd.GeoDataFrame, within_km: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -232,6 +229,24 @@ def compare_sites(
     p_pts, r_pts = plan.geometry.values, reference.geometry.values
     jp, dp = _nearest(p_pts, r_pts)
     jr, dr = _nearest(r_pts, p_pts)
+    if len(dr) and len(dp) and float(np.min(dr)) > FAR_KM:
+        swapped = shapely.points(
+            shapely.get_coordinates(gpd.GeoSeries(r_pts, crs=CRS).to_crs("EPSG:4326").values)[
+                :, ::-1
+            ]
+        )
+        _, d_swap = _nearest(gpd.GeoSeries(swapped, crs="EPSG:4326").to_crs(CRS).values, p_pts)
+        hint = (
+            ": are longitude and latitude swapped in the reference file? swapped, the nearest "
+            f"is {float(np.min(d_swap)):,.0f} km away"
+            if float(np.min(d_swap)) <= FAR_KM
+            else ""
+        )
+        msg = (
+            f"every reference site lies over {FAR_KM:,.0f} km from the plan's sites (the "
+            f"nearest {float(np.min(dr)):,.0f} km){hint}"
+        )
+        raise InputDataError(msg)
 
     def side(frame, ids, other, other_ids, j, d, label):
         ll = gpd.GeoSeries(frame.geometry.values, crs=CRS).to_crs("EPSG:4326")

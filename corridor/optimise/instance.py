@@ -14,6 +14,7 @@ import functools
 import itertools
 import logging
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -715,10 +716,15 @@ class _PairKeys:
         return np.where((iu >= 0) & (iv >= 0), iu * len(self.nodes) + iv, -1)
 
 
-def road_key(ref: str) -> str:
-    """Road ref as a group key: upper case without spaces, first ref of a list ("A 5;E 35": A5)."""
-    first = str(ref).split(";")[0] if ref else ""
-    return first.replace(" ", "").upper()
+def road_key(text: object) -> str:
+    """One spelling of a road number: ``"A 2"``, ``"A2"``, ``"a-2"`` → ``"A2"``; "" if none.
+
+    The first of a list (``"A 5;E 35"`` → ``"A5"``).
+    """
+    if text is None or (isinstance(text, float) and not math.isfinite(text)):
+        return ""
+    first = re.split(r"[;,/]", str(text))[0]
+    return re.sub(r"[\s\-]+", "", first).upper()
 
 
 def _grid_text(grid: pd.DataFrame | None, column: str, default: str, n: int) -> np.ndarray:
