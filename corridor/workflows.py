@@ -571,11 +571,19 @@ def with_nuts1_region(sites: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.GeoD
     -------
     GeoDataFrame
         ``sites`` with the ``region`` column.
+
+    Raises
+    ------
+    InputDataError
+        If the NUTS level-1 file is missing.
     """
     import geopandas as gpd
+    import pyogrio
 
-    path = next(p for p in catalogue.paths("nuts") if "LEVL_1" in p.name)
-    regions = gpd.read_file(path)[["NUTS_ID", "geometry"]].to_crs(sites.crs)
+    from corridor.network.load import nuts_file
+
+    regions = pyogrio.read_dataframe(nuts_file(catalogue, 1), columns=["NUTS_ID"])
+    regions = regions.to_crs(sites.crs)
     hit = gpd.sjoin(sites[["geometry"]], regions, how="left", predicate="within")
     first = hit[~hit.index.duplicated(keep="first")]["NUTS_ID"]
     out = sites.copy()

@@ -27,6 +27,7 @@ __all__ = [
     "CACHE_VERSION",
     "default_cache_dir",
     "load_graph",
+    "nuts_file",
     "read_countries",
     "region_polygon",
     "select_files",
@@ -58,7 +59,14 @@ def read_countries(catalogue: Catalogue) -> gpd.GeoDataFrame:
     return pyogrio.read_dataframe(files[0], columns=["CNTR_CODE"])
 
 
-def _nuts_file(catalogue: Catalogue, level: int) -> Path:
+def nuts_file(catalogue: Catalogue, level: int) -> Path:
+    """Return the file of the NUTS 2021 region polygons of one level (0–3) in the catalogue.
+
+    Raises
+    ------
+    InputDataError
+        If the file of that level is missing.
+    """
     files = [p for p in catalogue.paths("nuts") if "RG_" in p.name and f"LEVL_{level}" in p.name]
     if not files:
         msg = (
@@ -71,7 +79,7 @@ def _nuts_file(catalogue: Catalogue, level: int) -> Path:
 
 def region_files(catalogue: Catalogue, config: NetworkConfig) -> list[Path]:
     """Files the region of ``config`` is read from (NUTS levels used, polygon file)."""
-    out = [_nuts_file(catalogue, len(i) - 2) for i in sorted(set(config.nuts_ids or ()))]
+    out = [nuts_file(catalogue, len(i) - 2) for i in sorted(set(config.nuts_ids or ()))]
     if config.polygon_file is not None:
         out.append(Path(config.polygon_file))
     return sorted(set(out))
@@ -94,7 +102,7 @@ def region_polygon(catalogue: Catalogue, config: NetworkConfig) -> shapely.Geome
         ids = sorted(set(config.nuts_ids))
         geoms = []
         for level in sorted({len(i) - 2 for i in ids}):
-            path = _nuts_file(catalogue, level)
+            path = nuts_file(catalogue, level)
             nuts = pyogrio.read_dataframe(path, columns=["NUTS_ID"]).to_crs("EPSG:4326")
             want = [i for i in ids if len(i) - 2 == level]
             missing = sorted(set(want) - set(nuts["NUTS_ID"]))
