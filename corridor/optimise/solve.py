@@ -619,31 +619,23 @@ def solve(
     if relaxed.status == "optimal" and len(relaxed.sites):
         sub = instance.restricted_to(relaxed.open_site_ids, keep_flows=True)
         fixed = _solve_model(sub, config.model_copy(update={"fixed_closed": ()}), None, **switches)
-        if fixed.status == "optimal" and _reaches(fixed.objective, relaxed.objective):
-            stats = {**fixed.model_stats, **extra, "proof": "relaxation"}
-            return _replace(
-                fixed,
-                best_bound=relaxed.objective,
-                gap=0.0,
-                solve_time_s=relaxed.solve_time_s + fixed.solve_time_s,
-                model_stats=stats,
-            )
-        if config.capacity_search == "relaxation_sites" and fixed.status in (
-            "optimal",
-            "feasible",
+        proven = fixed.status == "optimal" and _reaches(fixed.objective, relaxed.objective)
+        if proven or (
+            config.capacity_search == "relaxation_sites" and fixed.status in ("optimal", "feasible")
         ):
-            # a plan on the relaxation's sites, bounded by the capacity-free optimum
+            # proven: optimal for the whole capacitated model (see above); otherwise a plan on
+            # the relaxation's sites with its gap to the capacity-free optimum
             bound = float(relaxed.objective or 0.0)
             value = float(fixed.objective or 0.0)
             gap = 0.0 if _reaches(value, bound) else (bound - value) / max(abs(value), 1e-9)
-            stats = {**fixed.model_stats, **extra, "proof": "relaxation_sites"}
+            proof = "relaxation" if proven else "relaxation_sites"
             return _replace(
                 fixed,
                 status="optimal" if gap == 0.0 else "feasible",
                 best_bound=bound,
                 gap=gap,
                 solve_time_s=relaxed.solve_time_s + fixed.solve_time_s,
-                model_stats=stats,
+                model_stats={**fixed.model_stats, **extra, "proof": proof},
             )
     full = _solve_model(instance, config, None, **switches)
     return _replace(full, model_stats={**full.model_stats, **extra, "proof": "solver"})
