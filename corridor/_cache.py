@@ -28,7 +28,15 @@ from typing import Any
 
 from corridor._files import atomic_file
 
-__all__ = ["cached_stage", "default_cache_dir", "file_stamps", "source_hash"]
+__all__ = [
+    "MISSING",
+    "cached_stage",
+    "default_cache_dir",
+    "file_stamps",
+    "read_entry",
+    "source_hash",
+    "write_entry",
+]
 
 log = logging.getLogger(__name__)
 
@@ -126,19 +134,35 @@ def cached_stage[T](
         h.update(repr(stamp).encode())
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = folder / f"{stage}-{h.hexdigest()[:24]}.pickle"
-    if path.is_file():
-        try:
-            with path.open("rb") as f:
-                value = pickle.load(f)
-        except Exception as err:  # a truncated/old entry is recomputed, not fatal
-            log.warning("ignoring unreadable %s cache %s: %s", stage, path, err)
-        else:
-            log.info("loaded cached %s %s", stage, path)
-            return value
-    value = compute()
+    value = read_entry(path, stage)
+    if value is MISSING:
+        value = compute()
+        write_entry(value, path, stage)
+    return value
+
+
+#: What :func:`read_entry` returns for an absent or unreadable entry.
+MISSING = object()
+
+
+def read_entry(path: Path, what: str) -> Any:
+    """Unpickle a cache entry; :data:`MISSING` when absent or unreadable (logged, not fatal)."""
+    if not path.is_file():
+        return MISSING
+    try:
+        with path.open("rb") as f:
+            value = pickle.load(f)
+    except Exception as err:  # a truncated/old entry is recomputed, not fatal
+        log.warning("ignoring unreadable %s cache %s: %s", what, path, err)
+        return MISSING
+    log.info("loaded cached %s %s", what, path)
+    return value
+
+
+def write_entry(value: Any, path: Path, what: str) -> None:
+    """Pickle a cache entry atomically; a failed write is logged (the result stays usable)."""
     try:
         with atomic_file(path) as tmp, tmp.open("wb") as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError as err:
-        log.warning("could not write %s cache %s: %s", stage, path, err)
-    return value
+        log.warning("could not write %s cache %s: %s", what, path, err)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,8 +13,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from corridor._cache import default_cache_dir
-from corridor._files import atomic_file
+from corridor._cache import MISSING, default_cache_dir, read_entry, write_entry
 from corridor.catalogue import Catalogue
 from corridor.config import NetworkConfig
 from corridor.errors import InputDataError
@@ -302,15 +300,10 @@ def load_graph(
     key = cache_key([*files, *nuts, *coarse, *region_files(catalogue, config)], config)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = folder / f"network-{key}.pickle"
-    if path.is_file():
-        try:
-            with path.open("rb") as f:
-                G = pickle.load(f)
-            G.graph["cache"] = {"status": "hit", "file": str(path)}
-            log.info("loaded cached graph %s", path)
-            return G
-        except Exception as err:  # a truncated/old cache is rebuilt, not fatal
-            log.warning("ignoring unreadable graph cache %s: %s", path, err)
+    G = read_entry(path, "graph")
+    if G is not MISSING:
+        G.graph["cache"] = {"status": "hit", "file": str(path)}
+        return G
     lines = read_lines(files)
     n_read = lines["country"].value_counts().to_dict()
     lines, n_dup = drop_duplicate_geometries(lines)
@@ -328,9 +321,5 @@ def load_graph(
         G.graph["source"] += "+etisplus:" + ",".join(config.coarse_countries)
     report["by_country"] = country_report(G, n_read, n_dup, config.coarse_countries)
     G.graph["cache"] = {"status": "miss", "file": str(path)}
-    try:
-        with atomic_file(path) as tmp, tmp.open("wb") as f:
-            pickle.dump(G, f, protocol=pickle.HIGHEST_PROTOCOL)
-    except OSError as err:
-        log.warning("could not write graph cache %s: %s", path, err)
+    write_entry(G, path, "graph")
     return G
