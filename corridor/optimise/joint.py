@@ -101,6 +101,7 @@ from corridor.optimise.model import (
     _add_site_count,
     _Builder,
     _name,
+    assigned_charging,
     flow_cover_sets,
     preprocess,
 )
@@ -799,20 +800,14 @@ def _read_plan(
     trucks = dict.fromkeys(z_val, 0.0)
     classes: dict[str, set[str]] = {v: set() for v in z_val}
     ods: dict[str, list[str]] = {v: [] for v in z_val}
-    for ui, members in enumerate(jm.unions):
-        groups = [gi for gi in jm.groups_of[ui] if gi in y_val]
-        total = sum(pre.groups[gi].charge_km_per_day * y_val[gi] for gi in groups)
-        if total <= 0:
-            continue
-        for v in members:
-            e = max(0.0, jm.b[ui, v].varValue or 0.0)
-            if v not in energy or e <= 1e-9 * total:
-                continue
-            energy[v] += e
-            for gi in groups:
-                trucks[v] += pre.groups[gi].trucks_per_day * y_val[gi] * e / total
-                classes[v].add(parts[owner[gi]].vehicle.name)
-                ods[v].extend(od.split(":", 1)[1] for od in pre.groups[gi].od_ids)
+    for v, e, groups, total in assigned_charging(
+        jm.unions, jm.groups_of, jm.b, pre.groups, y_val, energy
+    ):
+        energy[v] += e
+        for gi in groups:
+            trucks[v] += pre.groups[gi].trucks_per_day * y_val[gi] * e / total
+            classes[v].add(parts[owner[gi]].vehicle.name)
+            ods[v].extend(od.split(":", 1)[1] for od in pre.groups[gi].od_ids)
     # served trucks per OD over the classes
     od_trucks = {f.od_id: f.trucks_per_day for f in instance.flows}
     served_per_od: dict[str, float] = {}

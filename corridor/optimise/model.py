@@ -136,7 +136,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -477,6 +477,45 @@ class Assignment:
     b: dict[tuple[int, str], Any]
     u: dict[tuple[str, int], Any]
     battery_mw: dict[str, Any]
+
+
+def assigned_charging(
+    unions: Sequence[Sequence[str]],
+    groups_of: Sequence[Sequence[int]],
+    b: Mapping[tuple[int, str], Any],
+    groups: Sequence[CoverGroup],
+    share: Mapping[int, float],
+    sites: Container[str],
+) -> Iterator[tuple[str, float, list[int], float]]:
+    """Walk a solved assignment: what each union's served groups charge at each site.
+
+    Parameters
+    ----------
+    unions, groups_of, b
+        The assignment (:class:`Assignment`: site sets, their groups, charge-km variables).
+    groups
+        ``Preprocessed.groups``.
+    share
+        Served share per group index (groups not served are left out).
+    sites
+        Sites (or offers) to report; others are skipped.
+
+    Yields
+    ------
+    (site, charge_km, served groups, union charge-km)
+        Charge-km per day assigned to the site (above 1e-9 of the union's), the union's served
+        group indices and the charge-km per day they need in all: a group's trucks charge at
+        the site in the share ``charge_km / union charge-km``.
+    """
+    for ui, members in enumerate(unions):
+        served = [gi for gi in groups_of[ui] if gi in share]
+        total = sum(groups[gi].charge_km_per_day * share[gi] for gi in served)
+        if total <= 0:
+            continue
+        for v in members:
+            ck = max(0.0, b[ui, v].varValue or 0.0)
+            if v in sites and ck > 1e-9 * total:
+                yield v, ck, served, total
 
 
 @dataclass(frozen=True)

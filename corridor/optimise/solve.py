@@ -20,6 +20,7 @@ from corridor.optimise.model import (
     Model,
     ModelSpec,
     Preprocessed,
+    assigned_charging,
     build_model,
     flow_cover_sets,
     greedy_sites,
@@ -871,20 +872,13 @@ def _size_from_assignment(
     energy = dict.fromkeys(open_sites, 0.0)
     trucks = dict.fromkeys(open_sites, 0.0)
     od_ids: dict[str, list[str]] = {s: [] for s in open_sites}
-    for ui, members in enumerate(asg.unions):
-        groups = [gi for gi in asg.groups_of[ui] if gi in share]
-        total = sum(pre.groups[gi].charge_km_per_day * share[gi] for gi in groups)
-        if total <= 0:
-            continue
-        for s in members:
-            ck = max(0.0, asg.b[ui, s].varValue or 0.0)
-            if s not in energy or ck <= 1e-9 * total:
-                continue
-            energy[s] += ck * instance.energy_per_km
-            part = ck / total
-            for gi in groups:
-                trucks[s] += pre.groups[gi].trucks_per_day * share[gi] * part
-                od_ids[s].extend(pre.groups[gi].od_ids)
+    assigned = assigned_charging(asg.unions, asg.groups_of, asg.b, pre.groups, share, energy)
+    for s, ck, groups, total in assigned:
+        energy[s] += ck * instance.energy_per_km
+        part = ck / total
+        for gi in groups:
+            trucks[s] += pre.groups[gi].trucks_per_day * share[gi] * part
+            od_ids[s].extend(pre.groups[gi].od_ids)
     low = {
         s: spec.charger_range(s, float(instance.sites.at[s, "headroom_mw"]))[0] for s in open_sites
     }
