@@ -50,10 +50,20 @@ def default_cache_dir() -> Path:
 
 
 @functools.cache
-def source_hash() -> str:
-    """Hash of every file of the corridor package (code and shipped data), hex."""
+def source_hash(folder: str = "", pattern: str = "*") -> str:
+    """Hash of corridor's own files (code and shipped data), hex.
+
+    Parameters
+    ----------
+    folder
+        A sub-folder of the package (e.g. ``"network"``); default the whole package.
+    pattern
+        Files hashed: ``"*"`` every file below ``folder``; e.g. ``"*.py"`` only its modules.
+    """
+    root = _PACKAGE / folder
+    files = sorted(root.rglob("*") if pattern == "*" else root.glob(pattern))
     h = hashlib.sha256()
-    for f in sorted(_PACKAGE.rglob("*")):
+    for f in files:
         if f.is_file() and "__pycache__" not in f.parts:
             h.update(str(f.relative_to(_PACKAGE)).encode())
             h.update(f.read_bytes())

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from corridor._cache import MISSING, default_cache_dir, read_entry, write_entry
+from corridor._cache import MISSING, default_cache_dir, read_entry, source_hash, write_entry
 from corridor.catalogue import Catalogue
 from corridor.config import NetworkConfig
 from corridor.errors import InputDataError
@@ -34,18 +34,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _source_hash() -> str:
-    """Hash of this package's source files: any code change gives new cache keys."""
-    h = hashlib.sha256()
-    for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:12]
-
-
 #: Builder version in the cache key: derived from the network package's source, so old caches
 #: are never reused after a code change.
-CACHE_VERSION = f"network-{_source_hash()}"
+CACHE_VERSION = f"network-{source_hash('network', '*.py')}"
 
 
 def read_countries(catalogue: Catalogue) -> gpd.GeoDataFrame:
