@@ -989,6 +989,22 @@ class Scenario(_Frozen):
                     f"optimise.max_sites = {opt.max_sites}; lower the minimums or raise max_sites"
                 )
                 raise ValueError(msg)
+        # a region lies in one country: its sites count for that country's minimum too
+        by_country: dict[str, int] = {}
+        for region, n in opt.min_sites_per_region.items():
+            by_country[region[:2]] = by_country.get(region[:2], 0) + n
+        countries = set(by_country) | set(opt.min_sites_per_country)
+        need = sum(
+            max(opt.min_sites_per_country.get(cc, 0), by_country.get(cc, 0)) for cc in countries
+        )
+        if need > opt.max_sites:
+            msg = (
+                f"optimise.min_sites_per_region ({dict(opt.min_sites_per_region)}) with "
+                f"min_sites_per_country ({dict(opt.min_sites_per_country)}) needs at least "
+                f"{need} sites, more than optimise.max_sites = {opt.max_sites}; lower the "
+                "minimums or raise max_sites"
+            )
+            raise ValueError(msg)
         foreign = [r for r in opt.min_sites_per_region if r[:2] not in self.sites.countries]
         if foreign:
             msg = (

@@ -560,6 +560,8 @@ def check_group_minimums(scenario: Scenario, sites: gpd.GeoDataFrame) -> None:
 def with_nuts1_region(sites: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.GeoDataFrame:
     """Add ``region``: the NUTS 2021 level-1 id (e.g. ``DEC``) each site lies in ("" outside).
 
+    Only a region of the site's own ``country`` counts (the coarse polygons overlap borders).
+
     Parameters
     ----------
     sites
@@ -585,6 +587,10 @@ def with_nuts1_region(sites: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.GeoD
     regions = pyogrio.read_dataframe(nuts_file(catalogue, 1), columns=["NUTS_ID"])
     regions = regions.to_crs(sites.crs)
     hit = gpd.sjoin(sites[["geometry"]], regions, how="left", predicate="within")
+    # a region of the site's own country only: the 1:60M polygons overlap the border by a few
+    # km, and a site must not count for one country's minimum and another's region
+    country = sites["country"].astype(str).reindex(hit.index).to_numpy()
+    hit = hit[hit["NUTS_ID"].fillna("").str[:2].to_numpy() == country]
     first = hit[~hit.index.duplicated(keep="first")]["NUTS_ID"]
     out = sites.copy()
     out["region"] = first.reindex(sites.index).fillna("").astype(str)

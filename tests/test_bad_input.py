@@ -229,6 +229,16 @@ CASES: list[tuple[str, list[str], Callable[[Path], str] | None, int, tuple[str, 
         ("optimise.min_sites_per_region sums to 8", "max_sites = 6"),
     ),
     (
+        "plan-region-and-country-minimums-above-max-sites",
+        ["plan", "{f}", "--out", "{out}"],
+        _toml(
+            "[optimise]\nmax_sites = 6\nmin_sites_per_country = { NL = 2, DE = 2 }\n"
+            "min_sites_per_region = { DE9 = 5 }\n"
+        ),
+        2,
+        ("min_sites_per_region", "needs at least 7 sites", "max_sites = 6"),
+    ),
+    (
         "plan-road-minimums-above-max-sites",
         ["plan", "{f}", "--out", "{out}"],
         _toml('[optimise]\nmax_sites = 6\nmin_sites_per_road = { "A 1" = 4, "A 30" = 4 }\n'),

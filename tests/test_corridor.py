@@ -223,3 +223,19 @@ def test_group_minimums_naming_no_candidate_region_or_road_are_refused():
         check_group_minimums(with_minimums(min_sites_per_road={"A 99": 1}), sites)
     with pytest.raises(ScenarioError, match=r"min_sites_per_region names DEC.*DE9, NL2"):
         check_group_minimums(with_minimums(min_sites_per_region={"DEC": 1}), sites)
+
+
+@pytest.mark.slow
+def test_a_site_takes_a_region_of_its_own_country_only(catalogue):
+    # the 1:60M Niedersachsen polygon reaches over the border near Groningen: a Dutch site there
+    # must not count for DE9 (and for NL's minimum at once)
+    import geopandas as gpd
+
+    from corridor.workflows import with_nuts1_region
+
+    sites = gpd.GeoDataFrame(
+        {"country": ["NL", "DE", "DE", "NL"]},
+        geometry=gpd.points_from_xy([7.2169, 6.95, 7.0, 5.0], [53.1786, 49.35, 51.5, 52.0]),
+        crs="EPSG:4326",
+    ).to_crs("EPSG:3035")
+    assert with_nuts1_region(sites, catalogue)["region"].tolist() == ["", "DEC", "DEA", "NL3"]
