@@ -22,7 +22,7 @@ import numpy as np
 
 from corridor.catalogue import Catalogue
 from corridor.config import FlowsConfig, Scenario, load_scenario
-from corridor.directions import DIRECTIONS, Direction, path_key
+from corridor.directions import DIRECTIONS, path_key
 from corridor.errors import InfeasibleError
 
 if TYPE_CHECKING:  # the heavy libraries load with the stages, not with the CLI
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the heavy libraries load with the stages, not with the CLI
     import pandas as pd
 
     from corridor.flows import FlowSet
-    from corridor.optimise import CorridorChoice, Instance, PlanResult
+    from corridor.optimise import CorridorChoice, Instance, PilotFleet, PlanResult
     from corridor.sites import Candidates
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "coverage_report",
     "grid_layers",
     "grid_report",
+    "pilot_fleet",
     "plan_vehicle_profile",
     "run",
     "run_stage",
@@ -497,31 +498,73 @@ def choose_corridor(
 
     opt = scenario.optimise
     geo = geometry if geometry is not None else corridor_geometry(scenario, graph, sites)
-    firms: dict[str, str] = {}
-    heading: dict[str, Direction] = {}
-    if "source" in corridor_od.columns:
-        pilot = corridor_od[corridor_od["source"] == "pilot"]
-        firms = dict(zip(pilot["od_id"], pilot["firm"].astype(str), strict=True))
-        # outbound: the trip starts in the first corridor country (NL of NL–DE), the direction
-        # corridor_axis_deg calls outbound; the path's countries are in driving order
-        first = (scenario.flows.corridor_countries or ("",))[0]
-        start = pilot["countries"].fillna("").astype(str).str.split(";").str[0]
-        heading = {
-            od: "outbound" if cc == first else "inbound"
-            for od, cc in zip(pilot["od_id"], start, strict=True)
-        }
     choice = rank_corridors(
         instance,
         geo.near,
         opt,
         km_by_country=geo.km_by_country,
-        pilot_firms=firms,
-        pilot_directions=heading,
+        pilot=pilot_fleet(corridor_od, scenario.flows.corridor_countries),
         only=None if opt.corridor == "auto" else opt.corridor,
     )
     choice.lines = geo.lines
     choice.buffer_km = opt.corridor_buffer_km
     return choice
+
+
+def pilot_fleet(od: pd.DataFrame, corridor_countries: Sequence[str] = ()) -> PilotFleet:
+    """Describe the pilot fleet among the flows as the corridor ranking counts it.
+
+    Parameters
+    ----------
+    od
+        The flows' OD table (``source`` = "pilot" rows with ``firm``, ``route_id``, ``trucks``,
+        ``return_od_id`` and ``countries``, see :class:`corridor.flows.FlowSet`).
+    corridor_countries
+        The corridor's countries in outbound order: a one-way trip that starts in the first
+        (NL of NL–DE) drives outbound, others inbound.
+
+    Returns
+    -------
+    corridor.optimise.PilotFleet
+        A round trip (a row with ``return_od_id``) stands for all its route's trucks and drives
+        both directions; the way back it names is no flow of its own. The other rows share
+        their route's trucks equally.
+    """
+    import pandas as pd
+
+    from corridor.optimise.corridor import PilotFleet
+
+    if "source" not in od.columns:
+        return PilotFleet()
+    pilot = od[od["source"] == "pilot"]
+    if pilot.empty:
+        return PilotFleet()
+    ret = (
+        pilot["return_od_id"].fillna("").astype(str)
+        if "return_od_id" in pilot.columns
+        else pd.Series("", index=pilot.index)
+    )
+    pilot = pilot[~pilot["od_id"].astype(str).isin(set(ret[ret != ""]))]
+    ret = ret.loc[pilot.index]
+    route = pilot["route_id"].astype(str) if "route_id" in pilot.columns else pilot["od_id"]
+    vehicles = (
+        pd.to_numeric(pilot["trucks"], errors="coerce")
+        if "trucks" in pilot.columns
+        else pilot["trucks_per_day"].astype(float)
+    )
+    share = vehicles / route.map(route.value_counts())
+    first = (tuple(corridor_countries) or ("",))[0]
+    start = pilot["countries"].fillna("").astype(str).str.split(";").str[0]
+    heading = [
+        "both" if r else ("outbound" if cc == first else "inbound")
+        for r, cc in zip(ret, start, strict=True)
+    ]
+    ids = pilot["od_id"].astype(str)
+    return PilotFleet(
+        firm=dict(zip(ids, pilot["firm"].astype(str), strict=True)),
+        trucks=dict(zip(ids, share.fillna(0.0).astype(float), strict=True)),
+        heading=dict(zip(ids, heading, strict=True)),
+    )
 
 
 def check_group_minimums(scenario: Scenario, sites: gpd.GeoDataFrame) -> None:

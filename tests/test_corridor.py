@@ -8,7 +8,7 @@ from builders import grid_matrix, line_matrix, lines_matrix, optimise_config
 
 from corridor.config import OptimiseConfig
 from corridor.errors import InfeasibleError
-from corridor.optimise import Instance, rank_corridors, solve
+from corridor.optimise import Instance, PilotFleet, rank_corridors, solve
 
 
 def three_lines() -> tuple[Instance, dict[str, list[str]]]:
@@ -75,8 +75,11 @@ def test_a_direction_whose_pilot_trips_cannot_be_driven_is_not_served():
         inst,
         {"line": [str(i) for i in range(7)]},
         config(),
-        pilot_firms={ids[0]: "firm-a", ids[1]: "firm-b"},
-        pilot_directions={ids[0]: "outbound", ids[1]: "inbound"},
+        pilot=PilotFleet(
+            firm={ids[0]: "firm-a", ids[1]: "firm-b"},
+            trucks={ids[0]: 5.0, ids[1]: 5.0},
+            heading={ids[0]: "outbound", ids[1]: "inbound"},
+        ),
     )
     row = choice.ranking.iloc[0]
     assert row["pilot_directions_served"] == "outbound"
@@ -84,6 +87,60 @@ def test_a_direction_whose_pilot_trips_cannot_be_driven_is_not_served():
     assert row["pilot_inbound_on"] == pytest.approx(5.0)
     assert row["pilot_inbound_served"] == pytest.approx(0.0)
     assert row["pilot_firms_served"] == 1
+
+
+def test_pilot_fleet_counts_each_truck_once():
+    import pandas as pd
+
+    from corridor.workflows import pilot_fleet
+
+    od = pd.DataFrame(
+        {
+            "od_id": ["pilot-a-out", "pilot-a-back", "pilot-b-out", "pilot-b-back", "od-x"],
+            "source": ["pilot"] * 4 + ["etisplus"],
+            "firm": ["f1", "f1", "f2", "f2", ""],
+            "route_id": ["a", "a", "b", "b", ""],
+            "trucks": [12.0, 12.0, 8.0, 8.0, np.nan],
+            "trucks_per_day": [24.0, 24.0, 8.0, 8.0, 50.0],
+            "return_od_id": ["pilot-a-back", "", "", "", ""],
+            "countries": ["NL;DE", "DE;NL", "NL;DE", "DE;NL", "NL"],
+        }
+    )
+    fleet = pilot_fleet(od, ("NL", "DE"))
+    # route a is a round trip from its depot: one flow, all 12 trucks, both directions; route b
+    # has charging at both ends: two one-way flows of 4 trucks each
+    assert fleet.trucks == {"pilot-a-out": 12.0, "pilot-b-out": 4.0, "pilot-b-back": 4.0}
+    assert fleet.heading == {
+        "pilot-a-out": "both",
+        "pilot-b-out": "outbound",
+        "pilot-b-back": "inbound",
+    }
+    assert fleet.firm["pilot-b-back"] == "f2" and "od-x" not in fleet.firm
+    assert pilot_fleet(od[od["source"] == "etisplus"]).trucks == {}
+
+
+def test_a_pilot_round_trip_is_served_in_both_directions_and_counted_in_trucks():
+    # line 0..10, 50 km links; the pilot truck drives 0 -> 6 -> 0 (600 km) on a 250 km start
+    # range and 250 km after a stop: it needs a stop, and a round trip is one flow for both
+    # directions; 7 fleet trucks make 14 trips a day
+    mat = line_matrix(11)
+    inst = Instance.from_arrays(
+        mat, [0], [6], [14.0], list(range(11)), 250.0, start_range_km=250.0, round_trip=True
+    )
+    od = inst.flows[0].od_id
+    fleet = PilotFleet(firm={od: "f"}, trucks={od: 7.0}, heading={od: "both"})
+    choice = rank_corridors(
+        inst,
+        {"line": [str(i) for i in range(11)]},
+        config(round_trip=True),
+        pilot=fleet,
+    )
+    row = choice.ranking.iloc[0]
+    assert row["pilot_trucks_on"] == pytest.approx(7.0)
+    assert row["pilot_trucks_served"] == pytest.approx(7.0)
+    assert row["pilot_outbound_served"] == row["pilot_inbound_served"] == pytest.approx(7.0)
+    assert row["pilot_directions_served"] == "outbound;inbound"
+    assert choice.plan.valid and choice.plan.served_trucks_per_day == pytest.approx(14.0)
 
 
 def test_served_and_objective_at_optimal_and_time_limited_status():
@@ -129,12 +186,12 @@ def test_pilot_first_serves_the_pilot_fleet_before_more_trucks():
     inst, pilot, other = _pilot_line()
     one = config(max_sites=1)
     assert solve(inst, one).served_od_ids == (other,)
-    plan = solve_pilot_first(inst, one, {pilot})
+    plan = solve_pilot_first(inst, one, {pilot: 5.0})
     assert plan.served_od_ids == (pilot,) and plan.valid
-    assert plan.model_stats["pilot_first_trucks_per_day"] == pytest.approx(5.0)
+    assert plan.model_stats["pilot_first_trucks"] == pytest.approx(5.0)
     assert plan.model_stats["pilot_first"] == "stage 2"
     # with room for both, the second stage still serves every truck it can
-    both = solve_pilot_first(inst, config(max_sites=2), {pilot})
+    both = solve_pilot_first(inst, config(max_sites=2), {pilot: 5.0})
     assert set(both.served_od_ids) == {pilot, other}
     assert both.served_trucks_per_day == pytest.approx(35.0)
     with pytest.raises(ValueError, match="pilot_first needs objective max_trucks"):
@@ -169,7 +226,7 @@ def test_pilot_first_agrees_with_brute_force_over_site_subsets():
                 round(plan.served_trucks_per_day, 6),
             )
             best = max(best, value)
-    got = solve_pilot_first(inst, cfg, pilot)
+    got = solve_pilot_first(inst, cfg, {od: trucks[od] for od in pilot})
     share = {od: got.served_share.get(od, 1.0) for od in got.served_od_ids}
     served_pilot = sum(trucks[od] * s for od, s in share.items() if od in pilot)
     assert (served_pilot, got.served_trucks_per_day) == pytest.approx(best, abs=1e-5)

@@ -137,8 +137,30 @@ def test_pilot_flows_both_directions_all_trucks(etis_graph):
         assert r.path[0] == r.origin_node and r.path[-1] == r.destination_node
     assert od["ze_trucks_per_day"].tolist() == od["trucks_per_day"].tolist()
     assert fs.edge_volumes["trucks_per_day"].max() <= od["trucks_per_day"].sum()
+    # no charging at the destination: each truck drives out from its depot and back
+    assert (out["return_od_id"] == "pilot-" + out.index + "-back").all()
+    assert (back["return_od_id"] == "").all()
     with pytest.raises(InputDataError, match=r"fewer than flows\.pilot_fleet\.firms = 40"):
         pilot_flows(etis_graph, FlowsConfig(pilot_fleet=PilotFleetConfig(firms=40)))
+
+
+def test_destination_charging_makes_two_one_way_trips(tmp_path):
+    from corridor.flows.pilot import pilot_od
+
+    d = pd.read_csv(DATA_DIR / PilotFleetConfig().routes_file).head(3)
+    d["destination_charging"] = ["true", "", "no"]
+    p = tmp_path / "routes.csv"
+    d.to_csv(p, index=False)
+    routes = read_pilot_routes(p)
+    assert routes["destination_charging"].tolist() == [True, False, False]
+    od = pilot_od(routes, PilotFleetConfig(trucks=30, firms=1)).set_index("od_id")
+    first, second = (f"pilot-{r}" for r in d["route_id"].head(2))
+    assert od.at[f"{first}-out", "return_od_id"] == ""
+    assert od.at[f"{second}-out", "return_od_id"] == f"{second}-back"
+    d["destination_charging"] = ["sometimes", "", ""]
+    d.to_csv(p, index=False)
+    with pytest.raises(InputDataError, match=r"'destination_charging' must be true.*\[2\]"):
+        read_pilot_routes(p)
 
 
 def test_build_flows_adds_pilot_to_etisplus(etis_graph, catalogue):

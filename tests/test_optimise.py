@@ -485,6 +485,60 @@ def test_instance_from_pipeline_positions_and_directions():
         )
 
 
+def test_a_flow_naming_its_way_back_is_one_round_trip_from_its_depot():
+    # A(0) -> B(1) -> C(2), 100 km per edge, both carriageways; one site per carriageway at B.
+    # The pilot truck drives A -> C -> A on one charge (VehicleConfig: start range below 400 km)
+    g = nx.MultiDiGraph()
+    for u, v in [(0, 1), (1, 2), (2, 1), (1, 0)]:
+        g.add_edge(u, v, key=0, length_m=100_000.0, travel_time_s=4_500.0)
+    od = pd.DataFrame(
+        {
+            "od_id": ["out", "back", "other"],
+            "ze_trucks_per_day": [3.0, 3.0, 2.0],
+            "path_length_km": [200.0, 200.0, 200.0],
+            "path": [(0, 1, 2), (2, 1, 0), (2, 1, 0)],
+            "return_od_id": ["back", "", ""],
+        }
+    )
+    sites = pd.DataFrame(
+        {"country": ["NL", "NL"], "kind": ["rest_area"] * 2, "bearing_deg": [90.0, 270.0]},
+        index=pd.Index(["e", "w"], name="site_id"),
+    )
+    access = pd.DataFrame(
+        {
+            "site_id": ["e", "w"],
+            "u": [1, 1],
+            "v": [2, 0],
+            "key": [0, 0],
+            "offset_m": [0.0, 0.0],
+            "detour_m": [0.0, 0.0],
+        }
+    )
+    args = (SimpleNamespace(od=od), SimpleNamespace(sites=sites, access=access), sites)
+    inst = instance_from_pipeline(*args, VehicleConfig(), g, drive_hours=True)
+    flows = {f.od_id: f for f in inst.flows}
+    assert set(flows) == {"out", "other"} and inst.report["named_round_trips"] == 1
+    trip = flows["out"]
+    assert trip.length_km == pytest.approx(400.0) and trip.trucks_per_day == 3.0
+    assert trip.stops == (Stop("e", 100.0, 0.0), Stop("w", 300.0, 0.0))
+    assert trip.drive_h == pytest.approx(5.0) and flows["other"].drive_h == pytest.approx(2.5)
+    # the way back alone is a one-way trip of its own for the flow that does not name one
+    assert flows["other"].length_km == pytest.approx(200.0)
+    # a way back that is not in the table (not routed): the round trip is left out, counted
+    lost = instance_from_pipeline(
+        SimpleNamespace(od=od.iloc[[0, 2]]), *args[1:], VehicleConfig(), g
+    )
+    assert [f.od_id for f in lost.flows] == ["other"]
+    assert lost.report["flows_without_return_path"] == 1
+    with pytest.raises(InputDataError, match="return_od_id 'out' of flow out"):
+        instance_from_pipeline(
+            SimpleNamespace(od=od.assign(return_od_id=["out", "", ""])),
+            *args[1:],
+            VehicleConfig(),
+            g,
+        )
+
+
 def test_from_arrays_rejects_bad_input():
     with pytest.raises(InputDataError, match="same length"):
         Instance.from_arrays(line_matrix(3), [0], [2, 1], [1.0], [1], 100)

@@ -92,7 +92,9 @@ def test_default_plan_is_a_corridor_pilot_within_grid_and_chargers(
     ranking = pd.read_csv(bev_out / "corridors.csv")
     assert list(ranking["rank"]) == list(range(1, len(ranking) + 1))
     solved = ranking.dropna(subset=["served_trucks_per_day"])
-    assert solved["served_trucks_per_day"].is_monotonic_decreasing
+    # pilot fleet first: ranked by pilot trucks served, then by trucks/day served
+    keys = list(zip(solved["pilot_trucks_served"], solved["served_trucks_per_day"], strict=True))
+    assert keys == sorted(keys, reverse=True)
     assert ranking.at[0, "served_trucks_per_day"] == pytest.approx(
         doc["served_trucks_per_day"], abs=1e-3
     )

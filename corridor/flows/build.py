@@ -54,6 +54,9 @@ OD_COLUMNS = [
     "destination_connector_km",
     "source",
     "firm",
+    "route_id",
+    "trucks",
+    "return_od_id",
 ]
 EXCLUDED_COLUMNS = ["origin", "destination", "trucks_per_day", "reason"]
 EDGE_VOLUME_COLUMNS = ["u", "v", "key", "trucks_per_day", "ze_trucks_per_day"]
@@ -77,7 +80,9 @@ class FlowSet:
         origin/destination itself, or where the trip enters/leaves the graph's region, see
         :mod:`corridor.flows.clip`), ``origin_connector_km``,
         ``destination_connector_km`` (straight line from the ETISplus node to its graph node),
-        ``source`` ("etisplus" or "pilot") and ``firm`` (pilot firm, "" for ETISplus rows).
+        ``source`` ("etisplus" or "pilot"), and for pilot rows ``firm``, ``route_id``,
+        ``trucks`` (the fleet's trucks on the route) and ``return_od_id`` (on the outbound row
+        of a round trip, the od id of its way back); ETISplus rows have "" / NaN there.
         Pilot rows (see :mod:`corridor.flows.pilot`) have place names as ``origin`` /
         ``destination`` and ``od_id`` "pilot-<route_id>-out" / "-back".
     edge_volumes
@@ -326,7 +331,8 @@ def build_flows(G: nx.MultiDiGraph, catalogue: Catalogue, config: FlowsConfig) -
     report["assign"] = rrep
     od["od_id"] = "od-" + od["origin"] + "-" + od["destination"]
     od["year"] = config.target_year
-    od["source"], od["firm"] = "etisplus", ""
+    od["source"], od["firm"], od["route_id"], od["return_od_id"] = "etisplus", "", "", ""
+    od["trucks"] = np.nan
     od = od[OD_COLUMNS]
     if config.pilot_fleet is not None:
         pod, pev, pex, prep = route_pilot(rg, config)
@@ -408,7 +414,7 @@ def pilot_flows(G: nx.MultiDiGraph, config: FlowsConfig) -> FlowSet:
         destination_gateway="",
     )
     return FlowSet(
-        od=od[[*OD_COLUMNS, "route_id", "trucks"]],
+        od=od[OD_COLUMNS],
         edge_volumes=_sum_edge_volumes([ev]),
         report={"pilot": report},
         excluded=excluded.reset_index(drop=True),

@@ -8,6 +8,15 @@ total is exactly ``trucks``. A route with ``trips_per_day`` = k puts ``trucks ×
 on its origin→destination path and, with ``both_directions``, as many on the way back (k is
 one-way trips per truck per day in each direction served). All pilot trucks are of the planned
 technology: ``ze_trucks_per_day = trucks_per_day``.
+
+The trip model follows the file. The origin is the firm's depot, where the truck charges; a route
+served in both directions is a round trip out and back without charging at the destination
+(``return_od_id`` of the outbound row names the return row, and the siting model joins the two
+into one round trip), unless the optional column ``destination_charging`` is true: then each
+direction is a one-way trip that starts charged at its own end. Without depot charging at the
+destination a truck must reach a public station on the way back, which is what a pilot corridor
+is for; a one-way model that starts charged at both ends would count most pilot trips as drivable
+without any station.
 """
 
 from __future__ import annotations
@@ -113,8 +122,17 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
     )
     both = df["both_directions"].astype(str).str.strip().str.lower().map(_BOOL)
     fail(both.isna().to_numpy(), "'both_directions' must be true or false")
+    if "destination_charging" in df.columns:
+        dest = df["destination_charging"].fillna("false").astype(str).str.strip().str.lower()
+        dest = dest.map(_BOOL)
+        fail(dest.isna().to_numpy(), "'destination_charging' must be true or false (or empty)")
+    else:
+        dest = pd.Series(False, index=df.index)
     out = df.assign(
-        trucks=trucks.astype(float), trips_per_day=trips, both_directions=both.astype(bool)
+        trucks=trucks.astype(float),
+        trips_per_day=trips,
+        both_directions=both.astype(bool),
+        destination_charging=dest.astype(bool),
     )
     out.attrs["lines"] = line.tolist()
     return out
@@ -157,7 +175,8 @@ def pilot_od(routes: pd.DataFrame, fleet: PilotFleetConfig) -> pd.DataFrame:
         ``od_id`` ("pilot-<route_id>-out" / "-back"), ``firm``, ``route_id``, ``origin`` /
         ``destination`` (place names), ``x0``, ``y0``, ``x1``, ``y1`` (EPSG:3035 m),
         ``trucks`` (fleet trucks on the route), ``trucks_per_day`` = ``ze_trucks_per_day``
-        (trucks × trips_per_day per direction).
+        (trucks × trips_per_day per direction) and ``return_od_id`` (on the outbound row of a
+        round trip: the od id of its way back; else empty).
 
     Raises
     ------
@@ -200,9 +219,21 @@ def pilot_od(routes: pd.DataFrame, fleet: PilotFleetConfig) -> pd.DataFrame:
         }
     )
     back = back.assign(od_id=back["od_id"].str.replace(r"-out$", "-back", regex=True))
+    # no charging at the destination: the truck drives out and back on one depot charge
+    round_trip = routes["both_directions"].to_numpy() & ~_destination_charging(routes)
+    out["return_od_id"] = np.where(
+        round_trip, "pilot-" + routes["route_id"].astype(str) + "-back", ""
+    )
+    back["return_od_id"] = ""
     od = pd.concat([out, back[out.columns]], ignore_index=True)
     od["ze_trucks_per_day"] = od["trucks_per_day"]
     return od
+
+
+def _destination_charging(routes: pd.DataFrame) -> np.ndarray:
+    if "destination_charging" not in routes.columns:
+        return np.zeros(len(routes), dtype=bool)
+    return routes["destination_charging"].fillna(False).astype(bool).to_numpy()
 
 
 def check_pilot_routes_near(routes: pd.DataFrame, rg: RoutingGraph, path: Path) -> None:
@@ -243,8 +274,8 @@ def route_pilot(
     Returns
     -------
     od, edge_volumes, excluded, report
-        ``od`` has the FLOWS columns plus ``firm``, ``route_id``, ``trucks``, ``source`` =
-        "pilot".
+        ``od`` has the FLOWS columns plus ``firm``, ``route_id``, ``trucks``,
+        ``return_od_id`` and ``source`` = "pilot".
     """
     fleet = config.pilot_fleet
     if fleet is None:

@@ -6,7 +6,7 @@ list of :class:`Violation`, and the Erlang-C helpers. The model is documented in
 :mod:`corridor.optimise.model`.
 """
 
-from corridor.optimise.corridor import CorridorChoice, rank_corridors
+from corridor.optimise.corridor import CorridorChoice, PilotFleet, rank_corridors
 from corridor.optimise.instance import (
     DIRECTIONS,
     FlowPath,
@@ -35,6 +35,7 @@ __all__ = [
     "FlowPath",
     "Instance",
     "ModelSpec",
+    "PilotFleet",
     "PlanResult",
     "Stop",
     "Violation",

@@ -9,8 +9,13 @@ be met there (countries, directions, usable sites), solves the capacitated model
 corridor and ranks them by the trucks/day the plan serves (ties: fewer chargers). The best one is
 the pilot traject; the others are the comparison a planner needs (why this one, what is the
 runner-up). With ``optimise.pilot_first`` each corridor is solved for the pilot fleet first
-(:func:`solve_pilot_first`: the most pilot trucks/day, then the objective) and the corridors are
-ranked by pilot trucks/day served first.
+(:func:`solve_pilot_first`: the most pilot-fleet trucks, then the objective) and the corridors are
+ranked by pilot-fleet trucks served first.
+
+The pilot's target is in trucks of the fleet (250+ trucks of 10+ firms), not in trucks per day:
+:class:`PilotFleet` says how many of the fleet's trucks each pilot flow stands for (a round trip
+from the depot: all its route's trucks; a route driven one way in each direction: half of them per
+direction), so "pilot trucks served" counts each truck once however often it drives.
 """
 
 from __future__ import annotations
@@ -29,10 +34,15 @@ from corridor.optimise.instance import DIRECTIONS, Instance
 
 if TYPE_CHECKING:
     from corridor.config import OptimiseConfig
-    from corridor.directions import Direction
     from corridor.optimise.solve import PlanResult
 
-__all__ = ["CORRIDOR_RANKING_COLUMNS", "CorridorChoice", "rank_corridors", "solve_pilot_first"]
+__all__ = [
+    "CORRIDOR_RANKING_COLUMNS",
+    "CorridorChoice",
+    "PilotFleet",
+    "rank_corridors",
+    "solve_pilot_first",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +59,7 @@ CORRIDOR_RANKING_COLUMNS = (
     "sites_non_firm",
     "flows_on",
     "trucks_on_per_day",
-    "pilot_trucks_on_per_day",
+    "pilot_trucks_on",
     "pilot_firms_on",
     "status",
     "gap",
@@ -59,7 +69,7 @@ CORRIDOR_RANKING_COLUMNS = (
     "chargers",
     "power_mw",
     "served_trucks_per_day",
-    "pilot_trucks_served_per_day",
+    "pilot_trucks_served",
     "pilot_firms_served",
     "pilot_outbound_on",
     "pilot_outbound_served",
@@ -70,6 +80,38 @@ CORRIDOR_RANKING_COLUMNS = (
 
 #: A flow is "on" a corridor when the corridor's sites span at least this share of its path.
 ON_CORRIDOR_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class PilotFleet:
+    """The pilot fleet among an instance's flows.
+
+    Attributes
+    ----------
+    firm
+        Firm of each pilot flow, by od id.
+    trucks
+        Trucks of the fleet each pilot flow stands for (trucks), by od id: a round trip from the
+        depot stands for all its route's trucks, a route driven one way in each direction for
+        half of them per direction.
+    heading
+        ``outbound``, ``inbound`` or ``both`` (a round trip drives both) by od id.
+    """
+
+    firm: Mapping[str, str] = field(default_factory=dict)
+    trucks: Mapping[str, float] = field(default_factory=dict)
+    heading: Mapping[str, str] = field(default_factory=dict)
+
+    def served(self, plan: PlanResult) -> float:
+        """Fleet trucks a plan serves (trucks; a flow served in part counts in part)."""
+        share = plan.served_share
+        return float(
+            sum(
+                self.trucks[od] * share.get(od, 1.0)
+                for od in plan.served_od_ids
+                if od in self.trucks
+            )
+        )
 
 
 @dataclass
@@ -118,19 +160,13 @@ def _count(values: Mapping[str, float], fmt: str = "{:.0f}") -> str:
     return ";".join(f"{k}={fmt.format(v)}" for k, v in sorted(values.items()) if k)
 
 
-def _served_trucks(plan: PlanResult, trucks: Mapping[str, float], ids: set[str]) -> float:
-    share = plan.served_share
-    return float(sum(trucks[od] * share.get(od, 1.0) for od in plan.served_od_ids if od in ids))
-
-
 def rank_corridors(
     instance: Instance,
     corridor_sites: Mapping[str, Sequence[str]],
     config: OptimiseConfig,
     *,
     km_by_country: Mapping[str, Mapping[str, float]] | None = None,
-    pilot_firms: Mapping[str, str] | None = None,
-    pilot_directions: Mapping[str, Direction] | None = None,
+    pilot: PilotFleet | None = None,
     only: str | None = None,
 ) -> CorridorChoice:
     """Solve the siting model along each named corridor and rank the corridors.
@@ -146,11 +182,9 @@ def rank_corridors(
         direction, power, capacity).
     km_by_country
         Outbound km per country code by corridor name (for the table).
-    pilot_firms
-        Firm of each pilot-fleet flow by od id (pilot trucks and firms per corridor).
-    pilot_directions
-        Travel direction (``outbound`` / ``inbound``) of each pilot-fleet flow by od id: a
-        direction counts as served when every pilot trip on the corridor in that direction is
+    pilot
+        The pilot fleet's flows (:class:`PilotFleet`): pilot trucks and firms per corridor; a
+        direction counts as served when every pilot trip on the corridor that drives it is
         served whole.
     only
         Solve only this corridor (``optimise.corridor`` names one); the others are still
@@ -168,8 +202,7 @@ def rank_corridors(
     """
     from corridor.optimise.solve import solve
 
-    pilot = dict(pilot_firms or {})
-    heading = dict(pilot_directions or {})
+    fleet = pilot or PilotFleet()
     trucks = {f.od_id: f.trucks_per_day for f in instance.flows}
     rows: list[dict[str, Any]] = []
     plans: dict[str, PlanResult] = {}
@@ -189,8 +222,8 @@ def rank_corridors(
             ),
             "flows_on": len(on),
             "trucks_on_per_day": round(sum(trucks[od] for od in on), 3),
-            "pilot_trucks_on_per_day": round(sum(trucks[od] for od in on if od in pilot), 3),
-            "pilot_firms_on": len({pilot[od] for od in on if od in pilot}),
+            "pilot_trucks_on": round(sum(fleet.trucks[od] for od in on if od in fleet.trucks), 3),
+            "pilot_firms_on": len({fleet.firm[od] for od in on if od in fleet.firm}),
         }
         reason = _ineligible(sub, config)
         if only is not None and name != only:
@@ -201,7 +234,7 @@ def rank_corridors(
             t0 = time.perf_counter()
             try:
                 plan = (
-                    solve_pilot_first(sub, config, set(pilot))
+                    solve_pilot_first(sub, config, fleet.trucks)
                     if config.pilot_first
                     else solve(sub, config)
                 )
@@ -210,8 +243,8 @@ def rank_corridors(
             else:
                 log.info("corridor %s: %s in %.1f s", name, plan.status, time.perf_counter() - t0)
                 plans[name], subs[name] = plan, sub
-                row.update(_plan_columns(plan, sub, trucks, pilot))
-                row.update(_pilot_directions(plan, on, trucks, heading))
+                row.update(_plan_columns(plan, sub, fleet))
+                row.update(_pilot_directions(plan, on, fleet))
         rows.append(row)
     ranking = pd.DataFrame(rows).reindex(
         columns=[c for c in CORRIDOR_RANKING_COLUMNS if c != "rank"]
@@ -222,7 +255,7 @@ def rank_corridors(
         msg = f"no corridor can carry the pilot under the scenario's rules ({why})"
         raise InfeasibleError(msg)
     ranking["_ok"] = ok
-    first = ["pilot_trucks_served_per_day"] if config.pilot_first else []
+    first = ["pilot_trucks_served"] if config.pilot_first else []
     ranking = ranking.sort_values(
         ["_ok", *first, "served_trucks_per_day", "chargers", "corridor"],
         ascending=[False, *[False] * len(first), False, True, True],
@@ -238,17 +271,17 @@ def rank_corridors(
 
 
 def solve_pilot_first(
-    instance: Instance, config: OptimiseConfig, pilot_od_ids: set[str]
+    instance: Instance, config: OptimiseConfig, pilot_trucks: Mapping[str, float]
 ) -> PlanResult:
-    """Solve lexicographically: the most pilot trucks/day first, then the scenario's objective.
+    """Solve lexicographically: the most pilot-fleet trucks first, then the scenario's objective.
 
     The scenario's objective is solved first. Its plan is returned as it is when it already
     serves every pilot truck that any plan could (each pilot flow with a cover set among the
-    instance's sites), or as many as stage 1 finds: stage 1 maximises the pilot-fleet trucks/day
+    instance's sites), or as many as stage 1 finds: stage 1 maximises the pilot-fleet trucks
     the model serves (same rows: sites, chargers, grid). Otherwise stage 2 solves the objective
-    with the row "pilot trucks/day served ≥ the stage-1 value" (less 1e-6 relative, the solver's
+    with the row "pilot trucks served ≥ the stage-1 value" (less 1e-6 relative, the solver's
     tolerance). Either way the result maximises the objective among the plans that serve the
-    most pilot trucks/day.
+    most pilot trucks.
 
     Parameters
     ----------
@@ -256,39 +289,39 @@ def solve_pilot_first(
         The instance (pilot flows among its flows).
     config
         :class:`~corridor.config.OptimiseConfig` (objective max_trucks or max_truck_km).
-    pilot_od_ids
-        Od ids of the pilot fleet's flows.
+    pilot_trucks
+        Fleet trucks (trucks) each pilot flow stands for, by od id (:attr:`PilotFleet.trucks`).
 
     Returns
     -------
     PlanResult
         ``model_stats["pilot_first"]`` says how the pilot optimum was established:
         ``all servable`` (no stage 1 needed), ``objective plan`` (stage 1 found no more) or
-        ``stage 2``; ``model_stats["pilot_first_trucks_per_day"]`` is the most pilot trucks/day
-        (stage 1's value when it ran, which is a proven maximum only when its status, in
+        ``stage 2``; ``model_stats["pilot_first_trucks"]`` is the most pilot trucks (stage 1's
+        value when it ran, which is a proven maximum only when its status, in
         ``pilot_first_status``, is ``optimal``).
     """
     from corridor.optimise.model import flow_cover_sets
     from corridor.optimise.solve import solve
 
-    trucks = {f.od_id: f.trucks_per_day for f in instance.flows}
+    fleet = PilotFleet(trucks={od: float(n) for od, n in pilot_trucks.items() if n > 0})
     plan = solve(instance, config)
-    if not any(trucks.get(od, 0.0) > 0 for od in pilot_od_ids):
+    flows = [f for f in instance.flows if f.od_id in fleet.trucks and f.trucks_per_day > 0]
+    if not flows:
         return plan
-    served = _served_trucks(plan, trucks, pilot_od_ids)
+    served = fleet.served(plan)
     sites = frozenset(instance.site_ids)
     servable = sum(
-        f.trucks_per_day
-        for f in instance.flows
-        if f.od_id in pilot_od_ids
-        and flow_cover_sets(f, sites, instance.range_km, instance.start_range_km) is not None
+        fleet.trucks[f.od_id]
+        for f in flows
+        if flow_cover_sets(f, sites, instance.range_km, instance.start_range_km) is not None
     )
 
     def tagged(p: PlanResult, how: str, most: float, status: str | None) -> PlanResult:
         stats = {
             **p.model_stats,
             "pilot_first": how,
-            "pilot_first_trucks_per_day": most,
+            "pilot_first_trucks": most,
             "pilot_first_status": status,
         }
         return dataclasses.replace(p, model_stats=stats)
@@ -302,7 +335,7 @@ def solve_pilot_first(
         return pulp.lpSum(
             w * model.y[gi]
             for gi, g in enumerate(model.groups)
-            if (w := sum(trucks[od] for od in g.od_ids if od in pilot_od_ids)) > 0
+            if (w := sum(fleet.trucks.get(od, 0.0) for od in g.od_ids)) > 0
         )
 
     def most_pilot(model: Any) -> None:
@@ -331,16 +364,16 @@ def _share_on(flow: Any) -> float:
     return (flow.stops[-1].km - flow.stops[0].km) / flow.length_km
 
 
-def _pilot_directions(
-    plan: PlanResult, on: set[str], trucks: Mapping[str, float], heading: Mapping[str, str]
-) -> dict[str, Any]:
+def _pilot_directions(plan: PlanResult, on: set[str], fleet: PilotFleet) -> dict[str, Any]:
     served = {od: plan.served_share.get(od, 1.0) for od in plan.served_od_ids}
     out: dict[str, Any] = {}
     ok = []
     for d in DIRECTIONS:
-        mine = [od for od in on if heading.get(od) == d]
-        out[f"pilot_{d}_on"] = round(sum(trucks[od] for od in mine), 3)
-        out[f"pilot_{d}_served"] = round(sum(trucks[od] * served.get(od, 0.0) for od in mine), 3)
+        mine = [od for od in on if fleet.heading.get(od) in (d, "both")]
+        out[f"pilot_{d}_on"] = round(sum(fleet.trucks.get(od, 0.0) for od in mine), 3)
+        out[f"pilot_{d}_served"] = round(
+            sum(fleet.trucks.get(od, 0.0) * served.get(od, 0.0) for od in mine), 3
+        )
         if mine and all(served.get(od, 0.0) >= 1.0 for od in mine):
             ok.append(d)
     out["pilot_directions_served"] = ";".join(ok)
@@ -367,12 +400,10 @@ def _ineligible(sub: Instance, config: OptimiseConfig) -> str:
     return ""
 
 
-def _plan_columns(
-    plan: PlanResult, sub: Instance, trucks: Mapping[str, float], pilot: Mapping[str, str]
-) -> dict[str, Any]:
+def _plan_columns(plan: PlanResult, sub: Instance, fleet: PilotFleet) -> dict[str, Any]:
     sites = plan.sites
     bev = sub.technology == "bev"
-    served_pilot = {od for od in plan.served_od_ids if od in pilot}
+    served_pilot = {od for od in plan.served_od_ids if od in fleet.firm}
     return {
         "status": plan.status,
         "gap": plan.gap,
@@ -384,6 +415,6 @@ def _plan_columns(
         "chargers": int(sites["chargers"].sum()) if len(sites) else 0,
         "power_mw": float(sites["power_mw"].sum()) if bev and len(sites) else float("nan"),
         "served_trucks_per_day": round(plan.served_trucks_per_day, 3),
-        "pilot_trucks_served_per_day": round(_served_trucks(plan, trucks, set(pilot)), 3),
-        "pilot_firms_served": len({pilot[od] for od in served_pilot}),
+        "pilot_trucks_served": round(fleet.served(plan), 3),
+        "pilot_firms_served": len({fleet.firm[od] for od in served_pilot}),
     }

@@ -529,8 +529,8 @@ def with_drive_hours(
 
     The time is the sum of the edges' ``travel_time_s`` (speed per highway class and country,
     :mod:`corridor.network.build`) along the OD ``path``; a round trip adds the reverse path
-    (the reverse OD's when present, else the same time again). Without a graph, or edges without
-    a travel time, the flow keeps NaN.
+    (the row its ``return_od_id`` names, else the reverse OD's when present, else the same time
+    again). Without a graph, or edges without a travel time, the flow keeps NaN.
 
     Parameters
     ----------
@@ -556,16 +556,32 @@ def with_drive_hours(
     hours = dict(
         zip((r[0] for r in rows), path_drive_hours([r[1] for r in rows], times), strict=True)
     )
+    returns = (
+        dict(zip(od["od_id"].astype(str), od["return_od_id"].fillna("").astype(str), strict=True))
+        if "return_od_id" in od.columns
+        else {}
+    )
+    one_way = dict(hours)
     if instance.mode == "round_trip":
         by_pair = {(p[0], p[-1]): h for (_, p), h in zip(rows, hours.values(), strict=True) if p}
         hours = {
             od_id: h + by_pair.get((p[-1], p[0]), h) if p else h
             for (od_id, p), h in zip(rows, hours.values(), strict=True)
         }
+    for od_id, ret in returns.items():
+        if ret and od_id in hours:
+            hours[od_id] = one_way[od_id] + _hours_of(ret, od, times)
     flows = tuple(
         dataclasses.replace(f, drive_h=float(hours.get(f.od_id, math.nan))) for f in instance.flows
     )
     return dataclasses.replace(instance, flows=flows)
+
+
+def _hours_of(od_id: str, od: pd.DataFrame, times: Mapping[tuple[int, int], float]) -> float:
+    path = od.loc[od["od_id"].astype(str) == od_id, "path"]
+    if path.empty:
+        return math.nan
+    return float(path_drive_hours([tuple(path.iloc[0])], times)[0])
 
 
 def _path_flow(
@@ -589,6 +605,39 @@ def _path_flow(
             seen.add(node)
             stops.append(Stop(str(node), pos, 0.0))
     return FlowPath(od_id, trucks, km[-1], tuple(stops))
+
+
+def _named_returns(od: pd.DataFrame, od_ids: Sequence[str]) -> dict[int, int | None]:
+    """Row of each flow's way back (``return_od_id``), by row of its way out.
+
+    ``None`` where the named row is not in ``od`` (filtered out or not routed): that flow cannot
+    be planned as the round trip it is and is left out.
+
+    Raises
+    ------
+    InputDataError
+        If a ``return_od_id`` names the row itself, or a row that is named twice or has a way
+        back of its own.
+    """
+    if "return_od_id" not in od.columns:
+        return {}
+    row_of = {od_id: i for i, od_id in enumerate(od_ids)}
+    out: dict[int, int | None] = {}
+    for i, ret in enumerate(od["return_od_id"].fillna("").astype(str)):
+        if not ret:
+            continue
+        j = row_of.get(ret)
+        if j is None:
+            out[i] = None
+            continue
+        if j == i or j in out.values() or j in out:
+            msg = (
+                f"flows.od: return_od_id {ret!r} of flow {od_ids[i]} must name another OD row "
+                "that is no other flow's way back and has no way back of its own"
+            )
+            raise InputDataError(msg)
+        out[i] = j
+    return out
 
 
 def _walk_back(pred_row: np.ndarray, origin: int, dest: int) -> list[int] | None:
@@ -780,7 +829,10 @@ def instance_from_pipeline(
     Parameters
     ----------
     flows
-        ``FlowSet``: ``od`` with ``od_id``, ``ze_trucks_per_day``, ``path_length_km``, ``path``.
+        ``FlowSet``: ``od`` with ``od_id``, ``ze_trucks_per_day``, ``path_length_km``, ``path``
+        and optionally ``return_od_id``: a row naming its way back there becomes one round trip
+        (out, then back, no charging at the destination unless a site is there; the named row is
+        no flow of its own), whatever ``round_trip`` says (the pilot fleet's depot trips).
     candidates
         ``Candidates``: ``sites`` (index ``site_id``, ``country``, ``kind``, ``bearing_deg``) and
         ``access`` (``site_id``, ``u``, ``v``, ``offset_m``, ``detour_m``).
@@ -866,6 +918,10 @@ def instance_from_pipeline(
     trucks = od["ze_trucks_per_day"].to_numpy(dtype=float)
     paths = [tuple(map(int, path)) for path in od["path"]]
     walked = _walk_paths(od_ids, paths, edge_length_m, acc)
+    # round trips the flows name themselves (the pilot fleet's depot trips): the outbound row
+    # and the row of its way back become one flow
+    joined = _named_returns(od, od_ids)
+    joined_backs = {j for j in joined.values() if j is not None}
     back_of: dict[int, tuple[int, ...]] = {}
     n_no_return = 0
     if round_trip:
@@ -898,7 +954,16 @@ def instance_from_pipeline(
     n_no_stops = 0
     for i, (length_km, stops) in enumerate(walked):
         fp = FlowPath(od_ids[i], float(trucks[i]), length_km, stops)
-        if round_trip:
+        if i in joined_backs:
+            continue
+        if i in joined:
+            j = joined[i]
+            if j is None:
+                n_no_return += 1
+                continue
+            b_km, b_stops = walked[j]
+            fp = round_trip_flow(fp, FlowPath(od_ids[i], float(trucks[i]), b_km, b_stops))
+        elif round_trip:
             if i not in walked_back:
                 continue
             b_km, b_stops = walked_back[i]
@@ -963,6 +1028,7 @@ def instance_from_pipeline(
         "sites_without_headroom": n_no_headroom,
         "corridor_axis_deg": corridor_axis_deg,
         "flows_without_return_path": n_no_return,
+        "named_round_trips": len(joined_backs),
     }
     instance = Instance(
         site_ids=ids,

@@ -80,20 +80,21 @@ def corridor_markdown(choice: CorridorChoice, instance: Instance) -> list[str]:
         f"{', '.join(f'{d} {n}' for d, n in st['by_direction'].items())}), "
         f"{best['chargers']:.0f} chargers",
         f"- served: {_fmt(best['served_trucks_per_day'])} trucks/day that need a charging stop, "
-        f"of them {_fmt(best['pilot_trucks_served_per_day'])} pilot-fleet trucks/day of "
-        f"{best['pilot_firms_served']:.0f} firms (on this corridor: "
-        f"{_fmt(best['pilot_trucks_on_per_day'])} pilot trucks/day of "
-        f"{best['pilot_firms_on']:.0f} firms)",
+        f"of them the trips of {_fmt(best['pilot_trucks_served'], ',.0f')} pilot-fleet trucks "
+        f"of {best['pilot_firms_served']:.0f} firms (on this corridor: "
+        f"{_fmt(best['pilot_trucks_on'], ',.0f')} pilot trucks of "
+        f"{best['pilot_firms_on']:.0f} firms; a pilot truck drives out from its depot and back "
+        "unless its route has destination charging)",
     ]
-    most = choice.plan.model_stats.get("pilot_first_trucks_per_day")
+    most = choice.plan.model_stats.get("pilot_first_trucks")
     if choice.pilot_first and most is not None:
         lines.append(
-            f"- pilot fleet first: no plan along this corridor can serve more than {_fmt(most)} "
-            "pilot trucks/day (the others need a charging stop off the corridor or beyond what "
-            "its grid and stations allow)"
+            f"- pilot fleet first: no plan along this corridor can serve more than "
+            f"{_fmt(most, ',.1f')} pilot trucks (the others need no public stop, a charging stop "
+            "off the corridor, or more than its grid and stations allow)"
         )
     why = (
-        "the most pilot-fleet trucks/day, then the most trucks/day,"
+        "the most pilot-fleet trucks, then the most trucks/day,"
         if choice.pilot_first
         else "the most trucks/day"
     )
@@ -107,7 +108,7 @@ def corridor_markdown(choice: CorridorChoice, instance: Instance) -> list[str]:
     lines += [
         "",
         "| rank | corridor | km | sites | non-firm | trucks/day on it | pilot trucks/firms on it "
-        "| status | stations | chargers | served trucks/day | pilot served |",
+        "| status | stations | chargers | served trucks/day | pilot trucks served |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in choice.ranking.itertuples():
@@ -115,10 +116,10 @@ def corridor_markdown(choice: CorridorChoice, instance: Instance) -> list[str]:
         lines.append(
             f"| {r.rank} | {r.corridor} | {_fmt(r.km_outbound, ',.0f')} | {r.candidate_sites} "
             f"| {r.sites_non_firm} | {_fmt(r.trucks_on_per_day)} "
-            f"| {_fmt(r.pilot_trucks_on_per_day, ',.0f')} / {r.pilot_firms_on} "
+            f"| {_fmt(r.pilot_trucks_on, ',.0f')} / {r.pilot_firms_on} "
             f"| {r.status if solved else 'not eligible: ' + str(r.reason)} "
             f"| {_fmt(r.stations, '.0f')} | {_fmt(r.chargers, '.0f')} "
-            f"| {_fmt(r.served_trucks_per_day)} | {_fmt(r.pilot_trucks_served_per_day, ',.0f')} |"
+            f"| {_fmt(r.served_trucks_per_day)} | {_fmt(r.pilot_trucks_served, ',.0f')} |"
         )
     return lines
 

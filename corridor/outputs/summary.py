@@ -72,7 +72,8 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         ``capacity_kg_per_day``, ``served_trucks_per_day``, ``served_share``,
         ``energy_mwh_per_day``, ``h2_kg_per_day``, ``corridor_ze_trucks_per_day``,
         ``battery_mwh``; in corridor mode ``corridor``, ``corridor_trucks_on_per_day``,
-        ``pilot_trucks_served_per_day`` and ``pilot_firms_served`` (None otherwise).
+        ``pilot_trucks_served`` (pilot-fleet trucks whose trips the stations serve) and
+        ``pilot_firms_served`` (None otherwise).
     """
     sites = list(doc.get("sites") or [])
     tech = doc.get("technology") or (sites[0].get("technology") if sites else None)
@@ -109,7 +110,7 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         "battery_mwh": total("battery_mwh"),
         "corridor": chosen.get("corridor"),
         "corridor_trucks_on_per_day": chosen.get("trucks_on_per_day"),
-        "pilot_trucks_served_per_day": chosen.get("pilot_trucks_served_per_day"),
+        "pilot_trucks_served": chosen.get("pilot_trucks_served"),
         "pilot_firms_served": chosen.get("pilot_firms_served"),
     }
 
@@ -253,7 +254,7 @@ def target_checks(
     rows: list[tuple[str, str, str, str]] = []
     n = int(figures.get("sites") or 0)
     served = figures.get("served_trucks_per_day")
-    pilot = figures.get("pilot_trucks_served_per_day")
+    pilot = figures.get("pilot_trucks_served")
     firms = figures.get("pilot_firms_served")
     for key, value in targets.items():
         if key == "min_stations":
@@ -264,9 +265,10 @@ def target_checks(
             # the pilot target is the pilot fleet's trucks, not all trucks the stations serve
             rows.append(
                 (
-                    "pilot-fleet trucks served (trucks/day along the chosen corridor)",
+                    "pilot-fleet trucks served (trucks whose trips along the chosen corridor "
+                    "need and get a charging stop)",
                     f">= {value:g}",
-                    f"{pilot:,.1f} trucks/day (all trucks served: {_fmt(served)})",
+                    f"{pilot:,.1f} trucks (all trucks served: {_fmt(served)} trucks/day)",
                     _verdict(pilot >= value),
                 )
             )
