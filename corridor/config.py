@@ -645,6 +645,18 @@ class OptimiseConfig(_Frozen):
             "corridor_axis_deg); a site serving both counts for both."
         ),
     )
+    opposite_pair_km: float | None = Field(
+        None,
+        ge=0,
+        le=5,
+        description=(
+            "Count the two halves of a rest area as one station location (km): candidate sites "
+            "on opposite carriageways of the same road (and country), at most this far apart, "
+            "count once against max_sites, min_sites and the country, region and road minimums "
+            "however many of them open; each half keeps its own chargers and serves its own "
+            "direction (corridor/sites/pairs.py). None: every site is a station."
+        ),
+    )
     corridor_axis_deg: float = Field(
         90.0,
         ge=0,

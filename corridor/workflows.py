@@ -304,6 +304,12 @@ def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
             st.sites = with_nuts1_region(st.sites, catalogue)
         check_group_minimums(scenario, st.sites)
     elif name == "instance":
+        if scenario.optimise.opposite_pair_km is not None:
+            from corridor.sites.pairs import opposite_pairs
+
+            st.sites = st.sites.assign(
+                station_id=opposite_pairs(st.sites, scenario.optimise.opposite_pair_km)
+            )
         candidates = st.candidates
         if scenario.optimise.corridor:
             # corridor mode plans along one corridor: only the sites within a candidate corridor's

@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from corridor.optimise.instance import road_key
 from corridor.workflows import PlanRun, corridor_flows, write_run
 
 #: End-to-end on the real data: plans the default scenario once per session.
@@ -34,7 +35,16 @@ def test_default_plan_meets_the_pilot(bev_out: Path) -> None:
         assert doc["gap"] is None or doc["gap"] <= 1e-6
     assert doc["valid"] and doc["violations"] == []
     sites = doc["sites"]
-    assert 4 <= len(sites) <= 6
+    # 4-6 station locations; the two halves of a rest area (opposite carriageways) are one
+    stations: dict[str, list[dict]] = {}
+    for s in sites:
+        stations.setdefault(s["station_id"], []).append(s)
+    assert 4 <= len(stations) <= 6
+    for halves in stations.values():
+        assert len(halves) <= 2
+        if len(halves) == 2:
+            assert halves[0]["direction"] != halves[1]["direction"]
+            assert road_key(halves[0]["road"]) == road_key(halves[1]["road"])
     for s in sites:
         assert s["technology"] == "bev"
         assert s["power_mw"] >= 1.0 and s["chargers"] >= 1

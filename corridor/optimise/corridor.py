@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from corridor.errors import InfeasibleError, SolverError
-from corridor.optimise.instance import DIRECTIONS, Instance
+from corridor.optimise.instance import DIRECTIONS, Instance, station_of
 
 if TYPE_CHECKING:
     from corridor.config import OptimiseConfig
@@ -400,6 +400,13 @@ def _ineligible(sub: Instance, config: OptimiseConfig) -> str:
     return ""
 
 
+def _stations_by_country(sites: pd.DataFrame, ids: Sequence[str]) -> dict[str, int]:
+    """Station locations (the two halves of a rest area once) per country."""
+    station = station_of(sites, ids)
+    table = pd.DataFrame({"station": station.to_numpy(), "country": sites.loc[ids, "country"]})
+    return {str(k): int(v) for k, v in table.groupby("country")["station"].nunique().items()}
+
+
 def _plan_columns(plan: PlanResult, sub: Instance, fleet: PilotFleet) -> dict[str, Any]:
     sites = plan.sites
     bev = sub.technology == "bev"
@@ -408,10 +415,8 @@ def _plan_columns(plan: PlanResult, sub: Instance, fleet: PilotFleet) -> dict[st
         "status": plan.status,
         "gap": plan.gap,
         "solve_time_s": round(plan.solve_time_s, 3),
-        "stations": len(sites),
-        "stations_by_country": _count(
-            sub.sites.loc[list(sites.index), "country"].value_counts().to_dict()
-        ),
+        "stations": int(station_of(sub.sites, list(sites.index)).nunique()),
+        "stations_by_country": _count(_stations_by_country(sub.sites, list(sites.index))),
         "chargers": int(sites["chargers"].sum()) if len(sites) else 0,
         "power_mw": float(sites["power_mw"].sum()) if bev and len(sites) else float("nan"),
         "served_trucks_per_day": round(plan.served_trucks_per_day, 3),

@@ -114,7 +114,9 @@ class Instance:
         of "outbound"/"inbound"), ``headroom_mw`` (float, ``inf`` when unlimited / unknown),
         ``cost_eur`` (float, 0 when unknown) and ``kind`` (str); optionally the shared grid pools
         ``substation_id`` / ``substation_pool_mw`` and ``area_id`` / ``area_pool_mw`` (known spare
-        MW shared by the firm connections on that substation / congestion area, NaN: no pool).
+        MW shared by the firm connections on that substation / congestion area, NaN: no pool)
+        and ``station`` (the station location: sites sharing one, the two halves of a rest area,
+        count as one station; without the column every site is its own).
     flows
         The OD flows with their reachable stops.
     range_km
@@ -782,6 +784,38 @@ def _grid_text(grid: pd.DataFrame | None, column: str, default: str, n: int) -> 
     return grid[column].fillna(default).astype(str).to_numpy(dtype=object)
 
 
+def station_of(sites: pd.DataFrame, site_ids: Sequence[str]) -> pd.Series:
+    """Station location of each given site (its ``station``, else its own id).
+
+    Parameters
+    ----------
+    sites
+        ``Instance.sites`` (or candidate sites with ``station_id``), indexed by ``site_id``.
+    site_ids
+        The sites asked for (e.g. a plan's open sites).
+
+    Returns
+    -------
+    pandas.Series
+        Index ``site_ids``, values the station id (str).
+    """
+    ids = [str(s) for s in site_ids]
+    for column in ("station", "station_id"):
+        if column in sites.columns:
+            got = sites[column].reindex(ids).fillna("").astype(str)
+            return got.where(got != "", pd.Series(ids, index=got.index))
+    return pd.Series(ids, index=pd.Index(ids, name="site_id"), dtype=object)
+
+
+def _station_ids(grid: pd.DataFrame | None, ids: Sequence[str]) -> np.ndarray:
+    """Station location of each site: ``station_id`` where the grid table has one, else its id."""
+    own = np.asarray(ids, dtype=object)
+    if grid is None or "station_id" not in grid.columns:
+        return own
+    given = grid["station_id"].fillna("").astype(str).to_numpy(dtype=object)
+    return np.where(given != "", given, own)
+
+
 def _grid_number(grid: pd.DataFrame | None, column: str, n: int) -> np.ndarray:
     if grid is None or column not in grid.columns:
         return np.full(n, np.nan)
@@ -838,7 +872,9 @@ def instance_from_pipeline(
         ``access`` (``site_id``, ``u``, ``v``, ``offset_m``, ``detour_m``).
     sites_with_grid
         Candidate sites with the grid columns (``headroom_mw``); sites missing here or with NaN
-        headroom are taken as unlimited (counted in ``report["sites_without_headroom"]``).
+        headroom are taken as unlimited (counted in ``report["sites_without_headroom"]``). An
+        optional ``station_id`` column (:func:`corridor.sites.pairs.opposite_pairs`) becomes
+        the sites' ``station``: sites sharing one count as one station location.
     vehicle
         :class:`~corridor.config.VehicleConfig` (range, start range, consumption, technology).
     graph
@@ -1006,6 +1042,7 @@ def instance_from_pipeline(
             "substation_pool_mw": _grid_number(grid, "substation_spare_mw", len(ids)),
             "area_id": _grid_text(grid, "congestion_area_id", "", len(ids)),
             "area_pool_mw": _grid_number(grid, "area_spare_mw", len(ids)),
+            "station": _station_ids(grid, ids),
         },
         index=pd.Index(ids, name="site_id"),
     )

@@ -104,6 +104,7 @@ from corridor.optimise.model import (
     assigned_charging,
     flow_cover_sets,
     preprocess,
+    station_terms,
 )
 from corridor.optimise.queueing import max_load_for_wait_probability
 
@@ -543,8 +544,9 @@ def build_joint_model(
         bev = [v for v in vs if offers[v].technology == "bev"]
         if len(bev) > 1:
             b.add(lp_sum(x[v] for v in bev) <= 1, _name("one_charger_type", site=s))
-    _add_site_count(b, o_var, spec, lp_sum)
-    _add_country_min(b, o_var, instance.sites, spec, lp_sum)
+    stations = station_terms(b, prob, o_var, instance.sites)
+    _add_site_count(b, stations, spec, lp_sum)
+    _add_country_min(b, stations, instance.sites, spec, lp_sum)
     _add_direction_min(b, o_var, instance.sites, spec, lp_sum)
     for s in spec.fixed_open:
         b.add(o_var[s] == 1, _name("fixed_open", site=s))

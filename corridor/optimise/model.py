@@ -699,6 +699,34 @@ def _add_multi_stop_cuts(
             )
 
 
+def station_terms(b: _Builder, prob: Any, x: dict, sites: Any) -> dict[str, Any]:
+    """One open-station term per station location, keyed by its first site (in ``x`` order).
+
+    A site alone is its own term ``x_s``. Sites sharing a ``station`` (the two halves of a rest
+    area, :mod:`corridor.sites.pairs`) get one continuous ``v`` in [0, 1] with ``v >= x_s`` for
+    each half and ``v <= sum of x_s``: with binary ``x`` it is 1 exactly when a half opens, so the
+    station counts once against the site counts and minimums.
+    """
+    import pulp
+
+    if "station" not in sites.columns:
+        return dict(x)
+    members: dict[str, list[str]] = {}
+    for s in x:
+        members.setdefault(str(sites.at[s, "station"]), []).append(s)
+    out: dict[str, Any] = {}
+    for k, (station, ss) in enumerate(members.items()):
+        if len(ss) == 1:
+            out[ss[0]] = x[ss[0]]
+            continue
+        v = prob.add_variable(f"station[{k}]", 0, 1, pulp.LpContinuous)
+        for s in ss:
+            b.add(v - x[s] >= 0, _name("station_open", site=s))
+        b.add(v - pulp.lpSum(x[s] for s in ss) <= 0, _name("station_used", site=station))
+        out[ss[0]] = v
+    return out
+
+
 def _add_site_count(b: _Builder, x: dict, spec: ModelSpec, lp_sum: Callable) -> None:
     total = lp_sum(x.values())
     b.add(total <= spec.max_sites, "sites_max")
@@ -896,7 +924,8 @@ def model_sites(instance: Instance, pre: Preprocessed, spec: ModelSpec) -> list[
     cheapest to open (site cost plus its minimum chargers) are kept, ``K`` the largest of those
     minimums: any plan opening more of a class can swap to the cheaper ones or close the extra
     ones and still meet every minimum. With ``prune_sites`` and no lower bound at all none of
-    them is kept; without ``prune_sites`` all of them are.
+    them is kept; without ``prune_sites`` all of them are. The other half of a kept site's rest
+    area (same ``station``) is kept too: it opens without counting as another station.
 
     Returns
     -------
@@ -933,7 +962,26 @@ def model_sites(instance: Instance, pre: Preprocessed, spec: ModelSpec) -> list[
                 if classes.get(key, 0) < need:
                     classes[key] = classes.get(key, 0) + 1
                     chosen.add(sid)
+    # the other half of a chosen site's rest area opens without counting as another station
+    chosen |= set(paired_sites(instance.sites, pre.usable_sites, chosen))
     return [s for s in pre.usable_sites if s in chosen]
+
+
+def paired_sites(
+    sites: Any, among: Sequence[str], partners_of: set[str] | None = None
+) -> list[str]:
+    """Sites of ``among`` that share a station location with another site of ``among``.
+
+    With ``partners_of``, only those sharing one with a site of ``partners_of``.
+    """
+    if "station" not in sites.columns or not len(among):
+        return []
+    station = sites.loc[list(among), "station"].astype(str)
+    shared = station[station.duplicated(keep=False)]
+    if partners_of is not None:
+        wanted = set(station[station.index.isin(list(partners_of))])
+        shared = shared[shared.isin(wanted)]
+    return [str(s) for s in shared.index]
 
 
 def build_model(
@@ -980,8 +1028,9 @@ def build_model(
         for g in pre.groups
     ]
     served = lp_sum(w * y[gi] for gi, w in enumerate(weights))
+    stations = station_terms(b, prob, x, instance.sites)
     if spec.objective == "min_sites":
-        prob.setObjective(lp_sum(x.values()))
+        prob.setObjective(lp_sum(stations.values()))
         b.add(served >= spec.target_share * float(sum(weights)), "served_min")
     else:
         prob.setObjective(served)
@@ -991,9 +1040,9 @@ def build_model(
         _add_cover(b, pre, x, y, lp_sum)
     if spec.multi_stop_cuts:
         _add_multi_stop_cuts(b, pre, x, y, lp_sum)
-    _add_site_count(b, x, spec, lp_sum)
+    _add_site_count(b, stations, spec, lp_sum)
     sites = instance.sites
-    _add_country_min(b, x, sites, spec, lp_sum)
+    _add_country_min(b, stations, sites, spec, lp_sum)
     _add_direction_min(b, x, sites, spec, lp_sum)
     _add_chargers(b, x, z, sites, spec)
     assignment = None

@@ -24,6 +24,7 @@ from corridor.optimise.model import (
     build_model,
     flow_cover_sets,
     greedy_sites,
+    paired_sites,
     preprocess,
     set_start,
 )
@@ -514,7 +515,10 @@ def _without_dominated(
         index=info.index,
     )
     same = ["country", *sorted({column for column, _ in group_minimums(config)})]
-    return dominated_sites(used, covers, attrs, keep=tuple(config.fixed_open), same=same)
+    # a half of a rest area is never dropped: with its other half open it adds no station,
+    # which the site it would be swapped for may
+    keep = (*config.fixed_open, *paired_sites(instance.sites, used))
+    return dominated_sites(used, covers, attrs, keep=keep, same=same)
 
 
 def solve(

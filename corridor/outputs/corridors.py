@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from corridor.optimise.corridor import CORRIDOR_RANKING_COLUMNS, CorridorChoice
-from corridor.optimise.instance import DIRECTIONS, Instance
+from corridor.optimise.instance import DIRECTIONS, Instance, station_of
 from corridor.outputs.maps import _html
 from corridor.outputs.plan import _clean
 from corridor.outputs.summary import _fmt
@@ -29,10 +29,17 @@ def write_corridors_csv(choice: CorridorChoice, path: Path) -> None:
 
 
 def _stations(choice: CorridorChoice, instance: Instance) -> dict[str, Any]:
-    sites = instance.sites.loc[list(choice.plan.sites.index)]
-    by_dir = {d: int(sites["directions"].map(lambda ds, d=d: d in ds).sum()) for d in DIRECTIONS}
+    """Station locations by country and by direction served (a rest area's halves once)."""
+    ids = list(choice.plan.sites.index)
+    sites = instance.sites.loc[ids].assign(station=station_of(instance.sites, ids).to_numpy())
+    by_dir = {
+        d: int(sites.loc[sites["directions"].map(lambda ds, d=d: d in ds), "station"].nunique())
+        for d in DIRECTIONS
+    }
     return {
-        "by_country": {str(k): int(v) for k, v in sites["country"].value_counts().items()},
+        "by_country": {
+            str(k): int(v) for k, v in sites.groupby("country")["station"].nunique().items()
+        },
         "by_direction": by_dir,
     }
 

@@ -29,6 +29,7 @@ __all__ = [
 SHORTLIST_COLUMNS = [
     "rank",
     "site_id",
+    "station_id",
     "name",
     "technology",
     "kind",
@@ -102,10 +103,14 @@ def shortlist_frame(
     geopandas.GeoDataFrame
         One row per chosen site in rank order (most served trucks first), EPSG:4326 points.
     """
+    from corridor.optimise.instance import station_of
+
     chosen = sites.loc[list(plan_sites.index)].copy()
     for col in plan_sites.columns:
         chosen[col] = plan_sites[col]
     chosen["site_id"] = chosen.index.astype(str)
+    # the station location (the two halves of a rest area share one), else the site itself
+    chosen["station_id"] = station_of(sites, list(chosen.index)).to_numpy()
     chosen = chosen.reset_index(drop=True)
     chosen["technology"] = chosen["offers"] if "offers" in chosen.columns else technology
     share = (
@@ -170,6 +175,7 @@ def plan_document(
         entry = {
             "rank": row.rank,
             "site_id": row.site_id,
+            "station_id": row.station_id,
             "name": row.name,
             "lon": round(float(row.lon), 6),
             "lat": round(float(row.lat), 6),

@@ -66,7 +66,8 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``scenario``, ``technology``, ``status``, ``valid``, ``gap``, ``solve_time_s``,
-        ``solver``, ``sites``, ``sites_nl``, ``sites_de``, ``sites_by_country`` (e.g. "2 NL, 4
+        ``solver``, ``sites``, ``stations`` (station locations: the two halves of a rest area
+        once), ``sites_nl``, ``sites_de``, ``sites_by_country`` (e.g. "2 NL, 4
         DE"), ``chargers`` (BEV charging points), ``h2_modules`` (H2 dispensing modules),
         ``power_mw``,
         ``capacity_kg_per_day``, ``served_trucks_per_day``, ``served_share``,
@@ -95,6 +96,7 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         "solve_time_s": doc.get("solve_time_s"),
         "solver": doc.get("solver"),
         "sites": len(sites),
+        "stations": len({s.get("station_id") or s.get("site_id") for s in sites}),
         "sites_nl": int(by_country.get("NL", 0)),
         "sites_de": int(by_country.get("DE", 0)),
         "sites_by_country": ", ".join(f"{n} {c}" for c, n in by_country.items()),
@@ -252,7 +254,7 @@ def target_checks(
         assessed`` or ``context``.
     """
     rows: list[tuple[str, str, str, str]] = []
-    n = int(figures.get("sites") or 0)
+    n = int(figures.get("stations", figures.get("sites")) or 0)
     served = figures.get("served_trucks_per_day")
     pilot = figures.get("pilot_trucks_served")
     firms = figures.get("pilot_firms_served")
