@@ -125,3 +125,30 @@ def test_both_halves_open_as_one_station_under_max_sites():
     both = optimise_config(min_sites=2, max_sites=2, capacity_in_model=False, fixed_open=("1", "2"))
     plan = solve(paired, both)
     assert station_of(paired.sites, plan.open_site_ids).nunique() == 2
+
+
+def test_open_sites_that_serve_nothing_and_no_rule_needs_are_closed():
+    from corridor.optimise.model import ModelSpec, preprocess
+    from corridor.optimise.solve import _idle_sites
+
+    # eastbound 0 -> 4 (200 km) needs a stop at node 1 and one at node 2 or 3; sites 1, 3 and 5
+    # are open, 5 (off its path) serves nothing
+    inst = Instance.from_arrays(
+        line_matrix(7), [0], [4], [10.0], list(range(7)), 120.0, start_range_km=80.0
+    )
+    pre = preprocess(inst, tuple(inst.site_ids))
+    sites = pd.DataFrame(
+        {"served_trucks_per_day": [10.0, 10.0, 0.0]}, index=pd.Index(["1", "3", "5"])
+    )
+    assert _idle_sites(inst, ModelSpec(), pre, sites, [0]) == ["5"]
+    # a station minimum, a fixed site or a flow whose only cover it is keeps it open
+    assert _idle_sites(inst, ModelSpec(min_sites=3), pre, sites, [0]) == []
+    assert _idle_sites(inst, ModelSpec(fixed_open=("5",)), pre, sites, [0]) == []
+    idle_3 = sites.assign(served_trucks_per_day=[10.0, 0.0, 0.0])
+    assert _idle_sites(inst, ModelSpec(), pre, idle_3, [0]) == ["5"]
+    # as the other half of 5's rest area, 6 keeps the station count when 5 closes
+    paired = dataclasses.replace(
+        inst, sites=inst.sites.assign(station=["0", "1", "2", "3", "4", "5+6", "5+6"])
+    )
+    both = pd.concat([sites, pd.DataFrame({"served_trucks_per_day": [0.0]}, index=["6"])])
+    assert _idle_sites(paired, ModelSpec(min_sites=3), pre, both, [0]) == ["5"]

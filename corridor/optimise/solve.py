@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ import pandas as pd
 from corridor.errors import InfeasibleError, ScenarioError, SolverError
 from corridor.grid.hours import hour_set as parse_hours
 from corridor.optimise.heuristic import improve_sites
-from corridor.optimise.instance import DIRECTIONS, Instance, road_key
+from corridor.optimise.instance import DIRECTIONS, Instance, road_key, station_of
 from corridor.optimise.model import (
     Model,
     ModelSpec,
@@ -821,6 +821,9 @@ def _solve_model(
     }
     if model.assignment is None:
         sites = size_sites(instance, open_sites, served_ids, config, z_val)
+    idle = _idle_sites(instance, spec, pre, sites, served_groups)
+    sites = sites.drop(index=idle)
+    model_stats["sites_idle_closed"] = len(idle)
     model_stats["served_truck_km_per_day"] = float(
         sum(pre.groups[gi].truck_km_per_day * share[gi] for gi in served_groups)
     )
@@ -849,6 +852,64 @@ def _solve_model(
 
 
 _SHARE_EPS = 1e-6
+
+
+def _idle_sites(
+    instance: Instance,
+    spec: ModelSpec,
+    pre: Preprocessed,
+    sites: pd.DataFrame,
+    served_groups: Sequence[int],
+) -> list[str]:
+    """Open sites that serve no truck and that no rule needs: closed after the solve.
+
+    The objective does not count sites, so at an optimum the solver may leave a site open that
+    serves nothing (a free half of a rest area, a site kept from the warm start). Such a site is
+    closed, in id order, when it is not fixed open and not on an AFIR corridor, every served
+    flow still has an open site in each of its cover sets without it, and the station count and
+    the country, region / road and direction minimums still hold. Nothing served changes, so
+    the objective and its proof stand.
+    """
+    open_ids = [str(s) for s in sites.index]
+    idle = [
+        s
+        for s in sorted(open_ids)
+        if float(sites.at[s, "served_trucks_per_day"]) <= 1e-9 and s not in spec.fixed_open
+    ]
+    if not idle:
+        return []
+    on_afir = {s for _, covers in spec.afir_covers for c in covers for s in c}
+    info = instance.sites
+    kept = set(open_ids)
+    closed = []
+    for s in idle:
+        if s in on_afir:
+            continue
+        rest = kept - {s}
+        covered = all(
+            any(t in rest for t in cover) for gi in served_groups for cover in pre.groups[gi].covers
+        )
+        if covered and _meets_minimums(info, spec, sorted(rest)):
+            kept, closed = rest, [*closed, s]
+    return closed
+
+
+def _meets_minimums(info: pd.DataFrame, spec: ModelSpec, open_ids: list[str]) -> bool:
+    """Whether open sites meet the station count and the country, group and direction minimums."""
+    table = info.loc[open_ids].assign(station=station_of(info, open_ids).to_numpy())
+    if table["station"].nunique() < spec.min_sites:
+        return False
+    for cc, n in spec.min_per_country.items():
+        if table.loc[table["country"] == cc, "station"].nunique() < n:
+            return False
+    for (column, value), n in spec.min_per_group.items():
+        have = table[column].astype(str) if column in table.columns else pd.Series("", table.index)
+        if table.loc[have == value, "station"].nunique() < n:
+            return False
+    for d, n in spec.min_per_direction.items():
+        if int(table["directions"].map(lambda ds, d=d: d in ds).sum()) < n:
+            return False
+    return True
 
 
 def _served_shares(model: Model) -> dict[int, float]:
