@@ -584,9 +584,10 @@ class OptimiseConfig(_Frozen):
     pilot_first: bool = Field(
         False,
         description=(
-            "Serve the pilot fleet first (flows.pilot_fleet): maximise the pilot trucks/day "
-            "served, then, keeping that, the objective; corridor mode also ranks the corridors "
-            "by pilot trucks/day served first. Needs objective max_trucks or max_truck_km."
+            "Serve the pilot fleet first (flows.pilot_fleet): maximise the pilot-fleet trucks "
+            "served (each truck once), then, keeping that, the objective; corridor mode also "
+            "ranks the corridors by pilot trucks served first. Needs objective max_trucks or "
+            "max_truck_km."
         ),
     )
     target_share: float = Field(
