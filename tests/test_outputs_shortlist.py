@@ -17,7 +17,13 @@ from corridor.assess.marginal import add_marginal_values, marginal_values, serve
 from corridor.config import Scenario, load_scenario
 from corridor.errors import InputDataError
 from corridor.outputs.plan import write_shortlist_gpkg, write_shortlist_xlsx
-from corridor.outputs.summary import compare_runs, headline, summary_markdown, target_checks
+from corridor.outputs.summary import (
+    compare_runs,
+    headline,
+    pilot_reach,
+    summary_markdown,
+    target_checks,
+)
 
 
 def _stop(site: str, km: float, detour_km: float = 0.0) -> SimpleNamespace:
@@ -175,6 +181,26 @@ def test_corridor_mode_targets_count_the_pilot_fleet() -> None:
     (key,) = (t for t in checks if t.startswith("pilot-fleet trucks served"))
     assert checks[key] == ("58.0 trucks (all trucks served: 300.0 trucks/day)", "not met")
     assert checks["pilot-fleet firms served"] == ("2", "not met")
+
+
+def test_a_missed_fleet_target_says_whether_any_corridor_carries_the_fleet() -> None:
+    targets = {"min_trucks": 250, "min_firms": 10}
+    rows = [
+        {"corridor": "A", "pilot_trucks_on": 82.0, "pilot_firms_on": 4},
+        {"corridor": "B", "pilot_trucks_on": 154.0, "pilot_firms_on": 7},
+    ]
+    doc = {"corridor": {"chosen": "A", "ranking": rows}}
+    rows[0].update(pilot_trucks_served=67.0, pilot_firms_served=4)
+    (line,) = (t for t in pilot_reach(doc, targets) if t)
+    assert "carries is 154 (B), the most firms 7 (B)" in line
+    assert "no plan along one traject can meet 250 trucks of 10 firms" in line
+    # the fleet is on a corridor, but its plan does not serve it all: the stations are short
+    rows[1].update(pilot_trucks_on=260.0, pilot_firms_on=11)
+    (line,) = (t for t in pilot_reach(doc, targets) if t)
+    assert "the shortfall is in the stations" in line
+    rows[0].update(pilot_trucks_served=250.0, pilot_firms_served=10)
+    assert pilot_reach(doc, targets) == []
+    assert pilot_reach({"sites": []}, targets) == []
 
 
 def test_summary_markdown_names_inputs_licences_and_targets() -> None:

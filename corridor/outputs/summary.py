@@ -131,6 +131,52 @@ def _module_count(sites: Sequence[Mapping[str, Any]], tech: str | None) -> int:
     return int(sum(_number(s.get("h2_modules")) for s in sites))
 
 
+def pilot_reach(doc: Mapping[str, Any], targets: Mapping[str, float]) -> list[str]:
+    """Say how much of the pilot fleet any one corridor carries, when a fleet target is missed.
+
+    A corridor plan can only serve the fleet trucks whose trips use that corridor: if no ranked
+    corridor carries ``min_trucks`` trucks of ``min_firms`` firms, no plan along one traject can
+    meet the target, whatever its stations, and the lever is the fleet (who drives the traject),
+    not the siting.
+
+    Returns
+    -------
+    list of str
+        Markdown lines (empty outside corridor mode, or when the fleet targets are met).
+    """
+    rows = (doc.get("corridor") or {}).get("ranking") or []
+    chosen = _chosen_corridor(doc)
+    want_trucks = float(targets.get("min_trucks", 0) or 0)
+    want_firms = float(targets.get("min_firms", 0) or 0)
+    if not rows or not chosen or chosen.get("pilot_trucks_served") is None:
+        return []
+    if (
+        _number(chosen.get("pilot_trucks_served")) >= want_trucks
+        and _number(chosen.get("pilot_firms_served")) >= want_firms
+    ):
+        return []
+    most = max(rows, key=lambda r: (_number(r.get("pilot_trucks_on")), r.get("corridor", "")))
+    firms = max(rows, key=lambda r: (_number(r.get("pilot_firms_on")), r.get("corridor", "")))
+    reach = (
+        f"the most pilot-fleet trucks any one ranked corridor carries is "
+        f"{_number(most.get('pilot_trucks_on')):,.0f} ({most.get('corridor')}), the most firms "
+        f"{_number(firms.get('pilot_firms_on')):.0f} ({firms.get('corridor')})"
+    )
+    short = (
+        _number(most.get("pilot_trucks_on")) < want_trucks
+        or _number(firms.get("pilot_firms_on")) < want_firms
+    )
+    verdict = (
+        f"so no plan along one traject can meet {want_trucks:g} trucks of {want_firms:g} firms "
+        "with this fleet; the target needs more of the fleet on one traject "
+        "(`flows.pilot_fleet.routes_file`), not other stations"
+        if short
+        else "so the fleet is there, and the shortfall is in the stations, the grid or trips "
+        "that need no public stop"
+    )
+    return ["", f"Pilot fleet: {reach}; {verdict}."]
+
+
 def _chosen_corridor(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Return the ranking row of the chosen corridor in corridor mode ({} otherwise)."""
     block = doc.get("corridor") or {}
@@ -593,6 +639,7 @@ def summary_markdown(
     lines += _md_table(
         ["target", "wanted", "plan", "verdict"], target_checks(scenario.targets, fig)
     )
+    lines += pilot_reach(doc, scenario.targets)
     lines += ["", "## Shortlist", ""]
     size = "offers" if opt.vehicles else ("power_mw" if tech == "bev" else "capacity_kg_per_day")
     head = ["rank", "site", "country", "direction", "chargers", size, "trucks/day"]
