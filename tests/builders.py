@@ -13,7 +13,7 @@ from typing import Any
 from scipy import sparse
 
 from corridor.config import OptimiseConfig
-from corridor.optimise import Instance
+from corridor.optimise import Instance, simulate_flow
 
 
 def _two_way(pairs: list[tuple[int, int]], n: int, km: float) -> sparse.csr_array:
@@ -82,3 +82,15 @@ def grid_line(
     for key, value in columns.items():
         sites[key] = value
     return dataclasses.replace(inst, sites=sites)
+
+
+def simulated_served(inst: Instance, open_set: set[str]) -> float:
+    """Trucks/day of the flows that need a site and complete their trip with ``open_set``."""
+    served = 0.0
+    for f in inst.flows:
+        if f.length_km <= inst.start_range_km:
+            continue
+        _, bad = simulate_flow(f, open_set, inst.range_km, inst.start_range_km, 1.0)
+        if bad is None:
+            served += f.trucks_per_day
+    return served

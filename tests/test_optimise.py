@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from builders import grid_line, line_matrix, optimise_config
+from builders import grid_line, line_matrix, optimise_config, simulated_served
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
@@ -133,15 +133,7 @@ def brute_force(inst: Instance, p: int) -> float:
     best = 0.0
     for k in range(p + 1):
         for subset in itertools.combinations(inst.site_ids, k):
-            open_set = set(subset)
-            served = 0.0
-            for f in inst.flows:
-                if f.length_km <= inst.start_range_km:
-                    continue
-                _, bad = simulate_flow(f, open_set, inst.range_km, inst.start_range_km, 1.0)
-                if bad is None:
-                    served += f.trucks_per_day
-            best = max(best, served)
+            best = max(best, simulated_served(inst, set(subset)))
     return best
 
 

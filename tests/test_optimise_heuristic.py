@@ -12,26 +12,14 @@ import itertools
 
 import numpy as np
 import pytest
-from builders import grid_matrix
+from builders import grid_matrix, simulated_served
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_optimise import brute_force, constrained_instance, random_instances
 
-from corridor.optimise import Instance, preprocess, simulate_flow
+from corridor.optimise import Instance, preprocess
 from corridor.optimise.heuristic import cover_index, improve_sites
 from corridor.optimise.model import ModelSpec, greedy_sites
-
-
-def simulated_served(inst: Instance, open_set: set[str]) -> float:
-    """Trucks/day of the flows that need a site and complete their trip with ``open_set``."""
-    served = 0.0
-    for f in inst.flows:
-        if f.length_km <= inst.start_range_km:
-            continue
-        _, bad = simulate_flow(f, open_set, inst.range_km, inst.start_range_km, 1.0)
-        if bad is None:
-            served += f.trucks_per_day
-    return served
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,12 +9,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from builders import line_matrix, optimise_config
+from builders import line_matrix, optimise_config, simulated_served
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
-from corridor.optimise import Instance, simulate_flow, solve
+from corridor.optimise import Instance, solve
 from corridor.optimise.instance import station_of
 from corridor.sites.pairs import opposite_pairs
 
@@ -59,17 +59,6 @@ def test_opposite_halves_of_one_road_pair_up_closest_first():
         opposite_pairs(sites.drop(columns="road_ref"), 1.0)
 
 
-def _served(inst: Instance, open_set: set[str]) -> float:
-    total = 0.0
-    for f in inst.flows:
-        if f.length_km <= inst.start_range_km:
-            continue
-        _, bad = simulate_flow(f, open_set, inst.range_km, inst.start_range_km, 1.0)
-        if bad is None:
-            total += f.trucks_per_day
-    return total
-
-
 @st.composite
 def paired_lines(draw):
     """A line of 6..8 nodes with flows both ways and random pairs of neighbouring sites."""
@@ -99,7 +88,7 @@ def test_pairs_count_once_against_max_sites_brute_force(case):
     for k in range(len(inst.site_ids) + 1):
         for subset in itertools.combinations(inst.site_ids, k):
             if station.loc[list(subset)].nunique() <= p:
-                best = max(best, _served(inst, set(subset)))
+                best = max(best, simulated_served(inst, set(subset)))
     plan = solve(inst, optimise_config(min_sites=0, max_sites=p, capacity_in_model=False))
     assert plan.status == "optimal" and plan.valid
     assert plan.objective == pytest.approx(best, abs=1e-6)
