@@ -276,12 +276,12 @@ def solve_pilot_first(
     """Solve lexicographically: the most pilot-fleet trucks first, then the scenario's objective.
 
     The scenario's objective is solved first. Its plan is returned as it is when it already
-    serves every pilot truck that any plan could (each pilot flow with a cover set among the
-    instance's sites), or as many as stage 1 finds: stage 1 maximises the pilot-fleet trucks
-    the model serves (same rows: sites, chargers, grid). Otherwise stage 2 solves the objective
-    with the row "pilot trucks served ≥ the stage-1 value" (less 1e-6 relative, the solver's
-    tolerance). Either way the result maximises the objective among the plans that serve the
-    most pilot trucks.
+    serves every pilot truck that any plan could (each pilot flow that needs a stop and has a
+    cover set among the instance's sites), or as many as stage 1 finds: stage 1 maximises the
+    pilot-fleet trucks the model serves (same rows: sites, chargers, grid). Otherwise stage 2
+    solves the objective with the row "pilot trucks served ≥ the stage-1 value" (less 1e-6
+    relative, the solver's tolerance). Either way the result maximises the objective among the
+    plans that serve the most pilot trucks.
 
     Parameters
     ----------
@@ -314,7 +314,9 @@ def solve_pilot_first(
     servable = sum(
         fleet.trucks[f.od_id]
         for f in flows
-        if flow_cover_sets(f, sites, instance.range_km, instance.start_range_km) is not None
+        # a trip that needs no stop ([]) is never counted as served, one without cover (None)
+        # cannot be
+        if flow_cover_sets(f, sites, instance.range_km, instance.start_range_km)
     )
 
     def tagged(p: PlanResult, how: str, most: float, status: str | None) -> PlanResult:
