@@ -22,6 +22,17 @@ the trivial bound, the sum of all modelled trucks/day), the interior-point LP re
 stronger bound than this LP (the per-flow cover rows already describe each flow's own hull; the
 gap comes from sharing 40 sites among thousands of flows, as in maximum coverage).
 
+Also measured and ruled out on this instance (one HiGHS thread each): region cuts (what k sites
+inside a 5x5 to 11x11 sub-grid can serve of the flows with a cover set inside it, computed
+exactly by small MIPs) are not violated by the LP optimum, since one site already serves 1,250 to
+1,550 trucks/day of them; a Lagrangian decomposition over 40 flow clusters that keeps p = 40 in
+every cluster MIP gives 12,111 at the LP duals and 12,144 to 13,986 after 275 to 390 s, never
+below the LP; iterated swap search and MIP fix-and-optimise reach 8,984, a MIP over the 150 sites
+of largest LP value 8,140 in 120 s. The best plan known serves 9,259 (random restarts), so the
+gap to the LP bound is about 31 %, and one LP solve takes about 10 s: a 1 % gap in 120 s would
+need a relaxation of a different kind (branch-and-price over whole plans or regions, whose
+pricing problems are themselves max-coverage MIPs).
+
 Reports variables, rows, build and solve time, the warm start's value and time, status,
 objective, bound and gap. Usage::
 
