@@ -143,6 +143,31 @@ def test_a_pilot_round_trip_is_served_in_both_directions_and_counted_in_trucks()
     assert choice.plan.valid and choice.plan.served_trucks_per_day == pytest.approx(14.0)
 
 
+def test_pilot_trips_that_need_no_stop_or_touch_the_corridor_briefly_count_right():
+    # line 0..10 (50 km links), 100 km start range, 250 km after a stop. Pilot 0 -> 6 (300 km)
+    # needs a stop at node 1 or 2; the corridor has sites 0 and 1 only (50 of its 300 km, under
+    # the 25 % share of "on"), yet its plan serves the trip: the trip is on it. Pilot 6 -> 5
+    # (50 km, inbound) needs no stop: the inbound direction is drivable with the plan
+    inst = Instance.from_arrays(
+        line_matrix(11), [0, 6], [6, 5], [4.0, 3.0], list(range(11)), 250.0, start_range_km=100.0
+    )
+    out, back = (f.od_id for f in inst.flows)
+    fleet = PilotFleet(
+        firm={out: "f1", back: "f2"},
+        trucks={out: 4.0, back: 3.0},
+        heading={out: "outbound", back: "inbound"},
+    )
+    row = rank_corridors(inst, {"short": ["0", "1"]}, config(), pilot=fleet).ranking.iloc[0]
+    assert row["pilot_trucks_served"] == pytest.approx(4.0)
+    assert row["pilot_trucks_on"] == pytest.approx(4.0) and row["pilot_firms_on"] == 1
+    assert row["pilot_directions_served"] == "outbound"
+    both = rank_corridors(inst, {"line": ["0", "1", "5", "6"]}, config(), pilot=fleet)
+    row = both.ranking.iloc[0]
+    assert row["pilot_trucks_on"] == pytest.approx(7.0) and row["pilot_firms_on"] == 2
+    assert row["pilot_inbound_served"] == 0.0
+    assert row["pilot_directions_served"] == "outbound;inbound"
+
+
 def test_served_and_objective_at_optimal_and_time_limited_status():
     # a grid of range-coverage trips: proven optimal with a generous limit (about 5 s), an
     # incumbent at 0.2 s (uncapacitated: the open sites then serve more than the model counts)

@@ -243,8 +243,16 @@ def rank_corridors(
             else:
                 log.info("corridor %s: %s in %.1f s", name, plan.status, time.perf_counter() - t0)
                 plans[name], subs[name] = plan, sub
+                # a pilot trip the plan serves uses the corridor's stations, however short its
+                # stretch on the corridor: it is on it
+                on |= {od for od in plan.served_od_ids if od in fleet.trucks}
+                row["pilot_trucks_on"] = round(
+                    sum(fleet.trucks[od] for od in on if od in fleet.trucks), 3
+                )
+                row["pilot_firms_on"] = len({fleet.firm[od] for od in on if od in fleet.firm})
                 row.update(_plan_columns(plan, sub, fleet))
-                row.update(_pilot_directions(plan, on, fleet))
+                needs_no_stop = {f.od_id for f in sub.flows if f.length_km <= sub.start_range_km}
+                row.update(_pilot_directions(plan, on, fleet, needs_no_stop))
         rows.append(row)
     ranking = pd.DataFrame(rows).reindex(
         columns=[c for c in CORRIDOR_RANKING_COLUMNS if c != "rank"]
@@ -366,7 +374,14 @@ def _share_on(flow: Any) -> float:
     return (flow.stops[-1].km - flow.stops[0].km) / flow.length_km
 
 
-def _pilot_directions(plan: PlanResult, on: set[str], fleet: PilotFleet) -> dict[str, Any]:
+def _pilot_directions(
+    plan: PlanResult, on: set[str], fleet: PilotFleet, needs_no_stop: set[str]
+) -> dict[str, Any]:
+    """Count pilot trucks on and served per direction, and the directions served.
+
+    A direction is served when every pilot trip on the corridor that drives it can be driven
+    with the plan: served whole, or short enough to need no stop.
+    """
     served = {od: plan.served_share.get(od, 1.0) for od in plan.served_od_ids}
     out: dict[str, Any] = {}
     ok = []
@@ -376,7 +391,7 @@ def _pilot_directions(plan: PlanResult, on: set[str], fleet: PilotFleet) -> dict
         out[f"pilot_{d}_served"] = round(
             sum(fleet.trucks.get(od, 0.0) * served.get(od, 0.0) for od in mine), 3
         )
-        if mine and all(served.get(od, 0.0) >= 1.0 for od in mine):
+        if mine and all(served.get(od, 0.0) >= 1.0 or od in needs_no_stop for od in mine):
             ok.append(d)
     out["pilot_directions_served"] = ";".join(ok)
     return out
