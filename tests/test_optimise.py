@@ -531,6 +531,34 @@ def test_a_flow_naming_its_way_back_is_one_round_trip_from_its_depot():
         )
 
 
+def test_a_restricted_instance_keeps_the_windows_of_the_full_model():
+    # stop a has a 40 km detour, b none: the departure allowance is 20 km on every window, also
+    # when only b is usable or the instance is cut down to b (else the model on fewer sites
+    # would be looser than the one on all of them, and its plan could beat that one's bound).
+    # From b (km 130) the destination (km 300) is 170 km away: within 180 km of range, but not
+    # with the 20 km allowance
+    flow = FlowPath("q", 1.0, 300.0, (Stop("a", 50.0, 40.0), Stop("b", 130.0, 0.0)))
+    assert flow.departure_allowance_km == 20.0
+    assert flow_cover_sets(flow, {"b"}, 180.0, 160.0) is None
+    sites = pd.DataFrame(
+        {
+            "country": ["NL", "NL"],
+            "directions": [frozenset({"outbound"})] * 2,
+            "headroom_mw": [np.inf] * 2,
+            "cost_eur": [0.0] * 2,
+            "kind": ["rest_area"] * 2,
+        },
+        index=pd.Index(["a", "b"], name="site_id"),
+    )
+    inst = Instance(("a", "b"), sites, (flow,), 180.0, 160.0)
+    (cut,) = inst.restricted_to(["b"]).flows
+    assert cut.stops == (Stop("b", 130.0, 0.0),) and cut.departure_km == 20.0
+    assert flow_cover_sets(cut, {"b"}, 180.0, 160.0) is None
+    # a flow that never had a detour stop gets no allowance
+    plain = FlowPath("r", 1.0, 300.0, (Stop("b", 130.0, 0.0),))
+    assert flow_cover_sets(plain, {"b"}, 180.0, 160.0) == [("b",)]
+
+
 def test_from_arrays_rejects_bad_input():
     with pytest.raises(InputDataError, match="same length"):
         Instance.from_arrays(line_matrix(3), [0], [2, 1], [1.0], [1], 100)

@@ -71,7 +71,7 @@ class Stop(NamedTuple):
 
 @dataclass(frozen=True)
 class FlowPath:
-    """One OD flow on its path, with the stops reachable in its travel direction.
+    r"""One OD flow on its path, with the stops reachable in its travel direction.
 
     Attributes
     ----------
@@ -86,6 +86,11 @@ class FlowPath:
     drive_h
         Driving time (h) of the path at the graph's truck speeds (edge ``travel_time_s``); NaN
         when unknown (only the driving-time rules of a joint plan need it).
+    departure_km
+        The siting model's departure allowance :math:`\bar\delta_q` (km): half the largest
+        detour among the flow's stops. NaN: taken from ``stops``; :meth:`Instance.restricted_to`
+        fixes it from the stops before the cut, so a model on fewer sites uses the same windows
+        (and the same bound) as the model on all of them.
     """
 
     od_id: str
@@ -93,6 +98,14 @@ class FlowPath:
     length_km: float
     stops: tuple[Stop, ...] = ()
     drive_h: float = math.nan
+    departure_km: float = math.nan
+
+    @property
+    def departure_allowance_km(self) -> float:
+        """Departure allowance (km) of the model's windows: ``departure_km``, else from stops."""
+        if math.isfinite(self.departure_km):
+            return self.departure_km
+        return max((s.detour_km for s in self.stops), default=0.0) / 2.0
 
     def hours_at(self, km: float) -> float:
         """Driving time (h) from the origin to ``km`` along the path (at the path's mean speed)."""
@@ -228,7 +241,11 @@ class Instance:
         """Site ids, flows and corridors of :meth:`restricted_to`, and the flows dropped."""
 
         def cut(fp: FlowPath) -> FlowPath:
-            return dataclasses.replace(fp, stops=tuple(t for t in fp.stops if t.site_id in keep))
+            return dataclasses.replace(
+                fp,
+                stops=tuple(t for t in fp.stops if t.site_id in keep),
+                departure_km=fp.departure_allowance_km,
+            )
 
         flows = [cut(f) for f in self.flows]
         kept = [f for f in flows if keep_flows or f.stops or f.length_km <= self.start_range_km]

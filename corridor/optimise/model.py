@@ -11,8 +11,9 @@ Every stop refills to ``soc_max`` (Capar et al. 2013, one-way trips with a start
 Targets of a flow are the positions of its stops and its destination; each target :math:`t` with
 arrival detour :math:`a_t` (:math:`\delta_j/2` for stop :math:`j`, 0 for the destination) must be
 reachable either from the origin (:math:`t + a_t \le R_0`, then the target is dropped) or from an
-open stop before it. With :math:`\bar\delta_q = \max_k \delta_k / 2` the cover set of target
-:math:`t` is
+open stop before it. With :math:`\bar\delta_q = \max_k \delta_k / 2` over all candidate stops of
+the flow (usable or not, fixed when the instance is restricted to fewer sites, so that every model
+of a run, and its bound, has the same windows) the cover set of target :math:`t` is
 
 .. math::
 
@@ -254,7 +255,9 @@ def flow_cover_sets(
         return None
     km = np.array([s.km for s in stops])
     det = np.array([s.detour_km for s in stops])
-    dep = float(det.max()) / 2.0
+    # one allowance for every stop of the flow, usable or not, and the same on a restricted
+    # instance: models on fewer sites keep the windows (and so the bound) of the full model
+    dep = flow.departure_allowance_km
     targets = np.append(km, flow.length_km)
     arrive = np.append(det / 2.0, 0.0)
     need_cover = targets + arrive > start_range_km

@@ -637,7 +637,8 @@ def solve(
             return _replace(
                 fixed,
                 status="optimal" if gap == 0.0 else "feasible",
-                best_bound=bound,
+                # reached within the solver's tolerance: never report a bound below the value
+                best_bound=max(bound, value) if gap == 0.0 else bound,
                 gap=gap,
                 solve_time_s=relaxed.solve_time_s + fixed.solve_time_s,
                 model_stats={**fixed.model_stats, **extra, "proof": proof},
