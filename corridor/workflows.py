@@ -125,7 +125,7 @@ class PlanRun:
                 "by_kind": self.sites["kind"].value_counts().to_dict(),
                 "excluded": len(self.candidates.excluded),
             },
-            "served_share_of_corridor_flow": (
+            "served_share_of_scenario_flow": (
                 round(self.plan.served_trucks_per_day / corridor_ze, 4) if corridor_ze else None
             ),
             "timings_s": {k: round(v, 2) for k, v in self.timings_s.items()},

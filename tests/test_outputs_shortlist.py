@@ -130,7 +130,7 @@ def _doc(n_sites: int = 2) -> dict:
         "served_trucks_per_day": 42.5,
         "sites": sites,
         "summary": {
-            "served_share_of_corridor_flow": 0.5,
+            "served_share_of_scenario_flow": 0.5,
             "flows": {"corridor_ze_trucks_per_day": 85.0},
         },
         "attribution": ["© OpenStreetMap contributors", "Speth et al. 2022"],
@@ -243,7 +243,7 @@ def test_summary_flags_near_empty_and_non_firm_stations() -> None:
     doc["sites"][0].update(name="Busy", served_trucks_per_day=42.4, connection="firm")
     doc["sites"][1].update(name="Quiet", served_trucks_per_day=0.1, connection="non_firm")
     md = summary_markdown(sc, doc, _shortlist(), {})
-    assert "1 station(s) serve under 2 % of the plan's trucks" in md and "Quiet (0.1)" in md
+    assert "1 site(s) serve under 2 % of the plan's trucks" in md and "Quiet (0.1)" in md
     assert "Busy" not in md.split("serve under 2 %")[1].split("\n")[0]
     assert "1 station(s) on non-firm grid connections" in md
 
@@ -263,3 +263,11 @@ def test_non_firm_battery_note_only_for_stations_that_draw_power():
     doc["sites"][1]["power_mw"] = float("nan")
     md = summary_markdown(load_scenario("nl-de-bev-pilot"), doc, _shortlist(), {})
     assert note not in md
+
+
+def test_the_dutch_outlook_counts_the_chargers_in_the_netherlands() -> None:
+    # 4 sites of 3 chargers, two in NL: 6 of the 12 chargers count towards the 253 Dutch points
+    fig = headline(_doc(4))
+    assert (fig["chargers"], fig["chargers_nl"]) == (12, 6)
+    (row,) = (r for r in target_checks({}, fig) if r[0].startswith("NL outlook"))
+    assert row[2] == "6 chargers in NL (2.4% of the outlook)"

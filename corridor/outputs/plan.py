@@ -46,7 +46,7 @@ SHORTLIST_COLUMNS = [
     "stops_per_day",
     "energy_mwh_per_day",
     "h2_kg_per_day",
-    "share_of_corridor_flow",
+    "share_of_scenario_flow",
     "substation_id",
     "substation_voltage_kv",
     "grid_distance_km",
@@ -96,7 +96,9 @@ def shortlist_frame(
     technology
         ``bev`` or ``h2``.
     corridor_trucks_per_day
-        Planned-technology trucks per day of the corridor flows, to express each site's share.
+        Planned-technology trucks per day of the scenario's flows (``flows.corridor_countries``:
+        all NL–DE cross-border flows in the pilot, not only the chosen traject's), to express each
+        site's share (``share_of_scenario_flow``).
 
     Returns
     -------
@@ -118,7 +120,7 @@ def shortlist_frame(
         if corridor_trucks_per_day
         else 0.0
     )
-    chosen["share_of_corridor_flow"] = share
+    chosen["share_of_scenario_flow"] = share
     chosen = chosen.sort_values(["served_trucks_per_day", "site_id"], ascending=[False, True])
     chosen["rank"] = range(1, len(chosen) + 1)
     for col in SHORTLIST_COLUMNS:

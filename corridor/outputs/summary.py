@@ -68,7 +68,8 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         ``scenario``, ``technology``, ``status``, ``valid``, ``gap``, ``solve_time_s``,
         ``solver``, ``sites``, ``stations`` (station locations: the two halves of a rest area
         once), ``sites_nl``, ``sites_de``, ``sites_by_country`` (e.g. "2 NL, 4
-        DE"), ``chargers`` (BEV charging points), ``h2_modules`` (H2 dispensing modules),
+        DE"), ``chargers`` (BEV charging points; ``chargers_nl`` of them in the Netherlands),
+        ``h2_modules`` (H2 dispensing modules),
         ``power_mw``,
         ``capacity_kg_per_day``, ``served_trucks_per_day``, ``served_share``,
         ``energy_mwh_per_day``, ``h2_kg_per_day``, ``corridor_ze_trucks_per_day``,
@@ -101,11 +102,12 @@ def headline(doc: Mapping[str, Any]) -> dict[str, Any]:
         "sites_de": int(by_country.get("DE", 0)),
         "sites_by_country": ", ".join(f"{n} {c}" for c, n in by_country.items()),
         "chargers": _charger_count(sites, tech),
+        "chargers_nl": _charger_count([s for s in sites if s.get("country") == "NL"], tech),
         "h2_modules": _module_count(sites, tech),
         "power_mw": total("power_mw"),
         "capacity_kg_per_day": total("capacity_kg_per_day"),
         "served_trucks_per_day": doc.get("served_trucks_per_day"),
-        "served_share": (doc.get("summary") or {}).get("served_share_of_corridor_flow"),
+        "served_share": (doc.get("summary") or {}).get("served_share_of_scenario_flow"),
         "energy_mwh_per_day": total("energy_mwh_per_day"),
         "h2_kg_per_day": total("h2_kg_per_day"),
         "corridor_ze_trucks_per_day": flows.get("corridor_ze_trucks_per_day"),
@@ -352,13 +354,13 @@ def target_checks(
         else:
             rows.append((key, f"{value:g}", "–", "not assessed"))
     if figures.get("technology") == "bev":
-        ch = figures.get("chargers") or 0
+        ch = figures.get("chargers_nl") or 0
         rows.append(
             (
                 f"NL outlook: {NL_REST_AREA_POINTS_2030} heavy-duty charging points at Dutch "
                 "motorway rest areas by 2030",
                 str(NL_REST_AREA_POINTS_2030),
-                f"{ch} chargers ({ch / NL_REST_AREA_POINTS_2030:.1%} of the outlook)",
+                f"{ch} chargers in NL ({ch / NL_REST_AREA_POINTS_2030:.1%} of the outlook)",
                 "context",
             )
         )
@@ -528,7 +530,13 @@ def summary_markdown(
             _vehicle_line(v, getattr(v, "name", None), getattr(v, "share", None))
             for v in (opt.vehicles or (veh,))
         ],
-        f"- {opt.min_sites}–{opt.max_sites} sites, objective {opt.objective}, solver {opt.solver}"
+        f"- {opt.min_sites}–{opt.max_sites} "
+        + (
+            f"stations (the two halves of a rest area within {opt.opposite_pair_km:g} km are one)"
+            if opt.opposite_pair_km is not None
+            else "sites"
+        )
+        + f", objective {opt.objective}, solver {opt.solver}"
         f" (time limit {opt.time_limit_s:g} s, gap {opt.mip_gap:g})",
         *_coarse_lines(scenario),
         "",
@@ -569,7 +577,8 @@ def summary_markdown(
         "",
         "## Headline figures",
         "",
-        f"- {fig['sites']} sites ({fig['sites_by_country'] or 'none'})",
+        f"- {fig['sites']} sites ({fig['sites_by_country'] or 'none'})"
+        + (f" at {fig['stations']} stations" if fig["stations"] != fig["sites"] else ""),
     ]
     if opt.vehicles:
         lines += _joint_headline(doc)
@@ -596,7 +605,11 @@ def summary_markdown(
     else:
         lines.append(
             f"- {_fmt(fig['served_trucks_per_day'])} {tech.upper()} trucks/day served"
-            + (f" ({share:.1%} of the corridor's {tech.upper()} flow)" if share is not None else "")
+            + (
+                f" ({share:.1%} of the scenario's {tech.upper()} flows)"
+                if share is not None
+                else ""
+            )
         )
     total = fig["served_trucks_per_day"] or 0.0
     small = [
@@ -604,8 +617,9 @@ def summary_markdown(
     ]
     if small and total > 0:
         lines.append(
-            f"- {len(small)} station(s) serve under 2 % of the plan's trucks, opened to meet the "
-            "site-count, country or direction minimums rather than for their own flows: "
+            f"- {len(small)} site(s) serve under 2 % of the plan's trucks each (opened for the "
+            "few trucks they add within the station count, or to meet the country or direction "
+            "minimums): "
             + ", ".join(f"{s.get('name')} ({_fmt(s.get('served_trucks_per_day'))})" for s in small)
         )
     if fig["battery_mwh"] and fig["battery_mwh"] > 0:
