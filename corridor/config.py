@@ -933,6 +933,11 @@ class OutputsConfig(_Frozen):
     )
 
 
+#: Targets a scenario may compare its plan with (``[targets]``): station counts, pilot-fleet
+#: trucks and firms served, charging points.
+TARGET_KEYS = ("min_stations", "max_stations", "min_trucks", "min_firms", "min_chargers")
+
+
 class Scenario(_Frozen):
     """A complete planning scenario: the one frozen config of a run."""
 
@@ -941,7 +946,11 @@ class Scenario(_Frozen):
     year: int = Field(2027, ge=2019, le=2050, description="Year the plan is for (year).")
     targets: dict[str, float] = Field(
         default_factory=dict,
-        description="Headline targets to compare with, e.g. {min_trucks = 250}.",
+        description=(
+            "Headline targets to compare with, e.g. {min_trucks = 250}: "
+            + ", ".join(TARGET_KEYS)
+            + "."
+        ),
     )
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     flows: FlowsConfig = Field(default_factory=FlowsConfig)
@@ -949,6 +958,15 @@ class Scenario(_Frozen):
     grid: GridConfig = Field(default_factory=GridConfig)
     optimise: OptimiseConfig = Field(default_factory=OptimiseConfig)
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+
+    @field_validator("targets")
+    @classmethod
+    def _known_targets(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(TARGET_KEYS))
+        if unknown:
+            msg = f"unknown target(s) {unknown}; the targets are {', '.join(TARGET_KEYS)}"
+            raise ValueError(msg)
+        return value
 
     @model_validator(mode="after")
     def _one_technology(self) -> Scenario:
@@ -1095,6 +1113,15 @@ def _relative_to(raw: dict, folder: Path) -> None:
             for v in items
         ]
         part[key] = items if many else items[0]
+    # the pilot routes file: next to the scenario file when it is there, else (as before) in
+    # the shipped data folder or the current folder
+    fleet = (
+        (raw.get("flows") or {}).get("pilot_fleet") if isinstance(raw.get("flows"), dict) else None
+    )
+    if isinstance(fleet, dict) and isinstance(fleet.get("routes_file"), str):
+        here = Path(fleet["routes_file"])
+        if not here.is_absolute() and (folder / here).is_file():
+            fleet["routes_file"] = str(folder / here)
 
 
 def _check_integers(raw: Any, where: str, key: str = "") -> None:
@@ -1176,6 +1203,18 @@ def _missing_files(scenario: Scenario, folder: Path) -> str:
             return (
                 f"'{key}': file {file} not found; give an existing file (a relative path is "
                 f"relative to the scenario file's folder {folder})"
+            )
+    fleet = scenario.flows.pilot_fleet
+    if fleet is not None:
+        from corridor._files import DATA_DIR
+
+        given = Path(fleet.routes_file)
+        places = [given] if given.is_absolute() else [DATA_DIR / given, Path.cwd() / given]
+        if not any(p.is_file() for p in places):
+            return (
+                f"'flows.pilot_fleet.routes_file': file {fleet.routes_file} not found; a "
+                f"relative path is looked up next to the scenario file ({folder}), in the "
+                f"shipped data ({DATA_DIR}) and in the current folder ({Path.cwd()})"
             )
     from corridor.catalogue import CANDIDATE_LAYERS
 

@@ -246,3 +246,28 @@ def test_unknown_site_source_rejected_at_load(tmp_path: Path, monkeypatch) -> No
     (tmp_path / "mine.csv").write_text("lon,lat\n6.1,51.4\n")
     f.write_text('[sites]\nsources = ["osm_poi_2021", "mine.csv"]\n')
     assert load_scenario(f).sites.sources == ("osm_poi_2021", "mine.csv")
+
+
+def test_unknown_target_rejected_with_the_known_ones(tmp_path: Path) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text('name = "t"\n[targets]\nmin_stationz = 3\n')
+    with pytest.raises(ScenarioError, match=r"unknown target\(s\) \['min_stationz'\].*min_st"):
+        load_scenario(p)
+
+
+def test_pilot_routes_file_next_to_the_scenario_is_found(tmp_path: Path, monkeypatch) -> None:
+    from corridor._files import DATA_DIR
+
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "fleet.csv").write_text((DATA_DIR / "flows/pilot_routes.csv").read_text())
+    p = folder / "s.toml"
+    p.write_text('name = "t"\n[flows.pilot_fleet]\nroutes_file = "fleet.csv"\n')
+    monkeypatch.chdir(tmp_path)
+    assert Path(load_scenario(p).flows.pilot_fleet.routes_file) == folder / "fleet.csv"
+    # a shipped file name still works from anywhere; a missing one is named with where it looked
+    p.write_text('name = "t"\n[flows.pilot_fleet]\nroutes_file = "flows/pilot_routes.csv"\n')
+    assert load_scenario(p).flows.pilot_fleet.routes_file == "flows/pilot_routes.csv"
+    p.write_text('name = "t"\n[flows.pilot_fleet]\nroutes_file = "nope.csv"\n')
+    with pytest.raises(ScenarioError, match=r"routes_file': file nope.csv not found.*next to"):
+        load_scenario(p)

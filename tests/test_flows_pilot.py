@@ -98,6 +98,16 @@ def test_curated_pilot_routes():
         (lambda d: d.assign(origin_lat=[95.0] * len(d)), r"'origin_lon'/'origin_lat'"),
         (lambda d: d.assign(both_directions="maybe"), "'both_directions' must be true or false"),
         (lambda d: pd.concat([d, d.iloc[:1]]), "duplicate 'route_id'"),
+        (
+            lambda d: d.assign(destination_chargng="true"),
+            r"unknown column\(s\) \['destination_chargng'\].*optionally corridor, "
+            "destination_charging",
+        ),
+        (lambda d: d.assign(route_id=["", *d["route_id"][1:]]), r"empty 'route_id'.*\[2\]"),
+        (
+            lambda d: d.assign(destination_lon=d["origin_lon"], destination_lat=d["origin_lat"]),
+            "origin and destination are the same point",
+        ),
     ],
 )
 def test_bad_pilot_routes(tmp_path, edit, match):
@@ -142,6 +152,16 @@ def test_pilot_flows_both_directions_all_trucks(etis_graph):
     assert (back["return_od_id"] == "").all()
     with pytest.raises(InputDataError, match=r"fewer than flows\.pilot_fleet\.firms = 40"):
         pilot_flows(etis_graph, FlowsConfig(pilot_fleet=PilotFleetConfig(firms=40)))
+
+
+def test_a_fleet_too_small_or_without_weights_names_the_key_and_file(tmp_path):
+    from corridor.flows.pilot import pilot_od
+
+    routes = read_pilot_routes(PilotFleetConfig().routes_file)
+    with pytest.raises(InputDataError, match=r"flows.pilot_fleet.trucks = 5 cannot cover .*\.csv"):
+        pilot_od(routes, PilotFleetConfig(trucks=5, firms=1))
+    with pytest.raises(InputDataError, match=r"pilot_routes\.csv: every route's 'trucks' is 0"):
+        pilot_od(routes.assign(trucks=0.0), PilotFleetConfig(firms=1))
 
 
 def test_destination_charging_makes_two_one_way_trips(tmp_path):

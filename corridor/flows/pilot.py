@@ -59,7 +59,10 @@ PILOT_ROUTE_COLUMNS = (
     "trips_per_day",
     "both_directions",
 )
+#: Optional columns of a pilot routes file (``corridor`` is a free-text label).
+PILOT_ROUTE_OPTIONAL = ("corridor", "destination_charging")
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+_BOOL_TEXT = "true or false (also yes/no, 1/0)"
 
 
 def _resolve(path: str | Path) -> Path:
@@ -92,6 +95,14 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
     require_columns(
         df, PILOT_ROUTE_COLUMNS, f"pilot routes file {p}", hint=f"read as {df.attrs['format']}"
     )
+    unknown = [c for c in df.columns if c not in (*PILOT_ROUTE_COLUMNS, *PILOT_ROUTE_OPTIONAL)]
+    if unknown:
+        msg = (
+            f"pilot routes file {p}: unknown column(s) {unknown}; the columns are "
+            f"{', '.join(PILOT_ROUTE_COLUMNS)} and optionally {', '.join(PILOT_ROUTE_OPTIONAL)} "
+            "(check the spelling, or remove the column)"
+        )
+        raise InputDataError(msg)
     if df.empty:
         msg = f"pilot routes file {p} has a header but no routes; expected one row per route"
         raise InputDataError(msg)
@@ -103,8 +114,9 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
             msg = f"pilot routes file {p}: {what} at line(s) {line[mask][:5].tolist()}"
             raise InputDataError(msg)
 
+    fail((df["route_id"].fillna("").astype(str).str.strip() == "").to_numpy(), "empty 'route_id'")
     fail(df["route_id"].duplicated().to_numpy(), "duplicate 'route_id'")
-    fail((df["firm"].fillna("").str.strip() == "").to_numpy(), "empty 'firm'")
+    fail((df["firm"].fillna("").astype(str).str.strip() == "").to_numpy(), "empty 'firm'")
     for end in ("origin", "destination"):
         lon = pd.to_numeric(df[f"{end}_lon"], errors="coerce")
         lat = pd.to_numeric(df[f"{end}_lat"], errors="coerce")
@@ -113,6 +125,8 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
             bad.to_numpy(), f"'{end}_lon'/'{end}_lat' must be degrees (lon -180..180, lat -90..90)"
         )
         df[f"{end}_lon"], df[f"{end}_lat"] = lon, lat
+    same = (df["origin_lon"] == df["destination_lon"]) & (df["origin_lat"] == df["destination_lat"])
+    fail(same.to_numpy(), "origin and destination are the same point (a route needs two ends)")
     trucks = pd.to_numeric(df["trucks"], errors="coerce")
     fail(~(np.isfinite(trucks) & (trucks >= 0)).to_numpy(), "'trucks' must be a finite number >= 0")
     trips = pd.to_numeric(df["trips_per_day"], errors="coerce")
@@ -121,11 +135,11 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
         "'trips_per_day' must be a finite number > 0 (trips per truck per day)",
     )
     both = df["both_directions"].astype(str).str.strip().str.lower().map(_BOOL)
-    fail(both.isna().to_numpy(), "'both_directions' must be true or false")
+    fail(both.isna().to_numpy(), f"'both_directions' must be {_BOOL_TEXT}")
     if "destination_charging" in df.columns:
         dest = df["destination_charging"].fillna("false").astype(str).str.strip().str.lower()
         dest = dest.map(_BOOL)
-        fail(dest.isna().to_numpy(), "'destination_charging' must be true or false (or empty)")
+        fail(dest.isna().to_numpy(), f"'destination_charging' must be {_BOOL_TEXT}, or empty")
     else:
         dest = pd.Series(False, index=df.index)
     out = df.assign(
@@ -135,6 +149,7 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
         destination_charging=dest.astype(bool),
     )
     out.attrs["lines"] = line.tolist()
+    out.attrs["path"] = str(p)
     return out
 
 
@@ -188,6 +203,19 @@ def pilot_od(routes: pd.DataFrame, fleet: PilotFleetConfig) -> pd.DataFrame:
         msg = (
             f"pilot routes name {firms} firm(s), fewer than flows.pilot_fleet.firms = "
             f"{fleet.firms}; add routes of more firms or lower 'firms'"
+        )
+        raise InputDataError(msg)
+    where = routes.attrs.get("path", "the pilot routes file")
+    if fleet.trucks < len(routes):
+        msg = (
+            f"flows.pilot_fleet.trucks = {fleet.trucks} cannot cover the {len(routes)} routes of "
+            f"{where} (at least 1 truck each); raise 'trucks' or drop routes"
+        )
+        raise InputDataError(msg)
+    if float(routes["trucks"].sum()) <= 0:
+        msg = (
+            f"{where}: every route's 'trucks' is 0; give each route its share of the fleet "
+            "(weights, scaled to flows.pilot_fleet.trucks)"
         )
         raise InputDataError(msg)
     trucks = allocate_trucks(routes["trucks"].to_numpy(), fleet.trucks)
