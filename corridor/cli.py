@@ -277,10 +277,16 @@ def _lonlat(text: str, flag: str) -> tuple[float, float]:
     try:
         lon, lat = (float(v) for v in text.split(","))
     except ValueError:
-        msg = f"{flag} expects LON,LAT in degrees (e.g. 4.05,51.95), got {text!r}"
+        msg = (
+            f"corridor route: {flag} expects LON,LAT in degrees (e.g. 4.05,51.95), got "
+            f"{text!r}; see corridor route --help"
+        )
         raise CorridorError(msg) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = f"{flag} {text!r} is outside lon -180..180 / lat -90..90"
+        msg = (
+            f"corridor route: {flag} {text!r} is outside lon -180..180 / lat -90..90; see "
+            "corridor route --help"
+        )
         raise CorridorError(msg)
     return lon, lat
 
