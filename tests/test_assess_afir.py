@@ -67,6 +67,10 @@ def test_spacing_power_and_directions(tmp_path: Path) -> None:
     t2 = afir_report(g, [corridor(0, 300)], small, "bev").table
     fwd2 = t2[t2["direction"] == "West → East"].set_index("requirement")["passed"]
     assert fwd2.to_dict() == {"core-2025": True, "core-2027": False, "core-2030": False}
+    # the largest gap is between pools that meet the requirement: none meets 2027, so 300 km
+    gap2 = t2[t2["direction"] == "West → East"].set_index("requirement")["largest_gap_km"]
+    assert gap2["core-2025"] == pytest.approx(50, abs=1.5)
+    assert gap2["core-2027"] == pytest.approx(300, abs=1.5)
     write_afir_csv(rep, tmp_path / "afir.csv")
     back = pd.read_csv(tmp_path / "afir.csv")
     assert len(back) == 6 and set(back["requirement"]) == {"core-2025", "core-2027", "core-2030"}

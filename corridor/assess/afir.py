@@ -14,7 +14,9 @@ Regulation (EU) 2023/1804 (AFIR) sets, per direction of travel on the TEN-T road
   the core network, each of at least 1 t/day with at least a 700 bar dispenser.
 
 The report checks the plan's sites as pools on each named corridor and direction: the distances
-between successive pools, the largest gap, each pool's power against the requirement, the share
+between successive pools (``gaps_km``), the largest gap between pools that meet the requirement
+(``largest_gap_km``, the longest of the stretches checked), each pool's power against the
+requirement, the share
 of the corridor covered by stretches no longer than the spacing between compliant pools (the
 corridor's ends count as stretch ends), and pass / fail with the failing stretches listed.
 """
@@ -290,9 +292,10 @@ def afir_report(
                 good = [p for p, c in zip(pools, checks, strict=True) if c[0]]
                 ends = [(0.0, names[0]), *((p.km, p.name or p.site_id) for p in good)]
                 ends.append((length_km, names[-1]))
-                covered, failing = 0.0, []
+                covered, failing, largest = 0.0, [], 0.0
                 for (a_km, a_name), (b_km, b_name) in itertools.pairwise(ends):
                     seg = b_km - a_km
+                    largest = max(largest, seg)
                     ok = seg <= req.max_spacing_km + 1e-6
                     covered += seg if ok else 0.0
                     if not ok:
@@ -340,7 +343,8 @@ def afir_report(
                         "pool_km": ";".join(f"{k:.1f}" for k in km),
                         "pool_power_kw": ";".join(f"{c[1]:.0f}" for c in checks),
                         "gaps_km": ";".join(f"{g:.1f}" for g in gaps),
-                        "largest_gap_km": round(float(gaps.max()), 1),
+                        # between pools that meet this requirement (the stretches listed)
+                        "largest_gap_km": round(largest, 1),
                         "max_spacing_km": req.max_spacing_km,
                         "min_pool": min_pool,
                         "pools_meeting_power": len(good),
