@@ -215,6 +215,9 @@ def test_summary_markdown_names_inputs_licences_and_targets() -> None:
         assert text in md
     assert "lost without it" in md and "## AFIR" in md
     assert "Ruste <b>A12</b>" in md  # markdown keeps the name; tables escape only pipes
+    # the pilot fleet's routes file is an input, and the shipped one is said to be illustrative
+    assert "| flows.pilot_fleet.routes_file | pilot fleet: 250 trucks of at least 10 firms" in md
+    assert "flows/pilot_routes.csv | illustrative, shipped with corridor" in md
 
 
 def test_compare_runs(tmp_path: Path) -> None:

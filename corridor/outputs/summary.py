@@ -554,6 +554,21 @@ def summary_markdown(
         name = Path(path).name
         label = "FICTITIOUS example, not real data" if "FICTITIOUS" in name.upper() else "–"
         rows.append((f"grid.capacity_table {name}", "operator capacity table", str(path), label))
+    fleet = scenario.flows.pilot_fleet
+    if fleet is not None:
+        from corridor._files import DATA_DIR
+
+        given = Path(fleet.routes_file)
+        shipped = not given.is_absolute() and (DATA_DIR / given).is_file()
+        rows.append(
+            (
+                "flows.pilot_fleet.routes_file",
+                f"pilot fleet: {fleet.trucks} trucks of at least {fleet.firms} firms on the "
+                "file's routes (round trips from the depot unless destination_charging)",
+                fleet.routes_file,
+                "illustrative, shipped with corridor (anonymised firms)" if shipped else "–",
+            )
+        )
     lines += _md_table(["dataset", "what", "source and date", "licence"], rows)
     gap = doc.get("gap")
     lines += [
