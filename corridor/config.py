@@ -8,6 +8,7 @@ with the key path and the allowed values, see :func:`load_scenario`.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -180,6 +181,7 @@ class PilotFleetConfig(_Frozen):
     )
     routes_file: str = Field(
         "flows/pilot_routes.csv",
+        min_length=1,
         description=(
             "CSV of pilot routes (firm, route_id, origin/destination name, lon, lat, trucks, "
             "trips_per_day, both_directions); a relative path is looked up in the shipped data "
@@ -959,12 +961,27 @@ class Scenario(_Frozen):
     optimise: OptimiseConfig = Field(default_factory=OptimiseConfig)
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
 
-    @field_validator("targets")
+    @field_validator("targets", mode="before")
     @classmethod
-    def _known_targets(cls, value: dict[str, float]) -> dict[str, float]:
+    def _known_targets(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
         unknown = sorted(set(value) - set(TARGET_KEYS))
         if unknown:
             msg = f"unknown target(s) {unknown}; the targets are {', '.join(TARGET_KEYS)}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _sensible_targets(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(k for k, v in value.items() if not (math.isfinite(v) and v >= 0))
+        if bad:
+            msg = f"target(s) {bad} must be finite numbers >= 0"
+            raise ValueError(msg)
+        low, high = value.get("min_stations"), value.get("max_stations")
+        if low is not None and high is not None and high < low:
+            msg = f"max_stations = {high:g} is below min_stations = {low:g}"
             raise ValueError(msg)
         return value
 

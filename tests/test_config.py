@@ -253,6 +253,14 @@ def test_unknown_target_rejected_with_the_known_ones(tmp_path: Path) -> None:
     p.write_text('name = "t"\n[targets]\nmin_stationz = 3\n')
     with pytest.raises(ScenarioError, match=r"unknown target\(s\) \['min_stationz'\].*min_st"):
         load_scenario(p)
+    for body, match in (
+        ("max_stations = 2\nmin_stations = 4", "max_stations = 2 is below min_stations = 4"),
+        ("min_trucks = -5", r"target\(s\) \['min_trucks'\] must be finite numbers >= 0"),
+        ("[targets.extra]\na = 1", r"unknown target\(s\) \['extra'\]"),
+    ):
+        p.write_text(f'name = "t"\n[targets]\n{body}\n')
+        with pytest.raises(ScenarioError, match=match):
+            load_scenario(p)
 
 
 def test_pilot_routes_file_next_to_the_scenario_is_found(tmp_path: Path, monkeypatch) -> None:

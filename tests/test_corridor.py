@@ -164,6 +164,7 @@ def test_pilot_trips_that_need_no_stop_or_touch_the_corridor_briefly_count_right
     both = rank_corridors(inst, {"line": ["0", "1", "5", "6"]}, config(), pilot=fleet)
     row = both.ranking.iloc[0]
     assert row["pilot_trucks_on"] == pytest.approx(7.0) and row["pilot_firms_on"] == 2
+    assert row["pilot_trucks_no_stop"] == pytest.approx(3.0)
     assert row["pilot_inbound_served"] == 0.0
     assert row["pilot_directions_served"] == "outbound;inbound"
 

@@ -105,6 +105,10 @@ def test_curated_pilot_routes():
         ),
         (lambda d: d.assign(route_id=["", *d["route_id"][1:]]), r"empty 'route_id'.*\[2\]"),
         (
+            lambda d: d.assign(trucks=["2,5", *d["trucks"][1:]]),
+            r"'trucks' must be .*\[2\]; a decimal comma needs a ';'-separated file",
+        ),
+        (
             lambda d: d.assign(destination_lon=d["origin_lon"], destination_lat=d["origin_lat"]),
             "origin and destination are the same point",
         ),

@@ -187,12 +187,18 @@ def test_a_missed_fleet_target_says_whether_any_corridor_carries_the_fleet() -> 
     targets = {"min_trucks": 250, "min_firms": 10}
     rows = [
         {"corridor": "A", "pilot_trucks_on": 82.0, "pilot_firms_on": 4},
-        {"corridor": "B", "pilot_trucks_on": 154.0, "pilot_firms_on": 7},
+        {
+            "corridor": "B",
+            "pilot_trucks_on": 154.0,
+            "pilot_firms_on": 7,
+            "pilot_trucks_no_stop": 44,
+        },
     ]
     doc = {"corridor": {"chosen": "A", "ranking": rows}}
     rows[0].update(pilot_trucks_served=67.0, pilot_firms_served=4)
     (line,) = (t for t in pilot_reach(doc, targets) if t)
-    assert "carries is 154 (B), the most firms 7 (B)" in line
+    assert "carries is 154 (B; 44 of them need no public charging stop at all), the most" in line
+    assert "the most firms 7 (B)" in line
     assert "no plan along one traject can meet 250 trucks of 10 firms" in line
     # the fleet is on a corridor, but its plan does not serve it all: the stations are short
     rows[1].update(pilot_trucks_on=260.0, pilot_firms_on=11)

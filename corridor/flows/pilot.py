@@ -109,12 +109,20 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
     line = np.asarray(df.attrs["lines"])
     df = df.replace({"": np.nan})
 
-    def fail(mask: np.ndarray, what: str) -> None:
+    raw = df.copy()
+
+    def fail(mask: np.ndarray, what: str, *columns: str) -> None:
         if mask.any():
             msg = f"pilot routes file {p}: {what} at line(s) {line[mask][:5].tolist()}"
+            texts = raw.loc[mask, list(columns)].astype(str) if columns else None
+            if texts is not None and texts.apply(lambda c: c.str.contains(",")).any().any():
+                msg += "; a decimal comma needs a ';'-separated file (or write a decimal point)"
             raise InputDataError(msg)
 
-    fail((df["route_id"].fillna("").astype(str).str.strip() == "").to_numpy(), "empty 'route_id'")
+    fail(
+        (df["route_id"].fillna("").astype(str).str.strip() == "").to_numpy(),
+        "empty 'route_id' (give every route a unique id, e.g. maasvlakte-duisburg)",
+    )
     fail(df["route_id"].duplicated().to_numpy(), "duplicate 'route_id'")
     fail((df["firm"].fillna("").astype(str).str.strip() == "").to_numpy(), "empty 'firm'")
     for end in ("origin", "destination"):
@@ -122,17 +130,25 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
         lat = pd.to_numeric(df[f"{end}_lat"], errors="coerce")
         bad = ~(lon.between(-180, 180) & lat.between(-90, 90))
         fail(
-            bad.to_numpy(), f"'{end}_lon'/'{end}_lat' must be degrees (lon -180..180, lat -90..90)"
+            bad.to_numpy(),
+            f"'{end}_lon'/'{end}_lat' must be degrees (lon -180..180, lat -90..90)",
+            f"{end}_lon",
+            f"{end}_lat",
         )
         df[f"{end}_lon"], df[f"{end}_lat"] = lon, lat
     same = (df["origin_lon"] == df["destination_lon"]) & (df["origin_lat"] == df["destination_lat"])
     fail(same.to_numpy(), "origin and destination are the same point (a route needs two ends)")
     trucks = pd.to_numeric(df["trucks"], errors="coerce")
-    fail(~(np.isfinite(trucks) & (trucks >= 0)).to_numpy(), "'trucks' must be a finite number >= 0")
+    fail(
+        ~(np.isfinite(trucks) & (trucks >= 0)).to_numpy(),
+        "'trucks' must be a finite number >= 0",
+        "trucks",
+    )
     trips = pd.to_numeric(df["trips_per_day"], errors="coerce")
     fail(
         ~(np.isfinite(trips) & (trips > 0)).to_numpy(),
         "'trips_per_day' must be a finite number > 0 (trips per truck per day)",
+        "trips_per_day",
     )
     both = df["both_directions"].astype(str).str.strip().str.lower().map(_BOOL)
     fail(both.isna().to_numpy(), f"'both_directions' must be {_BOOL_TEXT}")

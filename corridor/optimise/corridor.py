@@ -61,6 +61,7 @@ CORRIDOR_RANKING_COLUMNS = (
     "trucks_on_per_day",
     "pilot_trucks_on",
     "pilot_firms_on",
+    "pilot_trucks_no_stop",
     "status",
     "gap",
     "solve_time_s",
@@ -225,6 +226,10 @@ def rank_corridors(
             "pilot_trucks_on": round(sum(fleet.trucks[od] for od in on if od in fleet.trucks), 3),
             "pilot_firms_on": len({fleet.firm[od] for od in on if od in fleet.firm}),
         }
+        needs_no_stop = {f.od_id for f in sub.flows if f.length_km <= sub.start_range_km}
+        row["pilot_trucks_no_stop"] = round(
+            sum(fleet.trucks[od] for od in on & needs_no_stop if od in fleet.trucks), 3
+        )
         reason = _ineligible(sub, config)
         if only is not None and name != only:
             reason = reason or f"not solved: optimise.corridor = {only!r}"
@@ -251,7 +256,6 @@ def rank_corridors(
                 )
                 row["pilot_firms_on"] = len({fleet.firm[od] for od in on if od in fleet.firm})
                 row.update(_plan_columns(plan, sub, fleet))
-                needs_no_stop = {f.od_id for f in sub.flows if f.length_km <= sub.start_range_km}
                 row.update(_pilot_directions(plan, on, fleet, needs_no_stop))
         rows.append(row)
     ranking = pd.DataFrame(rows).reindex(

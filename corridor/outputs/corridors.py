@@ -90,8 +90,9 @@ def corridor_markdown(choice: CorridorChoice, instance: Instance) -> list[str]:
         f"of them the trips of {_fmt(best['pilot_trucks_served'], ',.0f')} pilot-fleet trucks "
         f"of {best['pilot_firms_served']:.0f} firms (on this corridor: "
         f"{_fmt(best['pilot_trucks_on'], ',.0f')} pilot trucks of "
-        f"{best['pilot_firms_on']:.0f} firms; a pilot truck drives out from its depot and back "
-        "unless its route has destination charging)",
+        f"{best['pilot_firms_on']:.0f} firms, {_fmt(best['pilot_trucks_no_stop'], ',.0f')} of "
+        "them needing no public stop; a route driven both ways is a round trip from the "
+        "depot unless it has destination charging)",
     ]
     most = choice.plan.model_stats.get("pilot_first_trucks")
     if choice.pilot_first and most is not None:

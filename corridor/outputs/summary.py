@@ -159,10 +159,12 @@ def pilot_reach(doc: Mapping[str, Any], targets: Mapping[str, float]) -> list[st
         return []
     most = max(rows, key=lambda r: (_number(r.get("pilot_trucks_on")), r.get("corridor", "")))
     firms = max(rows, key=lambda r: (_number(r.get("pilot_firms_on")), r.get("corridor", "")))
+    no_stop = _number(most.get("pilot_trucks_no_stop"))
     reach = (
         f"the most pilot-fleet trucks any one ranked corridor carries is "
-        f"{_number(most.get('pilot_trucks_on')):,.0f} ({most.get('corridor')}), the most firms "
-        f"{_number(firms.get('pilot_firms_on')):.0f} ({firms.get('corridor')})"
+        f"{_number(most.get('pilot_trucks_on')):,.0f} ({most.get('corridor')}"
+        + (f"; {no_stop:,.0f} of them need no public charging stop at all" if no_stop else "")
+        + f"), the most firms {_number(firms.get('pilot_firms_on')):.0f} ({firms.get('corridor')})"
     )
     short = (
         _number(most.get("pilot_trucks_on")) < want_trucks
@@ -564,7 +566,8 @@ def summary_markdown(
             (
                 "flows.pilot_fleet.routes_file",
                 f"pilot fleet: {fleet.trucks} trucks of at least {fleet.firms} firms on the "
-                "file's routes (round trips from the depot unless destination_charging)",
+                "file's routes (a route driven both ways is a round trip from the depot unless "
+                "destination_charging)",
                 fleet.routes_file,
                 "illustrative, shipped with corridor (anonymised firms)" if shipped else "–",
             )
