@@ -394,3 +394,26 @@ def test_edge_matrix_keeps_the_shortest_parallel_edge() -> None:
     G.add_edge(3, 2, length_m=float("nan"))
     with pytest.raises(InputDataError, match=r"1 edge\(s\) without a finite length_m >= 0"):
         edge_matrix(G)
+
+
+def test_corridor_paths_drop_out_and_back_detours():
+    from corridor.network.corridors import without_spurs
+
+    # main road 0-1-2-3 (1 km links, both ways) and a loop 1 -> 10 -> 11 -> 12 -> 2 (3 km links)
+    # that a waypoint snapped onto the loop would force: the path is cut back to the main road
+    g = nx.MultiDiGraph()
+    xy = {0: (0, 0), 1: (1000, 0), 2: (2000, 0), 3: (3000, 0)}
+    xy |= {10: (1000, 2500), 11: (1500, 3000), 12: (2000, 2500)}
+    for n, (x, y) in xy.items():
+        g.add_node(n, x=float(x), y=float(y))
+    for a, b in [(0, 1), (1, 2), (2, 3)]:
+        g.add_edge(a, b, length_m=1000.0)
+        g.add_edge(b, a, length_m=1000.0)
+    for a, b in [(1, 10), (10, 11), (11, 12), (12, 2)]:
+        g.add_edge(a, b, length_m=3000.0)
+    assert without_spurs(g, [0, 1, 10, 11, 12, 2, 3]) == (0, 1, 2, 3)
+    # a path without a detour, or whose short cut is not much shorter, is kept as it is
+    assert without_spurs(g, [0, 1, 2, 3]) == (0, 1, 2, 3)
+    g.remove_edge(1, 2)
+    g.add_edge(1, 2, length_m=7000.0)
+    assert without_spurs(g, [0, 1, 10, 11, 12, 2, 3]) == (0, 1, 10, 11, 12, 2, 3)

@@ -265,6 +265,7 @@ def afir_corridor_paths(
         for direction, path in both.items():
             nodes = _drivable(graph, [int(n) for n in path["nodes"]])
             if nodes:
+                nodes = without_spurs(graph, nodes)
                 out[path_key(name, direction)] = nodes
             else:
                 log.info("AFIR corridor %s %s: legs do not join on the graph", name, direction)
@@ -306,6 +307,76 @@ def _waypoints_off_graph(
                 f"graph (more than {MAX_POINT_KM:g} km)"
             )
     return out
+
+
+#: A corridor path is shortcut where the road graph joins two of its nodes at most this share
+#: of the path's own km between them (:func:`without_spurs`) ...
+SPUR_SHORTCUT_SHARE = 0.5
+#: ... and the path between them is at least this long (km): an out-and-back detour.
+SPUR_MIN_KM = 2.0
+#: Nodes of the path at most this far apart (km, straight line) are tried as shortcut ends.
+SPUR_SEARCH_KM = 3.0
+
+
+def without_spurs(graph: nx.MultiDiGraph, nodes: Sequence[int]) -> tuple[int, ...]:
+    """Cut out-and-back detours from a corridor's node path.
+
+    A waypoint (a town's centre) is snapped to its nearest road, which may be a spur off the
+    through route: the legs then drive in and back out (e.g. A2 → A50 → A58 → A2 at Eindhoven,
+    11 km). Where the graph joins path nodes ``i < k`` (at most ``SPUR_SEARCH_KM`` apart) by a
+    drivable path of at most ``SPUR_SHORTCUT_SHARE`` of the path's km between them, and that is at
+    least ``SPUR_MIN_KM``, the stretch ``i..k`` is replaced by the graph's shortest path (by
+    ``length_m``), farthest ``k`` first. The result is a drivable node path through the same
+    region that passes each waypoint within the detour's reach.
+
+    Parameters
+    ----------
+    graph
+        Road graph (nodes ``x``, ``y`` in metres, edges ``length_m``).
+    nodes
+        Node path whose consecutive nodes are joined by edges.
+
+    Returns
+    -------
+    tuple of int
+        The path without detours (the input when there is none).
+    """
+    from scipy.spatial import cKDTree
+
+    path = [int(n) for n in nodes]
+    if len(path) < 3:
+        return tuple(path)
+    step = [
+        min(d["length_m"] for d in graph[a][b].values()) / 1000.0
+        for a, b in itertools.pairwise(path)
+    ]
+    km = np.concatenate([[0.0], np.cumsum(step)])
+    xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in path], dtype=float)
+    tree = cKDTree(xy)
+    out: list[int] = [path[0]]
+    i = 0
+    while i < len(path) - 1:
+        near = [k for k in tree.query_ball_point(xy[i], SPUR_SEARCH_KM * 1000.0) if k > i + 1]
+        near = [k for k in near if km[k] - km[i] >= SPUR_MIN_KM]
+        best = None
+        if near:
+            cutoff = SPUR_SHORTCUT_SHARE * (km[max(near)] - km[i]) * 1000.0
+            reach = nx.single_source_dijkstra_path_length(
+                graph, path[i], cutoff=cutoff, weight="length_m"
+            )
+            for k in sorted(near, reverse=True):
+                d = reach.get(path[k])
+                if d is not None and d / 1000.0 <= SPUR_SHORTCUT_SHARE * (km[k] - km[i]):
+                    best = k
+                    break
+        if best is None:
+            out.append(path[i + 1])
+            i += 1
+            continue
+        short = nx.shortest_path(graph, path[i], path[best], weight="length_m")
+        out.extend(int(n) for n in short[1:])
+        i = best
+    return tuple(out)
 
 
 def _drivable(graph: nx.MultiDiGraph, nodes: list[int]) -> tuple[int, ...] | None:
