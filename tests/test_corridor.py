@@ -169,6 +169,18 @@ def test_pilot_trips_that_need_no_stop_or_touch_the_corridor_briefly_count_right
     assert row["pilot_directions_served"] == "outbound;inbound"
 
 
+def test_a_round_trip_that_only_starts_and_ends_on_a_corridor_is_not_on_it():
+    # 0 -> 10 -> 0 on a line of 50 km links: the corridor's sites 0 and 1 are passed in the
+    # first and the last 50 km of 1,000 km; in between the trip is elsewhere
+    inst = Instance.from_arrays(
+        line_matrix(11), [0], [10], [5.0], list(range(11)), 400.0, round_trip=True
+    )
+    near = rank_corridors(inst, {"start": ["0", "1"]}, config(round_trip=True)).ranking
+    assert near.at[0, "flows_on"] == 0 and near.at[0, "trucks_on_per_day"] == 0.0
+    whole = rank_corridors(inst, {"line": [str(i) for i in range(11)]}, config(round_trip=True))
+    assert whole.ranking.at[0, "flows_on"] == 1
+
+
 def test_served_and_objective_at_optimal_and_time_limited_status():
     # a grid of range-coverage trips: proven optimal with a generous limit (about 5 s), an
     # incumbent at 0.2 s (uncapacitated: the open sites then serve more than the model counts)

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from corridor.errors import InfeasibleError, SolverError
@@ -79,8 +80,12 @@ CORRIDOR_RANKING_COLUMNS = (
     "pilot_directions_served",
 )
 
-#: A flow is "on" a corridor when the corridor's sites span at least this share of its path.
+#: A flow is "on" a corridor when the corridor's sites line at least this share of its path.
 ON_CORRIDOR_SHARE = 0.25
+#: Consecutive corridor sites on a flow's path farther apart than this (km) leave the stretch
+#: between them off the corridor (candidate sites along a motorway are a few km apart; a trip
+#: that leaves the corridor for another road and comes back later is off it in between).
+ON_CORRIDOR_GAP_KM = 100.0
 
 
 @dataclass(frozen=True)
@@ -372,10 +377,17 @@ def solve_pilot_first(
 
 
 def _share_on(flow: Any) -> float:
-    """Share of a flow's path between its first and last stop at the corridor's sites."""
+    """Share of a flow's path that runs along the corridor's sites.
+
+    The km between consecutive stops at the corridor's sites count when they are at most
+    :data:`ON_CORRIDOR_GAP_KM` apart: a round trip that passes the corridor's first sites on the
+    way out and again on the way back, and drives elsewhere in between, is not on it.
+    """
     if not flow.stops or flow.length_km <= 0:
         return 0.0
-    return (flow.stops[-1].km - flow.stops[0].km) / flow.length_km
+    km = np.array([s.km for s in flow.stops])
+    gaps = np.diff(km)
+    return float(gaps[gaps <= ON_CORRIDOR_GAP_KM].sum()) / flow.length_km
 
 
 def _pilot_directions(
