@@ -80,7 +80,8 @@ CORRIDOR_RANKING_COLUMNS = (
     "pilot_directions_served",
 )
 
-#: A flow is "on" a corridor when the corridor's sites line at least this share of its path.
+#: A flow is "on" a corridor when the corridor's sites line at least this share of its path
+#: (or when the corridor's plan serves it: it then uses the corridor's stations).
 ON_CORRIDOR_SHARE = 0.25
 #: Consecutive corridor sites on a flow's path farther apart than this (km) leave the stretch
 #: between them off the corridor (candidate sites along a motorway are a few km apart; a trip
@@ -253,9 +254,11 @@ def rank_corridors(
             else:
                 log.info("corridor %s: %s in %.1f s", name, plan.status, time.perf_counter() - t0)
                 plans[name], subs[name] = plan, sub
-                # a pilot trip the plan serves uses the corridor's stations, however short its
+                # a trip the plan serves uses the corridor's stations, however short its
                 # stretch on the corridor: it is on it
-                on |= {od for od in plan.served_od_ids if od in fleet.trucks}
+                on |= set(plan.served_od_ids)
+                row["flows_on"] = len(on)
+                row["trucks_on_per_day"] = round(sum(trucks[od] for od in on), 3)
                 row["pilot_trucks_on"] = round(
                     sum(fleet.trucks[od] for od in on if od in fleet.trucks), 3
                 )

@@ -617,8 +617,8 @@ def summary_markdown(
         lines.append(
             f"- {_fmt(fig['served_trucks_per_day'])} {tech.upper()} trucks/day served that need a "
             f"stop; the chosen corridor ({fig['corridor']}) carries {_fmt(on)} {tech.upper()} "
-            "trucks/day along at least a quarter of their route, all cross-border flows of the "
-            f"network {_fmt(fig['corridor_ze_trucks_per_day'])}"
+            "trucks/day (along at least a quarter of their route, or served by its stations), "
+            f"all cross-border flows of the network {_fmt(fig['corridor_ze_trucks_per_day'])}"
         )
     else:
         lines.append(
