@@ -101,6 +101,7 @@ from corridor.optimise.model import (
     _add_site_count,
     _Builder,
     _name,
+    add_assignment,
     assigned_charging,
     flow_cover_sets,
     preprocess,
@@ -582,28 +583,7 @@ def _add_joint_capacity(
     """Energy assignment per distinct offer union and each offer's capacity row."""
     import pulp
 
-    unions: dict[tuple[str, ...], int] = {}
-    groups_of: list[list[int]] = []
-    for gi, g in enumerate(pre.groups):
-        members = tuple(dict.fromkeys(s for c in g.covers for s in c))
-        ui = unions.setdefault(members, len(unions))
-        if ui == len(groups_of):
-            groups_of.append([])
-        groups_of[ui].append(gi)
-    bvar: dict[tuple[int, str], Any] = {}
-    load: dict[str, list[Any]] = {}
-    for members, ui in unions.items():
-        demand = [(pre.groups[gi].charge_km_per_day, gi) for gi in groups_of[ui]]
-        most = float(sum(e for e, _ in demand))
-        for v in members:
-            var = prob.add_variable(f"b[{ui},{v}]", 0, most, pulp.LpContinuous)
-            bvar[ui, v] = var
-            load.setdefault(v, []).append(var)
-            b.add(var - most * x[v] <= 0, _name("assign_open", set=ui, offer=v))
-        b.add(
-            lp_sum(bvar[ui, v] for v in members) - lp_sum(e * y[gi] for e, gi in demand) == 0,
-            _name("assign", set=ui),
-        )
+    unions, groups_of, bvar, load = add_assignment(b, prob, pre, x, y, lp_sum, label="offer")
     table = max_load_for_wait_probability(config.max_chargers_per_site, config.max_wait_probability)
     for v, o in offers.items():
         if not load.get(v):
@@ -621,7 +601,7 @@ def _add_joint_capacity(
             per_kwh * served - lp_sum(table[n] * u[n] for n in options) <= 0,
             _name("capacity", offer=v),
         )
-    return list(unions), groups_of, bvar
+    return unions, groups_of, bvar
 
 
 def _add_joint_grid(

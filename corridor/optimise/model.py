@@ -782,6 +782,59 @@ def _add_chargers(b: _Builder, x: dict, z: dict, sites: Any, spec: ModelSpec) ->
         b.add(z[s] <= spec.max_chargers * x[s], _name("chargers_max", site=s))
 
 
+def add_assignment(
+    b: _Builder,
+    prob: Any,
+    pre: Preprocessed,
+    x: dict,
+    y: dict,
+    lp_sum: Callable,
+    *,
+    shared: bool = True,
+    label: str = "site",
+) -> tuple[list[tuple[str, ...]], list[list[int]], dict[tuple[int, str], Any], dict[str, list]]:
+    """Add the energy assignment rows: each served group's charge-km go to its open places.
+
+    The places a group may charge at are the union of its cover sets (those in ``x``: sites, or
+    a joint plan's offers). With ``shared`` one set of assignment variables serves every group
+    with the same union, else each group has its own. Rows: ``b[u, s] <= most * x[s]`` (only
+    open places take charge) and ``sum_s b[u, s] = sum of charge-km * y`` over the union's groups.
+
+    Returns
+    -------
+    unions, groups_of, b, load
+        The place set of each assignment set ``u``, the groups of each, the variables by
+        ``(u, place)`` and, per place, its variables (its assigned charge-km per day).
+    """
+    import pulp
+
+    keys: dict[Any, int] = {}
+    groups_of: list[list[int]] = []
+    for gi, g in enumerate(pre.groups):
+        members = tuple(dict.fromkeys(s for c in g.covers for s in c if s in x))
+        # shared: one set of assignment variables per distinct union; else one per group
+        ui = keys.setdefault(members if shared else (gi, members), len(keys))
+        if ui == len(groups_of):
+            groups_of.append([])
+        groups_of[ui].append(gi)
+    unions = [k if shared else k[1] for k in keys]
+    avar: dict[tuple[int, str], Any] = {}
+    load: dict[str, list[Any]] = {}
+    for ui, members in enumerate(unions):
+        demand = [(pre.groups[gi].charge_km_per_day, gi) for gi in groups_of[ui]]
+        most = float(sum(ck for ck, _ in demand))
+        for s in members:
+            v = prob.add_variable(f"b[{ui},{s}]", 0, most, pulp.LpContinuous)
+            avar[ui, s] = v
+            load.setdefault(s, []).append(v)
+            b.add(v - most * x[s] <= 0, _name("assign_open", set=ui, **{label: s}))
+        b.add(
+            lp_sum(avar[ui, s] for s in members) - lp_sum(ck * y[gi] for ck, gi in demand) == 0,
+            _name("assign", set=ui),
+        )
+    return unions, groups_of, avar, load
+
+
 def _add_capacity(
     b: _Builder,
     prob: Any,
@@ -796,31 +849,9 @@ def _add_capacity(
     """Add the assignment, capacity (Erlang-C table) and grid rows of the module docstring."""
     import pulp
 
-    unions: dict[Any, int] = {}
-    groups_of: list[list[int]] = []
-    for gi, g in enumerate(pre.groups):
-        members = tuple(dict.fromkeys(s for c in g.covers for s in c if s in x))
-        # shared: one set of assignment variables per distinct union; else one per group
-        key = members if spec.shared_assignment else (gi, members)
-        ui = unions.setdefault(key, len(unions))
-        if ui == len(groups_of):
-            groups_of.append([])
-        groups_of[ui].append(gi)
-    avar: dict[tuple[int, str], Any] = {}
-    load: dict[str, list[Any]] = {}
-    for key, ui in unions.items():
-        members = key if spec.shared_assignment else key[1]
-        demand = [(pre.groups[gi].charge_km_per_day, gi) for gi in groups_of[ui]]
-        most = float(sum(ck for ck, _ in demand))
-        for s in members:
-            v = prob.add_variable(f"b[{ui},{s}]", 0, most, pulp.LpContinuous)
-            avar[ui, s] = v
-            load.setdefault(s, []).append(v)
-            b.add(v - most * x[s] <= 0, _name("assign_open", set=ui, site=s))
-        b.add(
-            lp_sum(avar[ui, s] for s in members) - lp_sum(ck * y[gi] for ck, gi in demand) == 0,
-            _name("assign", set=ui),
-        )
+    sets, groups_of, avar, load = add_assignment(
+        b, prob, pre, x, y, lp_sum, shared=spec.shared_assignment
+    )
     table = spec.capacity_table
     bev = spec.charger_power_mw > 0
     uvar: dict[tuple[str, int], Any] = {}
@@ -854,7 +885,6 @@ def _add_capacity(
             b.add(served_load - unit * z[s] <= 0, _name("capacity", site=s))
     if bev:
         _add_grid_rows(b, x, z, battery, sites, spec, lp_sum)
-    sets = [k if spec.shared_assignment else k[1] for k in unions]
     return Assignment(sets, groups_of, avar, uvar, battery)
 
 
