@@ -647,12 +647,9 @@ def _joint_spec(config: OptimiseConfig) -> ModelSpec:
 
 
 def _check_joint(instance: Instance, config: OptimiseConfig, usable: list[str]) -> None:
-    known = set(instance.site_ids)
-    for label, ids in (("fixed_open", config.fixed_open), ("fixed_closed", config.fixed_closed)):
-        bad = [s for s in ids if s not in known]
-        if bad:
-            msg = f"optimise.{label} names unknown site ids {bad[:5]}; use ids of the candidates"
-            raise ScenarioError(msg)
+    from corridor.optimise.solve import check_fixed_ids
+
+    check_fixed_ids(instance, config)
     if not config.capacity_in_model:
         msg = "optimise.vehicles: a joint plan has capacity in the model; set capacity_in_model"
         raise ScenarioError(msg)

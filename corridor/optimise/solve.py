@@ -197,15 +197,26 @@ def usable_sites(instance: Instance, config: OptimiseConfig) -> tuple[list[str],
     return [s for s in instance.site_ids if s not in excluded], excluded
 
 
-def _check_before_solving(
-    instance: Instance, config: OptimiseConfig, usable: list[str], excluded: dict[str, str]
-) -> None:
+def check_fixed_ids(instance: Instance, config: OptimiseConfig) -> None:
+    """Refuse ``fixed_open`` / ``fixed_closed`` ids that are no candidate of the instance.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the key and the first unknown ids.
+    """
     known = set(instance.site_ids)
     for label, ids in (("fixed_open", config.fixed_open), ("fixed_closed", config.fixed_closed)):
         bad = [s for s in ids if s not in known]
         if bad:
             msg = f"optimise.{label} names unknown site ids {bad[:5]}; use ids of the candidates"
             raise ScenarioError(msg)
+
+
+def _check_before_solving(
+    instance: Instance, config: OptimiseConfig, usable: list[str], excluded: dict[str, str]
+) -> None:
+    check_fixed_ids(instance, config)
     both = set(config.fixed_open) & set(config.fixed_closed)
     if both:
         msg = f"sites {sorted(both)} are in both optimise.fixed_open and optimise.fixed_closed"
