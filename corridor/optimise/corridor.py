@@ -227,10 +227,7 @@ def rank_corridors(
             "sites_non_firm": int(
                 (sites.get("connection", pd.Series(dtype=str)) == "non_firm").sum()
             ),
-            "flows_on": len(on),
-            "trucks_on_per_day": round(sum(trucks[od] for od in on), 3),
-            "pilot_trucks_on": round(sum(fleet.trucks[od] for od in on if od in fleet.trucks), 3),
-            "pilot_firms_on": len({fleet.firm[od] for od in on if od in fleet.firm}),
+            **_on_columns(on, trucks, fleet),
         }
         needs_no_stop = {f.od_id for f in sub.flows if f.length_km <= sub.start_range_km}
         row["pilot_trucks_no_stop"] = round(
@@ -257,12 +254,7 @@ def rank_corridors(
                 # a trip the plan serves uses the corridor's stations, however short its
                 # stretch on the corridor: it is on it
                 on |= set(plan.served_od_ids)
-                row["flows_on"] = len(on)
-                row["trucks_on_per_day"] = round(sum(trucks[od] for od in on), 3)
-                row["pilot_trucks_on"] = round(
-                    sum(fleet.trucks[od] for od in on if od in fleet.trucks), 3
-                )
-                row["pilot_firms_on"] = len({fleet.firm[od] for od in on if od in fleet.firm})
+                row.update(_on_columns(on, trucks, fleet))
                 row.update(_plan_columns(plan, sub, fleet))
                 row.update(_pilot_directions(plan, on, fleet, needs_no_stop))
         rows.append(row)
@@ -377,6 +369,16 @@ def solve_pilot_first(
     return tagged(
         solve(instance, config, extra_constraints=keep_pilot), "stage 2", most, first.status
     )
+
+
+def _on_columns(on: set[str], trucks: Mapping[str, float], fleet: PilotFleet) -> dict[str, Any]:
+    """Ranking columns of the flows on a corridor: count, trucks/day, pilot trucks and firms."""
+    return {
+        "flows_on": len(on),
+        "trucks_on_per_day": round(sum(trucks[od] for od in on), 3),
+        "pilot_trucks_on": round(sum(fleet.trucks[od] for od in on if od in fleet.trucks), 3),
+        "pilot_firms_on": len({fleet.firm[od] for od in on if od in fleet.firm}),
+    }
 
 
 def _share_on(flow: Any) -> float:
