@@ -580,6 +580,13 @@ def with_drive_hours(
         if "return_od_id" in od.columns
         else {}
     )
+    returns = {out: back for out, back in returns.items() if back and out in hours}
+    # the ways back a flow names are no flows of their own: their hours in one pass
+    backs = [(str(i), tuple(p)) for i, p in zip(od["od_id"], od["path"], strict=True)]
+    backs = [r for r in backs if r[0] in set(returns.values())]
+    back_h = dict(
+        zip((r[0] for r in backs), path_drive_hours([r[1] for r in backs], times), strict=True)
+    )
     one_way = dict(hours)
     if instance.mode == "round_trip":
         by_pair = {(p[0], p[-1]): h for (_, p), h in zip(rows, hours.values(), strict=True) if p}
@@ -588,19 +595,11 @@ def with_drive_hours(
             for (od_id, p), h in zip(rows, hours.values(), strict=True)
         }
     for od_id, ret in returns.items():
-        if ret and od_id in hours:
-            hours[od_id] = one_way[od_id] + _hours_of(ret, od, times)
+        hours[od_id] = one_way[od_id] + back_h.get(ret, math.nan)
     flows = tuple(
         dataclasses.replace(f, drive_h=float(hours.get(f.od_id, math.nan))) for f in instance.flows
     )
     return dataclasses.replace(instance, flows=flows)
-
-
-def _hours_of(od_id: str, od: pd.DataFrame, times: Mapping[tuple[int, int], float]) -> float:
-    path = od.loc[od["od_id"].astype(str) == od_id, "path"]
-    if path.empty:
-        return math.nan
-    return float(path_drive_hours([tuple(path.iloc[0])], times)[0])
 
 
 def _path_flow(
@@ -822,15 +821,6 @@ def station_of(sites: pd.DataFrame, site_ids: Sequence[str]) -> pd.Series:
             got = sites[column].reindex(ids).fillna("").astype(str)
             return got.where(got != "", pd.Series(ids, index=got.index))
     return pd.Series(ids, index=pd.Index(ids, name="site_id"), dtype=object)
-
-
-def _station_ids(grid: pd.DataFrame | None, ids: Sequence[str]) -> np.ndarray:
-    """Station location of each site: ``station_id`` where the grid table has one, else its id."""
-    own = np.asarray(ids, dtype=object)
-    if grid is None or "station_id" not in grid.columns:
-        return own
-    given = grid["station_id"].fillna("").astype(str).to_numpy(dtype=object)
-    return np.where(given != "", given, own)
 
 
 def _grid_number(grid: pd.DataFrame | None, column: str, n: int) -> np.ndarray:
@@ -1059,7 +1049,7 @@ def instance_from_pipeline(
             "substation_pool_mw": _grid_number(grid, "substation_spare_mw", len(ids)),
             "area_id": _grid_text(grid, "congestion_area_id", "", len(ids)),
             "area_pool_mw": _grid_number(grid, "area_spare_mw", len(ids)),
-            "station": _station_ids(grid, ids),
+            "station": station_of(grid if grid is not None else sites, ids).to_numpy(object),
         },
         index=pd.Index(ids, name="site_id"),
     )
