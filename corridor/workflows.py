@@ -302,14 +302,14 @@ def run_stage(name: str, st: Stages, catalogue: Catalogue) -> None:
         st.sites = attach_grid(st.candidates.sites, st.substations, st.areas, scenario.grid)
         if scenario.optimise.min_sites_per_region:
             st.sites = with_nuts1_region(st.sites, catalogue)
-        check_group_minimums(scenario, st.sites)
-    elif name == "instance":
         if scenario.optimise.opposite_pair_km is not None:
             from corridor.sites.pairs import opposite_pairs
 
             st.sites = st.sites.assign(
                 station_id=opposite_pairs(st.sites, scenario.optimise.opposite_pair_km)
             )
+        check_group_minimums(scenario, st.sites)
+    elif name == "instance":
         candidates = st.candidates
         if scenario.optimise.corridor:
             # corridor mode plans along one corridor: only the sites within a candidate corridor's
