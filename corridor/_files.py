@@ -57,6 +57,19 @@ __all__ = [
 DATA_DIR = Path(str(resources.files("corridor") / "data"))
 
 
+def shipped_or_local(path: str | Path) -> Path:
+    """Resolve a data file named in a scenario.
+
+    An absolute path as is; a relative one in the shipped data folder (``corridor/data``) when
+    it is there, else in the current folder.
+    """
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    shipped = DATA_DIR / p
+    return shipped if shipped.is_file() else Path.cwd() / p
+
+
 @contextmanager
 def atomic_file(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success move it over ``path`` atomically.

@@ -1223,11 +1223,9 @@ def _missing_files(scenario: Scenario, folder: Path) -> str:
             )
     fleet = scenario.flows.pilot_fleet
     if fleet is not None:
-        from corridor._files import DATA_DIR
+        from corridor._files import shipped_or_local
 
-        given = Path(fleet.routes_file)
-        places = [given] if given.is_absolute() else [DATA_DIR / given, Path.cwd() / given]
-        if not any(p.is_file() for p in places):
+        if not shipped_or_local(fleet.routes_file).is_file():
             return (
                 f"'flows.pilot_fleet.routes_file': file {fleet.routes_file} not found; a "
                 f"relative path is looked up next to the scenario file ({folder}), in the "

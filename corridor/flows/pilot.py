@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridor._files import DATA_DIR, read_table
+from corridor._files import read_table, shipped_or_local
 from corridor._validate import Region, check_points_near, require_columns
 from corridor.config import FlowsConfig, PilotFleetConfig
 from corridor.errors import InputDataError
@@ -65,15 +65,6 @@ _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no":
 _BOOL_TEXT = "true or false (also yes/no, 1/0)"
 
 
-def _resolve(path: str | Path) -> Path:
-    """Resolve a path: absolute as is; relative in the shipped data folder, else the working dir."""
-    p = Path(path)
-    if p.is_absolute():
-        return p
-    shipped = DATA_DIR / p
-    return shipped if shipped.is_file() else Path.cwd() / p
-
-
 def read_pilot_routes(path: str | Path) -> pd.DataFrame:
     """Read and check a pilot routes CSV (columns :data:`PILOT_ROUTE_COLUMNS`).
 
@@ -87,7 +78,7 @@ def read_pilot_routes(path: str | Path) -> pd.DataFrame:
         ``route_id``, coordinates outside lon/lat range, ``trucks`` < 0 / non-numeric,
         ``trips_per_day`` <= 0 or a ``both_directions`` that is not true/false.
     """
-    p = _resolve(path)
+    p = shipped_or_local(path)
     if not p.is_file():
         msg = f"pilot routes file {p} not found (set flows.pilot_fleet.routes_file)"
         raise InputDataError(msg)
@@ -326,13 +317,13 @@ def route_pilot(
         msg = "route_pilot needs flows.pilot_fleet to be set"
         raise InputDataError(msg)
     routes = read_pilot_routes(fleet.routes_file)
-    check_pilot_routes_near(routes, rg, _resolve(fleet.routes_file))
+    check_pilot_routes_near(routes, rg, shipped_or_local(fleet.routes_file))
     od = pilot_od(routes, fleet)
     oi, ok_km = place_nodes(rg, od[["x0", "y0"]].to_numpy(), config.max_connector_km)
     di, dk_km = place_nodes(rg, od[["x1", "y1"]].to_numpy(), config.max_connector_km)
     od = od.assign(origin_connector_km=ok_km, destination_connector_km=dk_km)
     report: dict[str, Any] = {
-        "routes_file": str(_resolve(fleet.routes_file)),
+        "routes_file": str(shipped_or_local(fleet.routes_file)),
         "routes": len(routes),
         "firms": int(routes["firm"].nunique()),
         "trucks": int(od.drop_duplicates("route_id")["trucks"].sum()),

@@ -558,10 +558,9 @@ def summary_markdown(
         rows.append((f"grid.capacity_table {name}", "operator capacity table", str(path), label))
     fleet = scenario.flows.pilot_fleet
     if fleet is not None:
-        from corridor._files import DATA_DIR
+        from corridor._files import DATA_DIR, shipped_or_local
 
-        given = Path(fleet.routes_file)
-        shipped = not given.is_absolute() and (DATA_DIR / given).is_file()
+        shipped = shipped_or_local(fleet.routes_file).is_relative_to(DATA_DIR)
         rows.append(
             (
                 "flows.pilot_fleet.routes_file",
