@@ -141,3 +141,20 @@ def test_open_sites_that_serve_nothing_and_no_rule_needs_are_closed():
     )
     both = pd.concat([sites, pd.DataFrame({"served_trucks_per_day": [0.0]}, index=["6"])])
     assert _idle_sites(paired, ModelSpec(min_sites=3), pre, both, [0]) == ["5"]
+
+
+def test_the_swap_search_counts_stations_as_the_model_does():
+    from corridor.optimise.heuristic import Rules
+    from corridor.optimise.model import ModelSpec
+
+    inst = Instance.from_arrays(
+        line_matrix(7), [0], [6], [10.0], list(range(7)), 120.0, start_range_km=80.0
+    )
+    paired = dataclasses.replace(
+        inst, sites=inst.sites.assign(station=["0", "1+2", "1+2", "3", "4", "5", "6"])
+    )
+    rules = Rules(paired, ModelSpec(max_sites=1, min_sites=1), paired.site_ids)
+    both_halves = np.array([0, 1, 1, 0, 0, 0, 0], dtype=bool)
+    assert rules.stations(both_halves) == 1 and rules.ok(both_halves)
+    assert not rules.ok(np.array([0, 1, 0, 1, 0, 0, 0], dtype=bool))
+    assert not rules.ok(np.zeros(7, dtype=bool))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from corridor.optimise.instance import Instance
+from corridor.optimise.instance import Instance, station_of
 from corridor.optimise.model import ModelSpec, Preprocessed, group_quotas, shared_cover_sets
 
 __all__ = ["CoverIndex", "cover_index", "improve_sites"]
@@ -126,11 +126,19 @@ def cover_index(pre: Preprocessed, sites: Sequence[str], objective: str) -> Cove
     return CoverIndex(tuple(sites), a, group_cover, weight)
 
 
-class _Rules:
-    """The side constraints of a spec, checked on a plan given as a bool mask over the sites."""
+class Rules:
+    """The side constraints of a spec, checked on a plan given as a bool mask over the sites.
+
+    Site counts and the country, region and road minimums count station locations (the two
+    halves of a rest area once, ``Instance.sites["station"]``), as the model does; the direction
+    minimums count sites, each serving its own carriageway.
+    """
 
     def __init__(self, instance: Instance, spec: ModelSpec, sites: Sequence[str]) -> None:
         info = instance.sites.loc[list(sites)]
+        _, self.station = np.unique(
+            station_of(instance.sites, sites).to_numpy(), return_inverse=True
+        )
         self.spec = spec
         low = np.array([max(spec.min_chargers, spec.min_chargers_at.get(s, 0)) for s in sites])
         self.cost = info["cost_eur"].to_numpy(dtype=float) + spec.charger_cost_eur * low
@@ -140,7 +148,7 @@ class _Rules:
         country = info["country"].to_numpy()
         self.quotas = [(country == cc, n) for cc, n in spec.min_per_country.items() if n > 0]
         self.quotas += group_quotas(info, spec)
-        self.quotas += [
+        self.direction_quotas = [
             (info["directions"].map(lambda ds, d=d: d in ds).to_numpy(dtype=bool), n)
             for d, n in spec.min_per_direction.items()
             if n > 0
@@ -151,14 +159,21 @@ class _Rules:
             for cover in covers
         ]
 
+    def stations(self, mask: np.ndarray) -> int:
+        """Station locations among the sites of ``mask``."""
+        return int(np.unique(self.station[mask]).size)
+
     def ok(self, open_mask: np.ndarray) -> bool:
-        n_open = int(open_mask.sum())
+        """Tell whether a plan (bool mask over the sites) keeps every side constraint."""
+        n_open = self.stations(open_mask)
         spec = self.spec
         if n_open > spec.max_sites or n_open < spec.min_sites:
             return False
         if not open_mask[self.fixed].all():
             return False
-        if any(int((member & open_mask).sum()) < n for member, n in self.quotas):
+        if any(self.stations(member & open_mask) < n for member, n in self.quotas):
+            return False
+        if any(int((member & open_mask).sum()) < n for member, n in self.direction_quotas):
             return False
         if spec.budget_eur is not None and self.cost[open_mask].sum() > spec.budget_eur + 1e-9:
             return False
@@ -206,7 +221,7 @@ def improve_sites(
         return list(chosen)
     t0 = time.perf_counter()
     index = cover_index(pre, sites, spec.objective)
-    rules = _Rules(instance, spec, sites)
+    rules = Rules(instance, spec, sites)
     col = {s: j for j, s in enumerate(sites)}
     x = np.zeros(len(sites), dtype=bool)
     x[[col[s] for s in chosen if s in col]] = True
@@ -232,7 +247,7 @@ def improve_sites(
     while improved and time.perf_counter() - t0 < time_limit_s:
         improved = False
         # fill free slots first: a site that serves more is never worse
-        while int(x.sum()) < spec.max_sites:
+        while rules.stations(x) < spec.max_sites:
             gain, served = index.gains(x)
             t = pick(gain, None, 0.0)
             if t is None:

@@ -14,8 +14,8 @@ import pandas as pd
 
 from corridor.errors import InfeasibleError, ScenarioError, SolverError
 from corridor.grid.hours import hour_set as parse_hours
-from corridor.optimise.heuristic import improve_sites
-from corridor.optimise.instance import DIRECTIONS, Instance, road_key, station_of
+from corridor.optimise.heuristic import Rules, improve_sites
+from corridor.optimise.instance import DIRECTIONS, Instance, road_key
 from corridor.optimise.model import (
     Model,
     ModelSpec,
@@ -891,37 +891,23 @@ def _idle_sites(
     if not idle:
         return []
     on_afir = {s for _, covers in spec.afir_covers for c in covers for s in c}
-    info = instance.sites
-    kept = set(open_ids)
+    rules = Rules(instance, spec, open_ids)
+    kept = np.ones(len(open_ids), dtype=bool)
     closed = []
     for s in idle:
         if s in on_afir:
             continue
-        rest = kept - {s}
+        j = open_ids.index(s)
+        kept[j] = False
+        rest = {t for t, k in zip(open_ids, kept, strict=True) if k}
         covered = all(
             any(t in rest for t in cover) for gi in served_groups for cover in pre.groups[gi].covers
         )
-        if covered and _meets_minimums(info, spec, sorted(rest)):
-            kept, closed = rest, [*closed, s]
+        if covered and rules.ok(kept):
+            closed.append(s)
+        else:
+            kept[j] = True
     return closed
-
-
-def _meets_minimums(info: pd.DataFrame, spec: ModelSpec, open_ids: list[str]) -> bool:
-    """Whether open sites meet the station count and the country, group and direction minimums."""
-    table = info.loc[open_ids].assign(station=station_of(info, open_ids).to_numpy())
-    if table["station"].nunique() < spec.min_sites:
-        return False
-    for cc, n in spec.min_per_country.items():
-        if table.loc[table["country"] == cc, "station"].nunique() < n:
-            return False
-    for (column, value), n in spec.min_per_group.items():
-        have = table[column].astype(str) if column in table.columns else pd.Series("", table.index)
-        if table.loc[have == value, "station"].nunique() < n:
-            return False
-    for d, n in spec.min_per_direction.items():
-        if int(table["directions"].map(lambda ds, d=d: d in ds).sum()) < n:
-            return False
-    return True
 
 
 def _served_shares(model: Model) -> dict[int, float]:
