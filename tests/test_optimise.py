@@ -317,6 +317,7 @@ def test_afir_spacing_holds_along_named_corridor():
         ({"max_sites": 10, "min_sites": 10}, InfeasibleError, "only 9 candidate sites are usable"),
         ({"fixed_open": ("1",)}, InfeasibleError, "fixed open site 1 cannot be opened"),
         ({"fixed_open": ("x",)}, ScenarioError, "unknown site ids"),
+        ({"fixed_sites": {"x": 2}}, ScenarioError, r"optimise\.fixed_sites names unknown site ids"),
         ({"fixed_open": ("3",), "fixed_closed": ("3",)}, ScenarioError, "both"),
         ({"min_sites_per_direction": 6}, InfeasibleError, "serve the outbound direction"),
         ({"fixed_open": ("3",), "budget_eur": 1e5}, InfeasibleError, "budget_eur"),

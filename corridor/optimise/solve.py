@@ -198,7 +198,7 @@ def usable_sites(instance: Instance, config: OptimiseConfig) -> tuple[list[str],
 
 
 def check_fixed_ids(instance: Instance, config: OptimiseConfig) -> None:
-    """Refuse ``fixed_open`` / ``fixed_closed`` ids that are no candidate of the instance.
+    """Refuse ``fixed_open`` / ``fixed_closed`` / ``fixed_sites`` ids that are no candidate.
 
     Raises
     ------
@@ -206,7 +206,11 @@ def check_fixed_ids(instance: Instance, config: OptimiseConfig) -> None:
         Naming the key and the first unknown ids.
     """
     known = set(instance.site_ids)
-    for label, ids in (("fixed_open", config.fixed_open), ("fixed_closed", config.fixed_closed)):
+    for label, ids in (
+        ("fixed_open", config.fixed_open),
+        ("fixed_closed", config.fixed_closed),
+        ("fixed_sites", tuple(config.fixed_sites)),
+    ):
         bad = [s for s in ids if s not in known]
         if bad:
             msg = f"optimise.{label} names unknown site ids {bad[:5]}; use ids of the candidates"
@@ -695,6 +699,7 @@ def _solve_model(
         )
         raise ScenarioError(msg)
     instance = _with_effective_headroom(instance, config)
+    check_fixed_ids(instance, config)  # before fixed_sites join fixed_open, to name their key
     if config.fixed_sites:  # kept sites are fixed open sites with a charger minimum (_spec)
         opened = tuple(dict.fromkeys((*config.fixed_open, *config.fixed_sites)))
         config = config.model_copy(update={"fixed_open": opened})
