@@ -970,6 +970,10 @@ class Scenario(_Frozen):
         if unknown:
             msg = f"unknown target(s) {unknown}; the targets are {', '.join(TARGET_KEYS)}"
             raise ValueError(msg)
+        flags = sorted(k for k, v in value.items() if isinstance(v, bool))
+        if flags:
+            msg = f"target(s) {flags} must be numbers, not true/false"
+            raise ValueError(msg)
         return value
 
     @field_validator("targets")
@@ -978,6 +982,11 @@ class Scenario(_Frozen):
         bad = sorted(k for k, v in value.items() if not (math.isfinite(v) and v >= 0))
         if bad:
             msg = f"target(s) {bad} must be finite numbers >= 0"
+            raise ValueError(msg)
+        whole = ("min_stations", "max_stations", "min_firms", "min_chargers")
+        fractional = sorted(k for k in whole if k in value and value[k] != int(value[k]))
+        if fractional:
+            msg = f"target(s) {fractional} are counts: give whole numbers"
             raise ValueError(msg)
         low, high = value.get("min_stations"), value.get("max_stations")
         if low is not None and high is not None and high < low:

@@ -257,6 +257,8 @@ def test_unknown_target_rejected_with_the_known_ones(tmp_path: Path) -> None:
         ("max_stations = 2\nmin_stations = 4", "max_stations = 2 is below min_stations = 4"),
         ("min_trucks = -5", r"target\(s\) \['min_trucks'\] must be finite numbers >= 0"),
         ("[targets.extra]\na = 1", r"unknown target\(s\) \['extra'\]"),
+        ("min_trucks = true", r"target\(s\) \['min_trucks'\] must be numbers, not true/false"),
+        ("min_stations = 4.5", r"target\(s\) \['min_stations'\] are counts"),
     ):
         p.write_text(f'name = "t"\n[targets]\n{body}\n')
         with pytest.raises(ScenarioError, match=match):
